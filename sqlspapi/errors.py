@@ -1,0 +1,111 @@
+"""The PEP 249 exception hierarchy and sqlspapi's own errors, each carrying what the user needs to act.
+
+Every error raised to a user is one of these. Messages say what is wrong and what to do; none contains a secret.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Warning(Exception):  # noqa: A001 - PEP 249 name
+    """PEP 249 Warning."""
+
+
+class Error(Exception):
+    """PEP 249 base class of all sqlspapi errors."""
+
+
+class InterfaceError(Error):
+    """PEP 249: an error of the interface rather than the data source (e.g. a bad connection string)."""
+
+
+class DatabaseError(Error):
+    """PEP 249: an error of the data source (SP-API, the emulator, or SQLite)."""
+
+
+class DataError(DatabaseError):
+    """PEP 249: a problem with the processed data (e.g. a value that cannot be converted)."""
+
+
+class OperationalError(DatabaseError):
+    """PEP 249: the data source's operation failed (network, auth, throttling, server errors)."""
+
+
+class IntegrityError(DatabaseError):
+    """PEP 249: relational integrity is affected (unused: the tables are read-only)."""
+
+
+class InternalError(DatabaseError):
+    """PEP 249: the driver's internal state is inconsistent."""
+
+
+class ProgrammingError(DatabaseError):
+    """PEP 249: the SQL is wrong for these tables (e.g. a missing required filter)."""
+
+
+class NotSupportedError(DatabaseError):
+    """PEP 249: the request is valid SQL but not supported (e.g. writing to an API table)."""
+
+
+class ConnectionStringError(InterfaceError):
+    """A connection string that cannot be used; the message names the key and what to write instead."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class AuthError(OperationalError):
+    """Login with Amazon refused the credentials; the message says which one and where to fix it."""
+
+    def __init__(self, message: str, lwa_error: str | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.lwa_error = lwa_error
+        self.status = status
+
+
+class MissingFilterError(ProgrammingError):
+    """A table was queried without a filter the API requires; the message shows the SQL to write."""
+
+
+class RestrictedDataError(ProgrammingError):
+    """A table holding restricted data (PII) was queried without IncludeRestrictedData=true."""
+
+
+class SPAPIError(OperationalError):
+    """An error answered by SP-API: carries the API's code, message, details, HTTP status and request id."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        api_message: str | None = None,
+        details: Any = None,
+        status: int | None = None,
+        request_id: str | None = None,
+        operation: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.api_message = api_message
+        self.details = details
+        self.status = status
+        self.request_id = request_id
+        self.operation = operation
+
+
+class ThrottledError(SPAPIError):
+    """SP-API kept answering 429 QuotaExceeded after every retry the connection string allows."""
+
+
+class ReportFailedError(SPAPIError):
+    """A report ended FATAL; the message names the report id and what to try."""
+
+
+__all__ = [
+    "Warning", "Error", "InterfaceError", "DatabaseError", "DataError", "OperationalError", "IntegrityError",
+    "InternalError", "ProgrammingError", "NotSupportedError", "ConnectionStringError", "AuthError",
+    "MissingFilterError", "RestrictedDataError", "SPAPIError", "ThrottledError", "ReportFailedError",
+]
