@@ -24,6 +24,7 @@ class OperationSpec:
     rate: float
     burst: int
     restricted: bool = False
+    rdt_data_elements: tuple[str, ...] = ()
 
     def format_path(self, path_params: dict[str, str] | None = None) -> str:
         """The path with ``{name}`` placeholders replaced by URL-quoted values."""

@@ -1,0 +1,194 @@
+"""Opens a sqlspapi database: an APSW connection whose tables are SP-API endpoints.
+
+``open_database(connection_string)`` parses the connection string, picks the table definitions for the chosen
+API versions, and registers one virtual table per definition in the connection's ``main`` schema (so the shell's
+``.tables``/``.schema``, ``sqlite_schema`` and SQLAlchemy reflection all see them). ``demo=True`` starts the
+built-in emulator once per process and connects to it. The DB-API, the shell, the CLI and the bridge server all
+sit on the :class:`Database` this module returns.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import apsw
+
+from sqlspapi import planner
+from sqlspapi.calllog import CallRecord
+from sqlspapi.client import Client
+from sqlspapi.connstr import Settings, parse
+from sqlspapi.errors import InterfaceError
+from sqlspapi.fetch import Fetcher
+from sqlspapi.tables import SectionSpec, TableSpec, entity_source, load_all, select_sections
+from sqlspapi.vtable import Module, TableContext
+
+#: Clock speed-up of the demo emulator (its usage plans run this many times faster than Amazon's).
+DEMO_TIME_SCALE = 100.0
+
+_demo_lock = threading.Lock()
+_demo: Any = None
+_marketplace_cache: dict[str, tuple[str, ...]] = {}
+_marketplace_lock = threading.Lock()
+
+
+def demo_emulator() -> Any:
+    """The process-wide demo emulator, started on first use (127.0.0.1, a free port)."""
+    global _demo
+    with _demo_lock:
+        if _demo is None:
+            from sqlspapi.emulator import start
+
+            scale = float(os.environ.get("SQLSPAPI_DEMO_TIME_SCALE", DEMO_TIME_SCALE))
+            _demo = start(time_scale=scale)
+            atexit.register(_demo.stop)
+        return _demo
+
+
+def resolve_settings(connection_string: str | None = None, *, demo: bool = False) -> Settings:
+    """Settings from a connection string; with ``demo`` the emulator's credentials and endpoint fill in."""
+    if not demo:
+        if not connection_string or not connection_string.strip():
+            raise InterfaceError(
+                "No connection string: pass ClientId=…;ClientSecret=…;RefreshToken=…;Region=na "
+                "(see docs/connection-string.md), or use the demo emulator (--demo / demo=True).")
+        return parse(connection_string)
+    emulator = demo_emulator()
+    base = parse(connection_string or "", require_credentials=False)
+    demo_keys = parse(emulator.connection_string(), require_credentials=True)
+    return base.with_overrides(
+        ClientId=demo_keys.client_id,
+        ClientSecret=demo_keys.client_secret,
+        RefreshToken=demo_keys.refresh_token,
+        TokenUrl=demo_keys.token_url,
+        Endpoint=demo_keys.endpoint,
+    )
+
+
+class Database:
+    """An open sqlspapi database: the APSW connection, its settings, client and per-statement state."""
+
+    def __init__(self, settings: Settings, client: Client | None = None) -> None:
+        self.settings = settings
+        self.client = client if client is not None else Client(settings)
+        self._own_client = client is None
+        self.sections: list[SectionSpec] = select_sections(settings.api_versions)
+        self._tables: list[TableSpec] = [t for s in self.sections for t in s.tables.values()]
+        self.fetcher = Fetcher(self.client, include_restricted=settings.include_restricted_data,
+                               entity_source=self._entity_source)
+        self._marker = self.client.calls.position()
+        self.connection = apsw.Connection(":memory:")
+        context = TableContext(self.fetcher, self._bind_context, settings.include_restricted_data)
+        for table in self._tables:
+            module = f"spapi_{table.section}_{table.name}"
+            self.connection.create_module(module, Module(table, context), use_bestindex_object=True,
+                                          read_only=True)
+            self.connection.execute(f'CREATE VIRTUAL TABLE main."{table.name}" USING {module}()')
+        self.connection.exec_trace = self._trace
+
+    def __repr__(self) -> str:
+        return f"<sqlspapi.Database endpoint={self.settings.endpoint!r} tables={len(self._tables)}>"
+
+    # ------------------------------------------------------------------------------------------ statements
+    def _trace(self, cursor: apsw.Cursor, sql: str, bindings: Any) -> bool:
+        self.begin_statement()
+        return True
+
+    def begin_statement(self) -> None:
+        """A new SQL statement starts: reset the response cache and mark the call log."""
+        self.fetcher.begin_statement()
+        self._marker = self.client.calls.position()
+
+    def last_calls(self) -> list[CallRecord]:
+        """The API calls made since the current (or last) statement began."""
+        return self.client.calls.since(self._marker)
+
+    # ------------------------------------------------------------------------------------------ tables
+    def tables(self) -> list[TableSpec]:
+        """The tables registered on this connection."""
+        return list(self._tables)
+
+    def explain(self, sql: str) -> list[str]:
+        """For each table access of ``sql``: the operation and the parameters that will be sent."""
+        out = []
+        for row in self.connection.execute(f"EXPLAIN QUERY PLAN {sql}"):
+            detail = str(row[-1])
+            if "VIRTUAL TABLE INDEX" in detail:
+                out.append(detail)
+        return out
+
+    def _entity_source(self, table: TableSpec) -> TableSpec:
+        assert table.nested is not None
+        return entity_source(self.sections, table.nested.entity, table.section)
+
+    # ------------------------------------------------------------------------------------- marketplaces
+    def marketplace_ids(self) -> tuple[str, ...]:
+        """MarketplaceIds from the connection string, else the seller's marketplaces (one cached Sellers call)."""
+        if self.settings.marketplace_ids:
+            return tuple(self.settings.marketplace_ids)
+        key = self.settings.account_key
+        with _marketplace_lock:
+            if key in _marketplace_cache:
+                return _marketplace_cache[key]
+        op = _sellers_operation()
+        data = self.client.call(op).json or {}
+        payload = data.get("payload") if isinstance(data, dict) else None
+        ids = tuple(
+            p["marketplace"]["id"] for p in payload or []
+            if isinstance(p, dict) and p.get("marketplace", {}).get("id")
+            and p.get("participation", {}).get("isParticipating", True)
+        )
+        if not ids:
+            raise InterfaceError(
+                "The Sellers API lists no marketplace this seller participates in; set MarketplaceIds=… "
+                "(e.g. MarketplaceIds=US,CA) in the connection string.")
+        with _marketplace_lock:
+            _marketplace_cache[key] = ids
+        return ids
+
+    def _bind_context(self) -> planner.BindContext:
+        return planner.BindContext(
+            now=datetime.now(UTC),
+            lookback_days=self.settings.lookback_days,
+            include_restricted=self.settings.include_restricted_data,
+            marketplace_ids=self.marketplace_ids,
+        )
+
+    # ------------------------------------------------------------------------------------------ lifetime
+    def close(self) -> None:
+        """Close the connection (and the client, when this database made it)."""
+        try:
+            self.connection.close()
+        finally:
+            if self._own_client:
+                self.client.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _sellers_operation() -> Any:
+    for spec in load_all():
+        if "getMarketplaceParticipations" in spec.operations:
+            return spec.operations["getMarketplaceParticipations"]
+    raise InterfaceError("the Sellers API definition (vtables/sellers-*.toml) is missing")
+
+
+def open_database(connection_string: str | None = None, *, demo: bool = False,
+                  client: Client | None = None, settings: Settings | None = None) -> Database:
+    """Open a :class:`Database` from a connection string (or ready Settings), or on the demo emulator."""
+    if settings is None:
+        settings = resolve_settings(connection_string, demo=demo)
+    return Database(settings, client)
+
+
+def table_names(database: Database) -> Sequence[str]:
+    """The names of the tables a database serves, in definition order."""
+    return [t.name for t in database.tables()]

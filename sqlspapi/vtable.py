@@ -1,0 +1,186 @@
+"""APSW virtual-table glue: BestIndexObject asks the planner, Filter binds the plan and streams rows.
+
+Nothing here knows an SP-API detail: the table definition and the planner decide which operation and which
+parameters; the fetcher talks to the client; this module only translates between SQLite's protocol and them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import apsw
+
+from sqlspapi import planner
+from sqlspapi.errors import MissingFilterError, RestrictedDataError
+from sqlspapi.fetch import Fetcher, Row
+from sqlspapi.rows import row_builder
+from sqlspapi.tables import TableSpec
+
+#: SQLite's constraint operator codes → the planner's names.
+OPS: dict[int, str] = {
+    apsw.SQLITE_INDEX_CONSTRAINT_EQ: planner.EQ,
+    apsw.SQLITE_INDEX_CONSTRAINT_GT: planner.GT,
+    apsw.SQLITE_INDEX_CONSTRAINT_GE: planner.GE,
+    apsw.SQLITE_INDEX_CONSTRAINT_LT: planner.LT,
+    apsw.SQLITE_INDEX_CONSTRAINT_LE: planner.LE,
+    apsw.SQLITE_INDEX_CONSTRAINT_LIMIT: planner.LIMIT,
+    apsw.SQLITE_INDEX_CONSTRAINT_OFFSET: planner.OFFSET,
+}
+
+#: How many plans one table keeps for Filter to find by idxNum (SQLite asks BestIndex often).
+_MAX_PLANS = 512
+
+
+class TableContext:
+    """What a table needs from its connection: the fetcher and how to bind plans (clock, settings)."""
+
+    def __init__(self, fetcher: Fetcher, bind_context: Callable[[], planner.BindContext],
+                 include_restricted: bool) -> None:
+        self.fetcher = fetcher
+        self.bind_context = bind_context
+        self.include_restricted = include_restricted
+
+
+class Module:
+    """An APSW module serving one TableSpec (registered once per connection)."""
+
+    def __init__(self, spec: TableSpec, context: TableContext) -> None:
+        self.spec = spec
+        self.context = context
+
+    def Create(self, connection: apsw.Connection, modulename: str, dbname: str, tablename: str,  # noqa: N802
+               *args: str) -> tuple[str, Table]:
+        """SQLite creates (or connects) the table: declare its columns."""
+        return self.spec.create_sql(), Table(self.spec, self.context)
+
+    Connect = Create
+
+
+class Table:
+    """The virtual table: plans accesses and opens cursors."""
+
+    def __init__(self, spec: TableSpec, context: TableContext) -> None:
+        self.spec = spec
+        self.context = context
+        self._plans: dict[int, planner.Plan] = {}
+        self._counter = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def BestIndexObject(self, ii: apsw.IndexInfo) -> bool:  # noqa: N802
+        """Ask the planner which constraints reach the API; never refuse (errors come from Filter)."""
+        constraints = []
+        for i in range(ii.nConstraint):
+            op = OPS.get(ii.get_aConstraint_op(i), planner.OTHER)
+            usable = ii.get_aConstraint_usable(i)
+            is_in = bool(usable and op == planner.EQ and ii.get_aConstraintUsage_in(i))
+            rhs = planner.UNKNOWN
+            if usable and op != planner.OTHER:
+                try:
+                    value = ii.get_aConstraint_rhs(i)
+                    rhs = planner.UNKNOWN if value is None else value
+                except (apsw.Error, ValueError):
+                    rhs = planner.UNKNOWN
+            constraints.append(planner.Constraint(ii.get_aConstraint_iColumn(i), op, usable, is_in, rhs))
+        choice = planner.choose(self.spec, constraints, ii.nOrderBy, ii.colUsed)
+        for i, argv, omit, in_ in choice.usage:
+            ii.set_aConstraintUsage_argvIndex(i, argv)
+            ii.set_aConstraintUsage_omit(i, omit)
+            if in_:
+                ii.set_aConstraintUsage_in(i, True)
+        with self._lock:
+            number = next(self._counter)
+            self._plans[number] = choice.plan
+            if len(self._plans) > _MAX_PLANS:
+                for old in sorted(self._plans)[: len(self._plans) - _MAX_PLANS]:
+                    del self._plans[old]
+        ii.idxNum = number
+        ii.idxStr = choice.plan.text
+        ii.orderByConsumed = False
+        ii.estimatedCost = choice.cost
+        ii.estimatedRows = choice.rows
+        if choice.unique:
+            ii.idxFlags = apsw.SQLITE_INDEX_SCAN_UNIQUE
+        return True
+
+    def plan(self, number: int) -> planner.Plan:
+        """The plan BestIndexObject stored under ``number``."""
+        with self._lock:
+            return self._plans[number]
+
+    def Open(self) -> Cursor:  # noqa: N802
+        """A cursor over this table."""
+        return Cursor(self)
+
+    def Disconnect(self) -> None:  # noqa: N802
+        """Nothing to release."""
+
+    Destroy = Disconnect
+
+
+class Cursor:
+    """Streams rows: one page in memory at a time."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self._rows: Iterator[Row] = iter(())
+        self._current: list[Any] | None = None
+        self._rowid = 0
+        self._build: Callable[..., list[Any]] | None = None
+
+    def Filter(self, idxnum: int, idxstr: str | None, args: tuple[Any, ...]) -> None:  # noqa: N802
+        """Bind the stored plan with the values SQLite passes and start fetching."""
+        spec = self.table.spec
+        plan = self.table.plan(idxnum)
+        context = self.table.context
+        if spec.restricted and not context.include_restricted:
+            raise RestrictedDataError(
+                f"{spec.name} holds restricted data (PII). Add IncludeRestrictedData=true to the connection "
+                "string; your SP-API app also needs the restricted role for this data (e.g. Direct-to-Consumer "
+                "Shipping) in Developer Central.")
+        if plan.missing:
+            hint = f"\n  e.g. {spec.required_hint}" if spec.required_hint else ""
+            raise MissingFilterError(
+                f"{spec.name} needs {' and '.join(plan.missing)}: filter it (= or IN) or join it from "
+                f"orders.{hint}")
+        bound = planner.bind(plan, args, context.bind_context())
+        self._build = row_builder(spec.columns, plan.columns_used)
+        rows = context.fetcher.rows(spec, plan.route, bound)
+        if bound.stop_after is not None:
+            rows = itertools.islice(rows, bound.stop_after)
+        self._rows = rows
+        self._rowid = 0
+        self.Next()
+
+    def Next(self) -> None:  # noqa: N802
+        """Advance to the next row (fetching the next page when needed)."""
+        item = next(self._rows, None)
+        if item is None:
+            self._current = None
+            return
+        assert self._build is not None
+        obj, path_params, parent = item
+        self._current = self._build(obj, path_params, parent)
+        self._rowid += 1
+
+    def Eof(self) -> bool:  # noqa: N802
+        """True after the last row."""
+        return self._current is None
+
+    def Rowid(self) -> int:  # noqa: N802
+        """A row number within this scan."""
+        return self._rowid
+
+    def Column(self, n: int) -> Any:  # noqa: N802
+        """The value of column ``n`` (−1 is the rowid)."""
+        if n == -1:
+            return self._rowid
+        assert self._current is not None
+        return self._current[n]
+
+    def Close(self) -> None:  # noqa: N802
+        """Stop fetching."""
+        self._rows = iter(())
+        self._current = None
