@@ -117,7 +117,12 @@ class Fetcher:
                 query = dict(req.query)
                 if token:
                     query[lst.next_param or "NextToken"] = token
-                data = self.call(req.operation, req.path, query)
+                try:
+                    data = self.call(req.operation, req.path, query)
+                except SPAPIError as exc:
+                    if exc.status == 404 and req.path:
+                        break  # e.g. the items of an order that does not exist: no rows
+                    raise
                 for obj in as_rows(dig(data, lst.rows)):
                     self._remember(table, obj)
                     yield obj, req.path, None

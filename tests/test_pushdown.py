@@ -1,0 +1,128 @@
+"""Pushdown rules as data: each fixture block is SQL and the exact SP-API calls it must cause (sqlglot style).
+
+The calls are read from the client's call log after running the SQL against the emulator, so the test checks
+what a user pays for: which operations, with which parameters, and how many.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from sqlspapi.engine import open_database
+from sqlspapi.emulator import start
+
+FIXTURES = Path(__file__).parent / "fixtures" / "pushdown"
+ANCHOR = datetime(2026, 11, 1, tzinfo=UTC)
+PAGING = {"NextToken", "paginationToken", "nextToken"}
+ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+@dataclass
+class Case:
+    file: str
+    title: str
+    sql: str
+    expected: list[str]
+
+
+def read_cases(path: Path) -> Iterator[Case]:
+    title = ""
+    for block in path.read_text(encoding="utf-8").split("\n\n"):
+        lines = [ln for ln in block.strip().splitlines() if ln.strip()]
+        comments = [ln for ln in lines if ln.startswith("#")]
+        body = [ln for ln in lines if not ln.startswith("#")]
+        if comments:
+            title = comments[-1].lstrip("# ")
+        if not body:
+            continue
+        yield Case(path.stem, title, body[0], [] if body[1:] == ["(none)"] else body[1:])
+
+
+CASES = [case for p in sorted(FIXTURES.glob("*.txt")) for case in read_cases(p)]
+VERSION = {"orders-v0": "v0", "orders-2026-01-01": "2026-01-01", "sellers-v1": "2026-01-01"}
+
+
+def relative(value: str, now: datetime) -> str:
+    """Show a timestamp near a round look-back from now as now-Nd / now-2m (fixture notation)."""
+    if not ISO.match(value):
+        return value
+    ts = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    delta = (now - ts).total_seconds()
+    if abs(delta - 120) < 60:
+        return "now-2m"
+    days = round(delta / 86400)
+    if days > 0 and abs(delta - days * 86400) < 300:
+        return f"now-{days}d"
+    return value
+
+
+def render(record, marketplaces: str, now: datetime) -> str:
+    """One call log record in fixture notation."""
+    parts = [record.operation]
+    if "{" not in record.path and record.path.count("/") > 3 and record.operation.startswith("get") \
+            and record.operation not in ("getOrders", "getMarketplaceParticipations"):
+        parts.append(record.path)
+    paged = False
+    for key in sorted(record.params):
+        value = record.params[key]
+        if key in PAGING:
+            paged = True
+            continue
+        value = ",".join(value) if isinstance(value, list) else str(value)
+        if value == marketplaces:
+            value = "<all>"
+        parts.append(f"{key}={relative(value, now)}")
+    return " ".join(parts) + (" +next" if paged else "")
+
+
+def matches(actual: list[str], expected: list[str]) -> bool:
+    i = 0
+    for line in expected:
+        if line.endswith(" +next*"):
+            base = line[: -len("*")]
+            while i < len(actual) and actual[i] == base:
+                i += 1
+            continue
+        if i >= len(actual) or actual[i] != line:
+            return False
+        i += 1
+    return i == len(actual)
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    emu = start(time_scale=5000, anchor=ANCHOR)
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture(scope="module")
+def databases(emulator):
+    out = {}
+    for version in ("v0", "2026-01-01"):
+        db = open_database(emulator.connection_string(OrdersApiVersion=version))
+        out[version] = (db, ",".join(db.marketplace_ids()))
+    yield out
+    for db, _ in out.values():
+        db.close()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.file}:{c.title[:50]}:{i}" for i, c in enumerate(CASES)])
+def test_pushdown(case: Case, databases) -> None:
+    db, marketplaces = databases[VERSION[case.file]]
+    db.connection.execute(case.sql).fetchall()
+    now = datetime.now(UTC)
+    actual = [render(r, marketplaces, now) for r in db.last_calls()]
+    assert matches(actual, case.expected), (
+        f"\n{case.title}\nSQL: {case.sql}\nexpected:\n  " + "\n  ".join(case.expected or ["(none)"])
+        + "\nactual:\n  " + "\n  ".join(actual or ["(none)"]))
+
+
+def test_fixture_files_are_read() -> None:
+    assert len(CASES) >= 30
