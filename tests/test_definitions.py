@@ -130,3 +130,14 @@ def test_connection_string_versions_match_definitions() -> None:
 def test_same_table_names_in_both_orders_versions() -> None:
     names = {s.version: set(s.tables) for s in load_all() if s.section == "orders"}
     assert names["v0"] == names["2026-01-01"] == {"orders", "order_items", "order_addresses", "order_buyer_info"}
+
+
+def test_docs_list_every_column() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "orders-tables.md").read_text(encoding="utf-8")
+    for section in load_all():
+        for table in section.tables.values():
+            assert f"`{table.name}`" in doc
+            for col in table.columns:
+                assert f"`{col.name}`" in doc, f"docs/orders-tables.md lacks {table.name}.{col.name}"
