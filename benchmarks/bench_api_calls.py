@@ -14,8 +14,8 @@ import argparse
 import sys
 import time
 
-from sqlspapi.engine import open_database
 from sqlspapi.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN, start
+from sqlspapi.engine import open_database
 
 PAGES = 30
 ORDERS = PAGES * 100  # getOrders pages hold 100 orders

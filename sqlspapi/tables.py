@@ -30,7 +30,9 @@ COLUMN_TYPES: Mapping[str, str] = {
 #: SQL operators a key column may declare.
 FILTER_OPS = frozenset({"=", "IN"})
 
-_COLUMN_LINE = re.compile(r"^(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)=)?(?P<path>[@^]?[A-Za-z_][\w.]*)\s+(?P<type>[A-Z]+)\s*(?P<doc>.*)$")
+_COLUMN_LINE = re.compile(
+    r"^(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)=)?(?P<path>[@^]?[A-Za-z_][\w.]*)\s+(?P<type>[A-Z]+)\s*(?P<doc>.*)$"
+)
 
 
 @dataclass(frozen=True)
@@ -168,7 +170,8 @@ def definitions_dir() -> Path:
     for candidate in (here / "vtables", here.parent / "vtables"):
         if candidate.is_dir() and any(candidate.glob("*.toml")):
             return candidate
-    raise InternalError("sqlspapi's table definitions (vtables/*.toml) are missing from the installation; reinstall sqlspapi")
+    raise InternalError(
+        "sqlspapi's table definitions (vtables/*.toml) are missing from the installation; reinstall sqlspapi")
 
 
 def parse_columns(text: str, where: str) -> tuple[ColumnSpec, ...]:
@@ -228,7 +231,8 @@ def _list_spec(raw: Mapping[str, Any], ops: Mapping[str, OperationSpec], where: 
     )
     for f in filters:
         if not f.ops <= FILTER_OPS or (f.param is None) == (f.path_param is None):
-            raise InternalError(f"{where}: filter on {f.column} needs ops within {sorted(FILTER_OPS)} and one of param/path_param")
+            raise InternalError(
+                f"{where}: filter on {f.column} needs ops within {sorted(FILTER_OPS)} and one of param/path_param")
     windows = tuple(WindowSpec(w["column"], w["after"], w["before"]) for w in raw.get("windows", ()))
     return ListSpec(
         operation=_op(ops, raw["operation"], where),

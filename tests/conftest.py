@@ -26,5 +26,6 @@ def models_dir() -> Path:
     """The models folder, or skip: the model-based tests need Amazon's models beside the checkout."""
     path = find_models_dir()
     if path is None:
-        pytest.skip("Amazon's SP-API models not found: set SPAPI_MODELS_DIR or put shared/spapi-models beside the checkout")
+        pytest.skip("Amazon's SP-API models not found: set SPAPI_MODELS_DIR or put shared/spapi-models "
+                    "beside the checkout")
     return path

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from sqlspapi.engine import open_database
 from sqlspapi.emulator import start
+from sqlspapi.engine import open_database
 from sqlspapi.errors import (
     ConnectionStringError,
     MissingFilterError,
@@ -58,7 +58,8 @@ def test_one_id_is_one_get_order_with_typed_columns(emulator) -> None:
         assert row[1] is None or isinstance(row[1], float)
         assert isinstance(row[2], int) and row[3] in (0, 1)
         assert isinstance(json.loads(row[4]), list)
-        assert db.connection.execute("SELECT * FROM orders WHERE AmazonOrderId = '999-9999999-9999999'").fetchall() == []
+        missing = "SELECT * FROM orders WHERE AmazonOrderId = '999-9999999-9999999'"
+        assert db.connection.execute(missing).fetchall() == []
 
 
 def test_same_table_names_both_versions_with_each_versions_columns(emulator) -> None:
@@ -76,7 +77,8 @@ def test_v0_join_calls_get_order_items_per_order(emulator) -> None:
     with db_for(emulator, OrdersApiVersion="v0") as db:
         rows = db.connection.execute(
             "SELECT o.AmazonOrderId, i.ASIN, i.QuantityOrdered, i.ItemPrice_Amount FROM orders o "
-            "JOIN order_items i ON i.AmazonOrderId = o.AmazonOrderId WHERE o.PurchaseDate >= '2026-11-20'").fetchall()
+            "JOIN order_items i ON i.AmazonOrderId = o.AmazonOrderId "
+            "WHERE o.PurchaseDate >= '2026-11-20'").fetchall()
         calls = ops(db)
         orders = {r[0] for r in rows}
         assert rows and all(isinstance(r[2], int) for r in rows)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from sqlspapi.engine import open_database
 from sqlspapi.emulator import start
+from sqlspapi.engine import open_database
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pushdown"
 ANCHOR = datetime(2026, 11, 1, tzinfo=UTC)
