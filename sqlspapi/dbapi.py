@@ -1,0 +1,549 @@
+"""PEP 249 (DB-API 2.0) over a sqlspapi ``Database``.
+
+``connect(connection_string)`` opens a :class:`~sqlspapi.engine.Database` (SQLite virtual tables backed by
+SP-API calls) and wraps its APSW connection in a :class:`Connection` whose cursors follow PEP 249: a
+``description`` that survives 0-row results, ``fetchmany``, ``rowcount``, type objects, and every error
+raised as one of the PEP 249 classes in :mod:`sqlspapi.errors`. Errors sqlspapi raises itself (a missing
+filter, a bad connection string, an SP-API answer) reach the caller unchanged; SQLite's own errors are mapped.
+
+    >>> import sqlspapi.dbapi as db
+    >>> with db.connect(demo=True) as con:
+    ...     con.cursor().execute("SELECT count(*) FROM marketplaces").fetchone()
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, NoReturn
+
+import apsw
+
+from sqlspapi.errors import (
+    ConnectionStringError,
+    DatabaseError,
+    DataError,
+    Error,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    NotSupportedError,
+    OperationalError,
+    ProgrammingError,
+    Warning,
+)
+
+apilevel = "2.0"
+"""PEP 249: the DB-API level supported."""
+
+threadsafety = 1
+"""PEP 249: threads may share the module but not connections."""
+
+paramstyle = "qmark"
+"""PEP 249: ``?`` placeholders; named ``:name`` placeholders with a mapping work too."""
+
+sqlite_version = apsw.sqlite_lib_version()
+"""The SQLite library version as text (SQLAlchemy's SQLite dialect reads it)."""
+
+sqlite_version_info = tuple(int(part) for part in sqlite_version.split(".")[:3])
+"""The SQLite library version as a tuple of ints."""
+
+
+# ---------------------------------------------------------------- type objects and constructors (PEP 249)
+
+
+class DBAPITypeObject:
+    """A PEP 249 type object: compares equal to itself and to every declared SQL type it stands for."""
+
+    def __init__(self, name: str, *type_names: str) -> None:
+        self.name = name
+        self.type_names = frozenset(type_names)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, DBAPITypeObject):
+            return other is self
+        if isinstance(other, str):
+            return other.upper() in self.type_names or _type_object(other) is self
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+STRING = DBAPITypeObject("STRING", "TEXT", "CHAR", "VARCHAR", "CLOB", "STRING")
+"""Type object of text columns."""
+BINARY = DBAPITypeObject("BINARY", "BLOB", "BINARY")
+"""Type object of blob columns."""
+NUMBER = DBAPITypeObject(
+    "NUMBER", "INTEGER", "INT", "REAL", "FLOAT", "DOUBLE", "NUMERIC", "DECIMAL", "BOOLEAN"
+)
+"""Type object of integer and real columns."""
+DATETIME = DBAPITypeObject("DATETIME", "DATE", "TIME", "DATETIME", "TIMESTAMP")
+"""Type object of columns declared as a date or time (sqlspapi's API tables hold ISO 8601 TEXT)."""
+ROWID = DBAPITypeObject("ROWID", "ROWID")
+"""Type object of rowid columns."""
+
+
+def _type_object(declared: str | None) -> DBAPITypeObject | None:
+    """The type object for a declared column type, by SQLite's affinity rules (dates first)."""
+    if not declared:
+        return None
+    decl = declared.upper()
+    if "DATE" in decl or "TIME" in decl:
+        return DATETIME
+    if "INT" in decl:
+        return NUMBER
+    if "CHAR" in decl or "CLOB" in decl or "TEXT" in decl:
+        return STRING
+    if "BLOB" in decl:
+        return BINARY
+    if "REAL" in decl or "FLOA" in decl or "DOUB" in decl or "NUM" in decl or "DEC" in decl or "BOOL" in decl:
+        return NUMBER
+    return STRING
+
+
+Date = datetime.date
+"""PEP 249 constructor of a date value."""
+Time = datetime.time
+"""PEP 249 constructor of a time value."""
+Timestamp = datetime.datetime
+"""PEP 249 constructor of a timestamp value."""
+Binary = bytes
+"""PEP 249 constructor of a binary value."""
+
+
+def DateFromTicks(ticks: float) -> datetime.date:  # noqa: N802 - PEP 249 name
+    """PEP 249: the local date of a POSIX timestamp."""
+    return Date(*time.localtime(ticks)[:3])
+
+
+def TimeFromTicks(ticks: float) -> datetime.time:  # noqa: N802 - PEP 249 name
+    """PEP 249: the local time of day of a POSIX timestamp."""
+    return Time(*time.localtime(ticks)[3:6])
+
+
+def TimestampFromTicks(ticks: float) -> datetime.datetime:  # noqa: N802 - PEP 249 name
+    """PEP 249: the local date and time of a POSIX timestamp."""
+    return Timestamp(*time.localtime(ticks)[:6])
+
+
+# ---------------------------------------------------------------- parameters and errors
+
+
+def _adapt(value: Any) -> Any:
+    """A value SQLite can bind: dates and times become ISO 8601 text (UTC as ``...Z``), Decimal a float."""
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(datetime.UTC).replace(tzinfo=None)
+            text = value.isoformat(timespec="seconds" if not value.microsecond else "milliseconds")
+            return text + "Z"
+        return value.isoformat()
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    return value
+
+
+def _adapt_params(params: Any) -> Any:
+    """Adapt every value of a positional sequence or a named mapping (None stays None)."""
+    if params is None:
+        return None
+    if isinstance(params, Mapping):
+        return {key: _adapt(value) for key, value in params.items()}
+    if isinstance(params, str | bytes):
+        raise ProgrammingError("parameters must be a sequence or a mapping, not a single string")
+    return tuple(_adapt(value) for value in params)
+
+
+_READ_ONLY = re.compile(r"may not be modified|read-?only|readonly", re.IGNORECASE)
+
+
+def _translate(exc: BaseException) -> Error:
+    """The PEP 249 error for an exception raised running SQL; sqlspapi's own errors come back as they are."""
+    if isinstance(exc, Error):
+        return exc
+    original = exc.__cause__ or exc.__context__
+    if isinstance(exc, apsw.Error) and isinstance(original, Error):
+        return original  # a sqlspapi error wrapped by SQLite on its way out of a virtual table
+    message = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, apsw.ReadOnlyError) or (isinstance(exc, apsw.SQLError) and _READ_ONLY.search(message)):
+        return NotSupportedError(f"tables are read-only: SP-API data cannot be changed with SQL ({message})")
+    if isinstance(exc, apsw.SQLError | apsw.BindingsError):
+        return ProgrammingError(message)
+    if isinstance(exc, KeyError):
+        return ProgrammingError(f"no value for the named parameter :{exc.args[0]}")
+    if isinstance(exc, apsw.ConstraintError):
+        return IntegrityError(message)
+    if isinstance(exc, apsw.MismatchError | apsw.TooBigError | apsw.RangeError):
+        return DataError(message)
+    if isinstance(exc, apsw.ConnectionClosedError | apsw.CursorClosedError | apsw.ThreadingViolationError):
+        return InterfaceError(message)
+    if isinstance(exc, apsw.InternalError):
+        return InternalError(message)
+    if isinstance(exc, apsw.Error):
+        return OperationalError(message)
+    if isinstance(exc, TypeError) and "binding" in message.lower():
+        return ProgrammingError(message)
+    return InternalError(f"{type(exc).__name__}: {message}")
+
+
+def _reraise(exc: Exception) -> NoReturn:
+    """Raise the PEP 249 form of ``exc`` (itself when it is already one of ours, so no self-cause)."""
+    error = _translate(exc)
+    if error is exc:
+        raise exc
+    raise error from exc
+
+
+# ---------------------------------------------------------------- connection string keys
+
+
+def _split_pairs(text: str) -> list[tuple[str, str]]:
+    """``Key=Value;...`` pairs of an ODBC-style string (``{...}`` values may hold ``;``, ``}}`` is ``}``)."""
+    pairs = []
+    pos, end = 0, len(text)
+    while pos < end:
+        eq = text.find("=", pos)
+        if eq < 0:
+            if text[pos:].strip(" ;"):
+                raise ConnectionStringError("the connection string has text that is not Key=Value")
+            break
+        key = text[pos:eq].strip(" ;")
+        pos = eq + 1
+        while pos < end and text[pos] == " ":
+            pos += 1
+        if pos < end and text[pos] == "{":
+            chars, pos = [], pos + 1
+            while pos < end:
+                if text[pos] == "}":
+                    if text[pos + 1 : pos + 2] == "}":
+                        chars.append("}")
+                        pos += 2
+                        continue
+                    pos += 1
+                    break
+                chars.append(text[pos])
+                pos += 1
+            value = "".join(chars)
+            semi = text.find(";", pos)
+            pos = end if semi < 0 else semi + 1
+        else:
+            semi = text.find(";", pos)
+            semi = end if semi < 0 else semi
+            value, pos = text[pos:semi].strip(), semi + 1
+        pairs.append((key, value))
+    return pairs
+
+
+def merge_connection_string(connection_string: str | None, keys: Mapping[str, Any]) -> str | None:
+    """``connection_string`` with ``keys`` added; a key given in both takes its value from ``keys``.
+
+    Keys match as :mod:`sqlspapi.connstr` matches them (case, ``_`` and aliases ignored); values may be Python
+    values (bool, list, ...) as :func:`sqlspapi.connstr.format_connection_string` takes them.
+    """
+    if not keys:
+        return connection_string
+    from sqlspapi import connstr
+
+    def canonical(key: str) -> str:
+        spec = connstr.lookup_key(key)
+        return spec.name if spec is not None else key.strip().lower()
+
+    overridden = {canonical(key) for key in keys}
+    given = _split_pairs(connection_string or "")
+    pairs: list[tuple[str, Any]] = [(key, value) for key, value in given if canonical(key) not in overridden]
+    pairs.extend((key, value) for key, value in keys.items() if value is not None)
+    return ";".join(connstr.format_connection_string({key: value}) for key, value in pairs)
+
+
+# ---------------------------------------------------------------- connection and cursor
+
+
+def connect(
+    connection_string: str | None = None,
+    *,
+    demo: bool = False,
+    database: Any = None,
+    **keys: Any,
+) -> Connection:
+    """Open a PEP 249 connection to SP-API.
+
+    ``connection_string`` is an ODBC-style ``Key=Value;...`` string (see the connection string reference);
+    keyword arguments are more keys, overriding the string's (``connect(cs, OrdersApiVersion="v0")``).
+    ``demo=True`` connects to the built-in emulator instead (started once per process). ``database`` wraps an
+    already open :class:`~sqlspapi.engine.Database`, which closing this connection then leaves open.
+    """
+    if database is not None:
+        if connection_string is not None or keys or demo:
+            raise InterfaceError("pass either database= or a connection string / demo=True, not both")
+        return Connection(database, owns_database=False)
+    if connection_string is None and not demo and not keys:
+        raise ConnectionStringError(
+            "no connection string: pass one (ClientId=...;ClientSecret=...;RefreshToken=...) or demo=True"
+        )
+    from sqlspapi.engine import open_database
+
+    merged = merge_connection_string(connection_string, keys)
+    return Connection(open_database(merged, demo=demo))
+
+
+class Connection:
+    """A PEP 249 connection over one :class:`~sqlspapi.engine.Database`.
+
+    The tables are read-only, so ``commit`` and ``rollback`` do nothing. ``database`` is the underlying
+    ``Database`` (settings, client, ``explain``); :meth:`last_calls` lists the SP-API calls of the last
+    statement.
+    """
+
+    Warning = Warning
+    Error = Error
+    InterfaceError = InterfaceError
+    DatabaseError = DatabaseError
+    DataError = DataError
+    OperationalError = OperationalError
+    IntegrityError = IntegrityError
+    InternalError = InternalError
+    ProgrammingError = ProgrammingError
+    NotSupportedError = NotSupportedError
+
+    def __init__(self, database: Any, *, owns_database: bool = True) -> None:
+        self.database = database
+        self._owns_database = owns_database
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise InterfaceError("the connection is closed")
+
+    def cursor(self) -> Cursor:
+        """A new cursor on this connection."""
+        self._check_open()
+        return Cursor(self)
+
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = ()) -> Cursor:
+        """Shortcut (as in sqlite3): a new cursor that has executed ``sql``."""
+        return self.cursor().execute(sql, params)
+
+    def commit(self) -> None:
+        """Nothing to commit: the API tables are read-only (PEP 249 requires the method)."""
+        self._check_open()
+
+    def rollback(self) -> None:
+        """Nothing to roll back: the API tables are read-only."""
+        self._check_open()
+
+    def close(self) -> None:
+        """Close the connection (and the ``Database`` it opened); closing twice is harmless."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._owns_database:
+            self.database.close()
+
+    def last_calls(self) -> list[Any]:
+        """The SP-API calls (``CallRecord``) the last statement made."""
+        return list(self.database.last_calls())
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<sqlspapi.dbapi.Connection {state}>"
+
+
+class _Tracer:
+    """The exec tracer of a cursor's statements: marks each statement start and keeps its description.
+
+    A separate object, so the APSW cursor holding it does not hold the DB-API cursor (no reference cycle: a
+    dropped cursor finishes its statement at once instead of at the next garbage collection).
+    """
+
+    __slots__ = ("database", "description")
+
+    def __init__(self, database: Any) -> None:
+        self.database = database
+        self.description: tuple[tuple[Any, ...], ...] | None = None
+
+    def __call__(self, cursor: apsw.Cursor, sql: str, bindings: Any) -> bool:
+        self.database.begin_statement()
+        try:
+            columns = cursor.getdescription()
+        except apsw.ExecutionCompleteError:
+            columns = ()
+        self.description = (
+            tuple((name, _type_object(decl), None, None, None, None, None) for name, decl in columns)
+            if columns else None
+        )
+        return True
+
+
+class Cursor:
+    """A PEP 249 cursor: ``description`` is known once a query is prepared, even when it returns no row."""
+
+    arraysize: int
+    """Rows :meth:`fetchmany` returns by default."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.arraysize = 1
+        self.lastrowid = None
+        self._cursor: apsw.Cursor | None = None
+        self._description: tuple[tuple[Any, ...], ...] | None = None
+        self._rowcount = -1
+        self._has_result = False
+        self._closed = False
+        self._tracer = _Tracer(connection.database)
+
+    # -- attributes
+
+    @property
+    def description(self) -> tuple[tuple[Any, ...], ...] | None:
+        """One 7-tuple per result column (name, type_code, None x 5), or None when the statement has none."""
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        """-1 for queries (rows stream from the API); the number of changed rows for other statements."""
+        return self._rowcount
+
+    # -- execution
+
+    def _prepare(self) -> apsw.Cursor:
+        if self._closed:
+            raise InterfaceError("the cursor is closed")
+        self.connection._check_open()
+        self._discard()
+        self._description = None
+        self._rowcount = -1
+        self._has_result = False
+        self._tracer = _Tracer(self.connection.database)
+        cursor = self.connection.database.connection.cursor()
+        cursor.exec_trace = self._tracer
+        return cursor
+
+    def _finish(self, cursor: apsw.Cursor, changes_before: int) -> None:
+        self._cursor = cursor
+        self._description = self._tracer.description
+        self._has_result = self._description is not None
+        if not self._has_result:
+            self._rowcount = self.connection.database.connection.total_changes() - changes_before
+
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = ()) -> Cursor:
+        """Run ``sql`` (``?`` or ``:name`` placeholders) with ``params``; returns this cursor."""
+        cursor = self._prepare()
+        db = self.connection.database.connection
+        try:
+            before = db.total_changes()
+            cursor.execute(sql, _adapt_params(params))
+        except Exception as exc:
+            self._description = None
+            _reraise(exc)
+        self._finish(cursor, before)
+        return self
+
+    def executemany(self, sql: str, seq_of_params: Sequence[Sequence[Any] | Mapping[str, Any]]) -> Cursor:
+        """Run ``sql`` once for each parameter set."""
+        cursor = self._prepare()
+        db = self.connection.database.connection
+        try:
+            before = db.total_changes()
+            cursor.executemany(sql, [_adapt_params(params) for params in seq_of_params])
+        except Exception as exc:
+            self._description = None
+            _reraise(exc)
+        self._finish(cursor, before)
+        return self
+
+    # -- fetching
+
+    def _next(self) -> tuple[Any, ...] | None:
+        if self._closed:
+            raise InterfaceError("the cursor is closed")
+        if self._cursor is None or not self._has_result:
+            raise ProgrammingError("no result set: execute a query first")
+        try:
+            return next(self._cursor)
+        except StopIteration:
+            return None
+        except Exception as exc:
+            _reraise(exc)
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        """The next row, or None when there is no more."""
+        return self._next()
+
+    def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]:
+        """Up to ``size`` (default ``arraysize``) more rows."""
+        size = self.arraysize if size is None else size
+        rows = []
+        while len(rows) < size:
+            row = self._next()
+            if row is None:
+                break
+            rows.append(row)
+        return rows
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        """Every remaining row."""
+        rows = []
+        while (row := self._next()) is not None:
+            rows.append(row)
+        return rows
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        while (row := self._next()) is not None:
+            yield row
+
+    # -- the rest of PEP 249
+
+    def setinputsizes(self, sizes: Any) -> None:
+        """Accepted and ignored (PEP 249)."""
+
+    def setoutputsize(self, size: Any, column: int | None = None) -> None:
+        """Accepted and ignored (PEP 249)."""
+
+    def _discard(self) -> None:
+        """Finish the previous statement (a pending one would keep its tables locked)."""
+        if self._cursor is not None:
+            try:
+                self._cursor.close(force=True)
+            except apsw.Error:
+                pass
+        self._cursor = None
+
+    def close(self) -> None:
+        """Close the cursor; fetching afterwards raises InterfaceError."""
+        self._discard()
+        self._closed = True
+
+    def __enter__(self) -> Cursor:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+__all__ = [
+    "apilevel", "threadsafety", "paramstyle", "sqlite_version", "sqlite_version_info", "connect",
+    "merge_connection_string", "Connection", "Cursor", "Warning", "Error", "InterfaceError", "DatabaseError",
+    "DataError", "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
+    "NotSupportedError",
+    "ConnectionStringError", "STRING", "BINARY", "NUMBER", "DATETIME", "ROWID", "Date", "Time", "Timestamp",
+    "DateFromTicks", "TimeFromTicks", "TimestampFromTicks", "Binary", "DBAPITypeObject",
+]

@@ -1,0 +1,352 @@
+"""The interactive sqlspapi shell: APSW's SQLite shell over a :class:`~sqlspapi.engine.Database`.
+
+Everything the APSW shell does works (``.tables``, ``.schema``, ``.mode``, ``EXPLAIN QUERY PLAN`` ...), plus:
+
+* ``.calls`` — the SP-API calls of the last SQL statement (operation, params, status, time, throttle wait);
+* ``.explain SQL`` — the calls a statement would make, without running it;
+* ``.open CONNSTR`` / ``.open --demo`` — switch to another account (or the emulator); a file name is refused.
+
+Each SQL statement starts a new statement in the call log, so ``.calls`` always describes the last one. Errors
+show as their message (sqlspapi's messages are one line, plus an example SQL line for a missing filter), never
+as a traceback (``.exceptions on`` shows details).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
+
+import apsw
+import apsw.shell
+
+from sqlspapi import __version__
+
+_PARAM_WIDTH = 76
+_VALUE_WIDTH = 32
+
+
+def format_table(header: Sequence[str], rows: Iterable[Sequence[Any]], *, null: str = "NULL") -> str:
+    """Rows as aligned plain text under a header and a rule (numbers right-aligned); ends with a newline."""
+    rows = list(rows)
+    numeric = [
+        all(isinstance(row[index], int | float) for row in rows if row[index] is not None)
+        and any(row[index] is not None for row in rows)
+        for index in range(len(header))
+    ]
+
+    def cell(value: Any) -> str:
+        if value is None:
+            return null
+        if isinstance(value, bytes):
+            return value.hex()
+        return str(value).replace("\n", " ")
+
+    body = [[cell(value) for value in row] for row in rows]
+    widths = [len(name) for name in header]
+    for texts in body:
+        for index, text in enumerate(texts):
+            widths[index] = max(widths[index], len(text))
+
+    def line(texts: Sequence[str], align: bool) -> str:
+        return "  ".join(
+            text.rjust(widths[index]) if align and numeric[index] else text.ljust(widths[index])
+            for index, text in enumerate(texts)
+        ).rstrip()
+
+    out = [line(list(header), False), "  ".join("-" * width for width in widths)]
+    out.extend(line(texts, True) for texts in body)
+    return "\n".join(out) + "\n"
+
+
+def _compact(value: Any) -> str:
+    if isinstance(value, list | tuple | set | frozenset):
+        value = ",".join(str(item) for item in value)
+    elif isinstance(value, bool):
+        value = "true" if value else "false"
+    text = str(value)
+    if len(text) > _VALUE_WIDTH:  # keep both ends: tokens and timestamps differ at the end
+        text = text[: _VALUE_WIDTH - 9] + "…" + text[-8:]
+    return text
+
+
+def _token_tag(value: Any) -> str:
+    return "#" + hashlib.sha256(str(value).encode()).hexdigest()[:8]
+
+
+@functools.cache
+def _path_patterns() -> dict[str, list[re.Pattern[str]]]:
+    """Operation name → regexes of its path templates, capturing the path parameters (``{orderId}``)."""
+    patterns: dict[str, list[re.Pattern[str]]] = {}
+    try:
+        from sqlspapi.tables import load_all
+
+        for section in load_all():
+            for name, operation in section.operations.items():
+                if "{" in operation.path:
+                    regex = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(operation.path))
+                    patterns.setdefault(name, []).append(re.compile(regex))
+    except Exception:  # the definitions only make the display nicer
+        return {}
+    return patterns
+
+
+def _path_params(record: Any) -> dict[str, str]:
+    path = getattr(record, "path", "") or ""
+    for pattern in _path_patterns().get(getattr(record, "operation", ""), ()):
+        match = pattern.fullmatch(path)
+        if match:
+            return match.groupdict()
+    return {}
+
+
+def compact_params(record: Any) -> str:
+    """A call's parameters as ``k=v k=v``, shortened to fit a column.
+
+    Path parameters (``orderId=...``) come first, then paging tokens as ``#`` and a short hash (opaque, but
+    they tell the pages apart), then the other parameters, shortest first (a long list of marketplaces or
+    data sets says least); long values keep their start and end.
+    """
+    params = {key: value for key, value in (getattr(record, "params", None) or {}).items() if value is not None}
+    ordered = list(_path_params(record).items())
+    ordered += [(key, _token_tag(value)) for key, value in params.items() if "token" in key.lower()]
+    parts = [f"{key}={_compact(value)}" for key, value in ordered]
+    parts += sorted((f"{key}={_compact(value)}" for key, value in params.items() if "token" not in key.lower()),
+                    key=len)
+    text = " ".join(parts)
+    if len(text) > _PARAM_WIDTH:
+        text = text[: _PARAM_WIDTH - 1] + "…"
+    return text
+
+
+CALL_HEADER = ("operation", "params", "status", "time ms", "throttle wait ms", "shared")
+"""Columns of the ``.calls`` table (also ``sqlspapi query --calls``)."""
+
+
+def call_rows(records: Iterable[Any]) -> list[tuple[Any, ...]]:
+    """One ``.calls`` row per ``CallRecord``."""
+    return [
+        (
+            record.operation,
+            compact_params(record),
+            record.status,
+            round(record.elapsed * 1000),
+            round(record.throttle_wait * 1000),
+            "yes" if record.shared else "",
+        )
+        for record in records
+    ]
+
+
+def format_calls(records: Sequence[Any], *, full: bool = False) -> str:
+    """The ``.calls`` report: a table of the calls (``full``: each call with every parameter) and a total."""
+    if not records:
+        return "No SP-API calls in the last statement.\n"
+    total = sum(record.elapsed for record in records)
+    waited = sum(record.throttle_wait for record in records)
+    plural = "" if len(records) == 1 else "s"
+    summary = f"{len(records)} call{plural}, {total * 1000:.0f} ms, {waited * 1000:.0f} ms throttle wait\n"
+    if not full:
+        return format_table(CALL_HEADER, call_rows(records)) + summary
+    lines = []
+    for number, record in enumerate(records, 1):
+        shared = ", shared" if record.shared else ""
+        lines.append(
+            f"{number}. {record.operation} {record.method} {record.path} -> {record.status} in "
+            f"{record.elapsed * 1000:.0f} ms (throttle wait {record.throttle_wait * 1000:.0f} ms{shared})"
+        )
+        for key, value in (record.params or {}).items():
+            if value is not None:
+                text = ",".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+                lines.append(f"   {key}={text}")
+        if record.request_id:
+            lines.append(f"   request id {record.request_id}")
+    return "\n".join(lines) + "\n" + summary
+
+
+def describe_connection(database: Any) -> str:
+    """Where ``database`` sends its calls and which API versions its tables use (never a secret)."""
+    settings = database.settings
+    endpoint = settings.endpoint
+    local = endpoint.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]"))
+    where = " (a local emulator)" if local else ""
+    region = getattr(settings, "region", "?")
+    marketplaces = ",".join(getattr(settings, "marketplace_ids", ()) or ()) or "all participating"
+    sandbox = ", sandbox" if getattr(settings, "sandbox", False) else ""
+    try:
+        sections = {table.section: table.version for table in database.tables()}
+    except Exception:
+        sections = {}
+    versions = ", ".join(f"{section} {version}" for section, version in sorted(sections.items()))
+    lines = [f"Connected to {endpoint}{where} (region {region}{sandbox}; marketplaces: {marketplaces})"]
+    if versions:
+        lines.append(f"APIs: {versions}")
+    return "\n".join(lines) + "\n"
+
+
+class SPAPIShell(apsw.shell.Shell):
+    """APSW's shell over a sqlspapi ``Database``, with ``.calls``, ``.explain`` and an account ``.open``.
+
+    Drive it interactively with :meth:`cmdloop`, or programmatically with ``process_command(".tables")`` and
+    ``process_sql("SELECT ...")``. ``opener(connection_string, demo)`` opens the ``Database`` for ``.open``
+    (default :func:`sqlspapi.engine.open_database`).
+    """
+
+    def __init__(
+        self,
+        database: Any,
+        *,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+        opener: Any = None,
+    ) -> None:
+        self.database = database
+        self._opener = opener
+        self.errors = 0
+        """How many errors were reported (``sqlspapi shell`` exits with status 1 when any, non-interactively)."""
+        super().__init__(stdin=stdin, stdout=stdout, stderr=stderr, db=database.connection)
+        self.dbfilename = ":memory:"
+        self.prompt = "sqlspapi> "
+        self.moreprompt = "     ...> "
+        self.history_file = "~/.sqlspapi_history"
+
+    # -- errors
+
+    def handle_exception(self) -> None:
+        """Report the current exception as its message (APSW's behaviour) and count it."""
+        if not isinstance(sys.exc_info()[1], SystemExit | KeyboardInterrupt):
+            self.errors += 1
+        super().handle_exception()
+
+    # -- statement boundaries
+
+    def _query_details(self, sql: str, bindings: Any) -> Any:
+        # APSW's shell runs each statement on a cursor whose exec tracer replaces the connection's (the
+        # engine's begin_statement hook), so the statement boundary is marked here, once per statement, after
+        # a successful prepare.
+        details = super()._query_details(sql, bindings)
+        if details.error_text is None and details.query and details.query.strip():
+            self.database.begin_statement()
+        return details
+
+    # -- banner
+
+    def intro(self) -> str:
+        """The banner: version, endpoint, API versions, how to get help."""
+        return (
+            f"sqlspapi {__version__}: SQL over the Amazon Selling Partner API "
+            f"(SQLite {apsw.sqlite_lib_version()}, APSW {apsw.apsw_version()})\n"
+            + describe_connection(self.database)
+            + 'Enter ".help" for instructions, ".tables" to list the tables, ".schema TABLE" for its\n'
+            + 'columns, ".calls" for the API calls of the last statement. End SQL statements with ";".\n'
+        )
+
+    def cmdloop(self, intro: str | None = None, transient: str | None = None) -> None:
+        """Run the interactive loop, showing :meth:`intro` unless another banner is given."""
+        super().cmdloop(intro=self.intro() if intro is None else intro, transient=transient)
+
+    # -- commands
+
+    def command_calls(self, cmd: list[str]) -> None:
+        """calls ?full?: Shows the SP-API calls the last SQL statement made
+
+        One row per call: the operation, its parameters (shortened), the HTTP status, the time it took, the
+        time spent waiting for the rate limiter, and whether it shared an identical call already in flight.
+        ".calls full" lists every call with all its parameters and its request id.
+        """
+        if cmd not in ([], ["full"]):
+            raise self.Error("Usage: .calls or .calls full")
+        self.write(self.stdout, format_calls(self.database.last_calls(), full=bool(cmd)))
+
+    def command_schema(self, cmd: list[str]) -> None:
+        """schema ?TABLE? [TABLE...]: Shows the columns of tables (TABLE is a LIKE pattern)
+
+        API tables show their columns, types and descriptions as SQLite sees them (the stored statement of a
+        virtual table only names its module); other tables and views show their CREATE statement.
+        """
+        specs = {}
+        try:
+            specs = {spec.name.lower(): spec for spec in self.database.tables()}
+        except Exception:  # descriptions are a nicety; the columns come from SQLite
+            specs = {}
+        db = self.db
+        for pattern in cmd or ["%"]:
+            rows = db.execute(
+                "SELECT type, name, sql FROM (SELECT type, name, tbl_name, sql FROM sqlite_schema UNION ALL "
+                "SELECT type, name, tbl_name, sql FROM sqlite_temp_schema) WHERE tbl_name LIKE ?1 "
+                "AND sql NOTNULL AND name NOT LIKE 'sqlite_%' ORDER BY substr(type, 2, 1), name",
+                (pattern,),
+            ).fetchall()
+            for kind, name, sql in rows:
+                if kind == "table" and sql.upper().startswith("CREATE VIRTUAL TABLE"):
+                    self.write(self.stdout, self._virtual_schema(name, specs.get(name.lower())))
+                else:
+                    self.write(self.stdout, sql + ";\n")
+
+    def _virtual_schema(self, name: str, spec: Any) -> str:
+        described = {}
+        if spec is not None:
+            described = {column.name.lower(): column.description for column in spec.columns}
+        columns = self.db.execute("SELECT name, type, hidden FROM pragma_table_xinfo(?)", (name,)).fetchall()
+        lines = []
+        if spec is not None and getattr(spec, "description", ""):
+            lines.append(f"-- {spec.description}")
+        quoted = name if name.isidentifier() else '"' + name.replace('"', '""') + '"'
+        lines.append(f"CREATE TABLE {quoted}(")
+        for index, (column, sqltype, hidden) in enumerate(columns):
+            text = f"  {column} {sqltype}".rstrip() + (" HIDDEN" if hidden else "")
+            text += "," if index < len(columns) - 1 else ""
+            description = described.get(column.lower())
+            if description:
+                text = f"{text.ljust(44)} -- {description}"
+            lines.append(text)
+        lines.append(");")
+        return "\n".join(lines) + "\n"
+
+    def command_explain(self, cmd: list[str]) -> None:
+        """explain SQL: Shows the SP-API calls SQL would make, without running it
+
+        For each table in the statement: the operation and the parameters that would be sent. Use
+        EXPLAIN QUERY PLAN SQL for SQLite's own plan.
+        """
+        if not cmd:
+            raise self.Error("Usage: .explain SELECT ...")
+        for line in self.database.explain(" ".join(cmd)):
+            self.write(self.stdout, line.rstrip("\n") + "\n")
+
+    def command_open(self, cmd: list[str]) -> None:
+        """open CONNSTR | --demo: Connects to another SP-API account (or the built-in emulator)
+
+        CONNSTR is a connection string (ClientId=...;ClientSecret=...;RefreshToken=...;Region=...). Quote it
+        for the shell: .open "ClientId=...;...". The tables are virtual tables over SP-API, so opening a
+        database file is not supported; use ATTACH 'file.db' AS local to work with a local file alongside.
+        """
+        demo = "--demo" in cmd
+        rest = [part for part in cmd if part != "--demo"]
+        if len(rest) > 1 or (not rest and not demo):
+            raise self.Error('Usage: .open "ClientId=...;ClientSecret=...;RefreshToken=..." or .open --demo')
+        connection_string = rest[0] if rest else None
+        if connection_string is not None and "=" not in connection_string:
+            raise self.Error(
+                f"{connection_string!r} is not a connection string: sqlspapi's tables live in SP-API, not"
+                " in a file. Use .open CONNSTR or .open --demo (ATTACH works for local files)."
+            )
+        opener = self._opener
+        if opener is None:
+            from sqlspapi.engine import open_database
+
+            opener = open_database
+        new = opener(connection_string, demo=demo)
+        old, self.database = self.database, new
+        self.db = new.connection, ":memory:"  # closes the previous connection
+        self.db_references.add(new.connection)
+        old.close()
+        self.write(self.stdout, describe_connection(new))
+
+
+__all__ = ["SPAPIShell", "format_table", "format_calls", "call_rows", "compact_params", "describe_connection",
+           "CALL_HEADER"]

@@ -1,0 +1,203 @@
+"""PEP 249 behaviour of sqlspapi.dbapi against the built-in emulator (demo=True)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+import sqlspapi
+from sqlspapi import dbapi, errors
+
+
+@pytest.fixture(scope="module")
+def con():
+    connection = dbapi.connect(demo=True)
+    yield connection
+    connection.close()
+
+
+def test_module_globals():
+    assert dbapi.apilevel == "2.0"
+    assert dbapi.threadsafety == 1
+    assert dbapi.paramstyle == "qmark"
+    assert dbapi.sqlite_version_info >= (3, 35)
+    for name in ("Warning", "Error", "InterfaceError", "DatabaseError", "DataError", "OperationalError",
+                 "IntegrityError", "InternalError", "ProgrammingError", "NotSupportedError"):
+        assert getattr(dbapi, name) is getattr(errors, name)
+        assert getattr(dbapi.Connection, name) is getattr(errors, name)
+
+
+def test_type_objects_and_constructors():
+    assert dbapi.NUMBER == "INTEGER" and dbapi.NUMBER == "REAL" and dbapi.STRING == "TEXT"
+    assert dbapi.BINARY == "BLOB" and dbapi.DATETIME == "TIMESTAMP" and dbapi.STRING != dbapi.NUMBER
+    assert dbapi.Date(2026, 1, 2) == datetime.date(2026, 1, 2)
+    assert dbapi.Timestamp(2026, 1, 2, 3, 4, 5).hour == 3
+    assert dbapi.Time(3, 4, 5).second == 5
+    assert isinstance(dbapi.DateFromTicks(0), datetime.date)
+    assert isinstance(dbapi.TimeFromTicks(0), datetime.time)
+    assert isinstance(dbapi.TimestampFromTicks(0), datetime.datetime)
+    assert dbapi.Binary(b"x") == b"x"
+
+
+def test_package_connect_is_dbapi_connect():
+    with sqlspapi.connect(demo=True) as connection:
+        assert isinstance(connection, dbapi.Connection)
+        assert connection.cursor().execute("SELECT 1").fetchone() == (1,)
+
+
+def test_query_marketplaces(con):
+    cur = con.cursor()
+    cur.execute("SELECT marketplace_id, marketplace_name, participation_isParticipating FROM marketplaces")
+    names = [column[0] for column in cur.description]
+    assert names == ["marketplace_id", "marketplace_name", "participation_isParticipating"]
+    assert all(len(column) == 7 for column in cur.description)
+    assert cur.description[0][1] == dbapi.STRING
+    assert cur.rowcount == -1
+    rows = cur.fetchall()
+    assert rows and all(isinstance(row[0], str) for row in rows)
+    assert "ATVPDKIKX0DER" in {row[0] for row in rows}
+    calls = con.last_calls()
+    assert [call.operation for call in calls] == ["getMarketplaceParticipations"]
+    assert calls[0].status == 200
+
+
+def test_description_survives_zero_rows(con):
+    cur = con.cursor()
+    cur.execute("SELECT marketplace_id, marketplace_name FROM marketplaces WHERE marketplace_id = 'NOPE'")
+    assert [column[0] for column in cur.description] == ["marketplace_id", "marketplace_name"]
+    assert cur.fetchall() == []
+    assert cur.fetchone() is None
+
+
+def test_fetchone_fetchmany_iteration(con):
+    cur = con.cursor()
+    total = cur.execute("SELECT count(*) FROM marketplaces").fetchone()[0]
+    assert total >= 2
+    cur.execute("SELECT marketplace_id FROM marketplaces ORDER BY marketplace_id")
+    first = cur.fetchone()
+    assert cur.arraysize == 1
+    assert len(cur.fetchmany()) == 1
+    cur.arraysize = 100
+    rest = cur.fetchmany()
+    assert 1 + 1 + len(rest) == total
+    assert cur.fetchmany(5) == []
+    ids = [row[0] for row in cur.execute("SELECT marketplace_id FROM marketplaces ORDER BY marketplace_id")]
+    assert ids[0] == first[0] and len(ids) == total
+
+
+def test_parameters_qmark_named_and_dates(con):
+    cur = con.cursor()
+    assert cur.execute("SELECT ? + 1, ?", (41, "x")).fetchone() == (42, "x")
+    assert cur.execute("SELECT :a || :b", {"a": "sp", "b": "api"}).fetchone() == ("spapi",)
+    stamp = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
+    assert cur.execute("SELECT ?, ?", (stamp, datetime.date(2026, 1, 2))).fetchone() == (
+        "2026-01-02T03:04:05Z", "2026-01-02")
+    row = cur.execute("SELECT count(*) FROM marketplaces WHERE marketplace_id = ?", ("ATVPDKIKX0DER",)).fetchone()
+    assert row == (1,)
+
+
+def test_executemany_and_rowcount_on_local_temp_table(con):
+    cur = con.cursor()
+    cur.execute("CREATE TEMP TABLE IF NOT EXISTS notes(id INTEGER, note TEXT)")
+    assert cur.description is None
+    cur.executemany("INSERT INTO notes VALUES (?, ?)", [(1, "a"), (2, "b"), (3, "c")])
+    assert cur.rowcount == 3
+    assert cur.execute("SELECT count(*) FROM notes").fetchone() == (3,)
+    cur.execute("DROP TABLE notes")
+
+
+def test_syntax_error_is_programming_error(con):
+    with pytest.raises(dbapi.ProgrammingError, match="syntax error"):
+        con.cursor().execute("SELEC 1")
+    with pytest.raises(dbapi.ProgrammingError, match="no such table"):
+        con.cursor().execute("SELECT * FROM no_such_table")
+    with pytest.raises(dbapi.ProgrammingError):
+        con.cursor().execute("SELECT ?", ())
+    with pytest.raises(dbapi.ProgrammingError, match=":missing"):
+        con.cursor().execute("SELECT :missing", {})
+
+
+def test_fetch_without_query_is_an_error(con):
+    cur = con.cursor()
+    with pytest.raises(dbapi.ProgrammingError):
+        cur.fetchone()
+
+
+def test_tables_are_read_only(con):
+    with pytest.raises(dbapi.NotSupportedError, match="read-only"):
+        con.cursor().execute("INSERT INTO marketplaces(marketplace_id) VALUES ('X')")
+    with pytest.raises(dbapi.NotSupportedError, match="read-only"):
+        con.cursor().execute("DELETE FROM marketplaces")
+
+
+def test_missing_filter_error_comes_through(con):
+    with pytest.raises(errors.MissingFilterError) as info:
+        con.cursor().execute("SELECT * FROM order_items").fetchall()
+    assert isinstance(info.value, dbapi.ProgrammingError)
+    assert "orderId" in str(info.value)
+
+
+def test_connection_string_errors_come_through():
+    with pytest.raises(errors.ConnectionStringError) as info:
+        dbapi.connect("ClientId=abc;NoSuchKey=1")
+    assert info.value.key == "NoSuchKey"
+    assert isinstance(info.value, dbapi.InterfaceError)
+    with pytest.raises(errors.ConnectionStringError):
+        dbapi.connect()
+    with pytest.raises(errors.ConnectionStringError):
+        dbapi.connect(demo=True, OrdersApiVersion="v9")
+
+
+def test_keyword_arguments_are_connection_string_keys():
+    with dbapi.connect(demo=True, OrdersApiVersion="v0") as connection:
+        settings = connection.database.settings
+        assert settings.api_version("OrdersApiVersion") == "v0"
+        assert any("deprecated" in notice for notice in settings.notices)
+        cur = connection.cursor().execute("SELECT * FROM orders LIMIT 1")
+        assert "AmazonOrderId" in [column[0] for column in cur.description]
+
+
+def test_merge_connection_string():
+    merged = dbapi.merge_connection_string(
+        "client_id=a;RefreshToken={x;y}}};Region=eu", {"ClientId": "b", "MarketplaceIds": ["DE", "FR"]}
+    )
+    assert merged == "RefreshToken={x;y}}};Region=eu;ClientId=b;MarketplaceIds=DE,FR"
+    assert dbapi.merge_connection_string("Region=eu", {}) == "Region=eu"
+
+
+def test_context_manager_closes():
+    with dbapi.connect(demo=True) as connection:
+        cur = connection.cursor()
+        cur.execute("SELECT count(*) FROM marketplaces")
+        connection.commit()
+        connection.rollback()
+    assert connection.closed
+    with pytest.raises(dbapi.InterfaceError):
+        connection.cursor()
+    with pytest.raises(dbapi.InterfaceError):
+        cur.execute("SELECT 1")
+    connection.close()  # twice is fine
+
+
+def test_cursor_close_and_noops(con):
+    cur = con.cursor()
+    cur.setinputsizes([10])
+    cur.setoutputsize(10)
+    assert cur.lastrowid is None
+    cur.execute("SELECT 1")
+    cur.close()
+    with pytest.raises(dbapi.InterfaceError):
+        cur.fetchone()
+
+
+def test_wrapping_an_open_database_leaves_it_open():
+    from sqlspapi.engine import open_database
+
+    database = open_database(demo=True)
+    try:
+        with dbapi.connect(database=database) as connection:
+            assert connection.cursor().execute("SELECT 2").fetchone() == (2,)
+        assert database.connection.execute("SELECT 3").fetchone() == (3,)
+    finally:
+        database.close()

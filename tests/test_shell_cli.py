@@ -1,0 +1,297 @@
+"""The ``sqlspapi`` command (run as a real subprocess) and the shell driven through its command API."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sqlspapi.cli import main
+from sqlspapi.engine import open_database
+from sqlspapi.shell import SPAPIShell, format_table
+
+SCRIPT = Path(sys.executable).parent / "sqlspapi"
+COUNT_SQL = "SELECT count(*) AS n FROM marketplaces"
+
+
+def run(*args: str, env: dict[str, str] | None = None, script: bool = False) -> subprocess.CompletedProcess[str]:
+    command = [str(SCRIPT)] if script else [sys.executable, "-m", "sqlspapi"]
+    environment = {key: value for key, value in os.environ.items() if key != "SQLSPAPI_CONNECTION_STRING"}
+    environment.update(env or {})
+    return subprocess.run(
+        [*command, *args], capture_output=True, text=True, timeout=120, env=environment, check=False
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int = 1) -> str:
+    """The error is its one-line message on stderr: no traceback, nothing else."""
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def assert_message_only(result: subprocess.CompletedProcess[str], code: int = 1) -> str:
+    """The error is the exception's message and nothing else (MissingFilterError adds an example SQL line)."""
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr and 'File "' not in result.stderr
+    return result.stderr.strip()
+
+
+# ---------------------------------------------------------------- query, as a subprocess
+
+
+@pytest.fixture(scope="module")
+def marketplace_count() -> int:
+    from sqlspapi import dbapi
+
+    with dbapi.connect(demo=True) as connection:
+        return connection.cursor().execute(COUNT_SQL).fetchone()[0]
+
+
+@pytest.mark.skipif(not SCRIPT.exists(), reason="console script not installed (pip install -e .)")
+def test_console_script_table_format(marketplace_count):
+    result = run("query", "--demo", COUNT_SQL, script=True)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].strip() == "n"
+    assert set(lines[1].strip()) == {"-"}
+    assert lines[2].strip() == str(marketplace_count)
+
+
+def test_query_csv(marketplace_count):
+    result = run("query", "--demo", COUNT_SQL, "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    assert list(csv.reader(io.StringIO(result.stdout))) == [["n"], [str(marketplace_count)]]
+
+
+def test_query_json(marketplace_count):
+    result = run("query", "--demo", "SELECT marketplace_id, participation_isParticipating FROM marketplaces",
+                 "--format", "json")
+    assert result.returncode == 0, result.stderr
+    records = json.loads(result.stdout)
+    assert len(records) == marketplace_count
+    assert {"marketplace_id": "ATVPDKIKX0DER", "participation_isParticipating": 1} in records
+
+
+def test_query_zero_rows_keeps_header():
+    result = run("query", "--demo", "SELECT marketplace_id FROM marketplaces WHERE 0", "--format", "csv")
+    assert result.returncode == 0 and result.stdout == "marketplace_id\n"
+    result = run("query", "--demo", "SELECT marketplace_id FROM marketplaces WHERE 0", "--format", "json")
+    assert json.loads(result.stdout) == []
+
+
+def test_query_calls_go_to_stderr():
+    result = run("query", "--demo", COUNT_SQL, "--calls")
+    assert result.returncode == 0, result.stderr
+    assert "getMarketplaceParticipations" in result.stderr
+    assert "throttle wait ms" in result.stderr
+    assert "getMarketplaceParticipations" not in result.stdout
+
+
+def test_query_connection_string_from_environment():
+    from sqlspapi import emulator
+
+    with emulator.start(orders=20) as emu:
+        result = run("query", COUNT_SQL, "--format", "csv",
+                     env={"SQLSPAPI_CONNECTION_STRING": emu.connection_string()})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "n"
+
+
+def test_query_orders_v0_prints_the_notice_once():
+    result = run("query", "--demo", "OrdersApiVersion=v0", "SELECT 1 AS one", "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "one\n1\n"
+    assert result.stderr.count("deprecated") == 1
+
+
+def test_sql_error_is_one_line():
+    line = assert_one_line_error(run("query", "--demo", "SELEC 1"))
+    assert "syntax error" in line
+
+
+def test_missing_filter_is_the_message():
+    text = assert_message_only(run("query", "--demo", "SELECT * FROM order_items"))
+    assert text.startswith("error: order_items needs orderId")
+    assert len(text.splitlines()) == 2 and "e.g. SELECT" in text.splitlines()[1]
+
+
+def test_bad_connection_string_is_one_line():
+    line = assert_one_line_error(run("query", "ClientId=abc;NoSuchKey=1", COUNT_SQL))
+    assert "NoSuchKey" in line
+
+
+def test_no_connection_string_is_one_line():
+    line = assert_one_line_error(run("query", COUNT_SQL))
+    assert "SQLSPAPI_CONNECTION_STRING" in line and "--demo" in line
+
+
+def test_usage_error_exit_code_2():
+    result = run("query", "--demo", COUNT_SQL, "--format", "xml")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    result = run("query", "--demo", "A=1", "B=2", COUNT_SQL)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_version_and_help():
+    result = run("version")
+    assert result.returncode == 0 and result.stdout.startswith("sqlspapi ")
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("shell", "query", "emulator", "serve", "dsn", "version"):
+        assert command in result.stdout
+
+
+def test_shell_with_trailing_commands():
+    result = run("shell", "--demo", "-csv", "-header", ".tables", COUNT_SQL, ".calls")
+    assert result.returncode == 0, result.stderr
+    assert "marketplaces" in result.stdout and "orders" in result.stdout
+    assert "n\r\n" in result.stdout or "n\n" in result.stdout
+    assert "getMarketplaceParticipations" in result.stdout
+
+
+def test_shell_error_in_trailing_command_is_the_message():
+    text = assert_message_only(run("shell", "--demo", "SELECT * FROM order_items"))
+    assert text.startswith("order_items needs orderId") and "e.g. SELECT" in text
+
+
+def test_main_in_process_returns_codes(capsys):
+    assert main(["query", "--demo", "SELECT 7 AS seven", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [{"seven": 7}]
+    assert main(["query", "--demo", "SELEC"]) == 1
+    assert "Traceback" not in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- the shell, in process
+
+
+@pytest.fixture
+def shell():
+    database = open_database(demo=True)
+    out, err = io.StringIO(), io.StringIO()
+    sh = SPAPIShell(database, stdout=out, stderr=err)
+    yield sh, out, err
+    sh.database.close()
+
+
+def test_shell_tables_schema_query_calls(shell):
+    sh, out, err = shell
+    sh.process_command(".tables")
+    listed = set(out.getvalue().split())
+    assert {"orders", "order_items", "order_addresses", "order_buyer_info", "marketplaces"} <= listed
+
+    out.truncate(0), out.seek(0)
+    sh.process_command(".schema orders")
+    schema = out.getvalue()
+    assert "CREATE TABLE orders(" in schema
+    assert "orderId TEXT" in schema and "Amazon-defined order identifier" in schema
+
+    out.truncate(0), out.seek(0)
+    sh.process_command(".mode csv")
+    sh.process_sql("SELECT orderId FROM orders LIMIT 3")
+    assert len(out.getvalue().splitlines()) == 3
+
+    out.truncate(0), out.seek(0)
+    sh.process_command(".calls")
+    report = out.getvalue()
+    assert report.splitlines()[0].split() == ["operation", "params", "status", "time", "ms", "throttle", "wait",
+                                              "ms", "shared"]
+    assert "searchOrders" in report and "200" in report
+
+    out.truncate(0), out.seek(0)
+    sh.process_sql("SELECT count(*) FROM marketplaces")
+    sh.process_command(".calls")
+    report = out.getvalue()
+    assert "getMarketplaceParticipations" in report and "searchOrders" not in report
+    assert err.getvalue() == ""
+
+
+def test_shell_calls_full_and_path_parameters(shell):
+    sh, out, _ = shell
+    order_id = sh.database.connection.execute("SELECT orderId FROM orders LIMIT 1").fetchone()[0]
+    sh.process_sql("SELECT count(*) FROM orders WHERE orderId = ?", (order_id,))
+    out.truncate(0), out.seek(0)
+    sh.process_command(".calls")
+    assert f"orderId={order_id}" in out.getvalue() and "getOrder" in out.getvalue()
+    out.truncate(0), out.seek(0)
+    sh.process_command(".calls full")
+    report = out.getvalue()
+    assert f"1. getOrder GET /orders/2026-01-01/orders/{order_id} -> 200 in " in report
+    assert "request id " in report
+    assert report.splitlines()[-1].startswith("1 call, ")
+    with pytest.raises(SPAPIShell.Error, match="Usage"):
+        sh.process_command(".calls everything")
+
+
+def test_shell_explain_and_query_plan(shell):
+    sh, out, _ = shell
+    sh.process_command(".explain SELECT * FROM orders WHERE orderId = '111-0000000-0000000'")
+    assert "getOrder" in out.getvalue()
+    out.truncate(0), out.seek(0)
+    sh.process_sql("EXPLAIN QUERY PLAN SELECT * FROM marketplaces")
+    assert "marketplaces" in out.getvalue()
+
+
+def test_shell_error_is_a_message(shell):
+    sh, _, err = shell
+    try:
+        sh.process_sql("SELECT * FROM order_items")
+    except Exception as exc:
+        message = str(exc)
+        sh.handle_exception()  # what the interactive loop does with it
+    else:
+        pytest.fail("a query without a filter must fail")
+    assert "orderId" in message
+    assert err.getvalue().strip() == message.strip()
+
+
+def test_shell_open_refuses_files_and_reconnects(shell):
+    sh, out, _ = shell
+    with pytest.raises(SPAPIShell.Error, match="not a connection string"):
+        sh.process_command(".open local.db")
+    old = sh.database
+    sh.process_command(".open --demo OrdersApiVersion=v0")
+    assert sh.database is not old
+    assert sh.database.settings.api_version("OrdersApiVersion") == "v0"
+    assert "Connected to" in out.getvalue()
+    out.truncate(0), out.seek(0)
+    sh.process_command(".mode csv")
+    sh.process_sql("SELECT AmazonOrderId FROM orders LIMIT 1")
+    assert len(out.getvalue().splitlines()) == 1
+
+
+def test_shell_help_lists_calls(shell):
+    sh, _, err = shell
+    sh.process_command(".help")
+    assert ".calls" in err.getvalue() and ".explain" in err.getvalue()
+
+
+def test_shell_banner_has_endpoint_and_versions_but_no_secret(shell):
+    sh, _, _ = shell
+    banner = sh.intro()
+    assert sh.database.settings.endpoint in banner
+    assert "orders 2026-01-01" in banner and "sellers v1" in banner and ".help" in banner
+    secret = sh.database.settings.client_secret.reveal()
+    assert not secret or secret not in banner
+
+
+def test_format_table_aligns_numbers():
+    assert format_table(["a", "bb"], [(1, "x"), (10, None)]) == "a   bb\n--  ----\n 1  x\n10  NULL\n"
+
+
+def test_connection_string_is_told_apart_from_sql():
+    from sqlspapi.cli import looks_like_connection_string
+
+    assert looks_like_connection_string("ClientId=amzn1;RefreshToken={a;b}")
+    assert looks_like_connection_string(" OrdersApiVersion = v0")
+    assert not looks_like_connection_string("SELECT a = 1 FROM t")
+    assert not looks_like_connection_string("select count(*) from orders")
+    assert not looks_like_connection_string(".mode csv")
