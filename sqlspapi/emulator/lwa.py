@@ -1,0 +1,185 @@
+"""Login with Amazon (LWA) for the emulator: the token endpoint and access-token / RDT bookkeeping."""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+DEMO_CLIENT_ID = "demo-client-id"
+DEMO_CLIENT_SECRET = "demo-client-secret"
+DEMO_REFRESH_TOKEN = "Atzr|demo-refresh-token"
+
+GRANTLESS = "<grantless>"  # account of client_credentials tokens: no seller data
+EXPIRED = "The access token you provided has expired."
+DENIED = "Access to requested resource is denied."
+
+
+@dataclass
+class Grant:
+    """An issued access token (LWA or RDT): whose account it is, when it expires, what an RDT covers."""
+
+    token: str
+    account: str
+    expires: float
+    rdt: bool = False
+    resources: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class AuthResult:
+    """Outcome of checking ``x-amz-access-token``: ``grant`` when valid, else ``details`` of the 403."""
+
+    grant: Grant | None
+    details: str = ""
+
+
+class Auth:
+    """Refresh tokens, issued access tokens and Restricted Data Tokens (thread-safe)."""
+
+    def __init__(self, token_lifetime: float = 3600.0) -> None:
+        self.client_id = DEMO_CLIENT_ID
+        self.client_secret = DEMO_CLIENT_SECRET
+        self.token_lifetime = float(token_lifetime)
+        self._lock = threading.Lock()
+        #: refresh token -> account name (the account keys the rate-limit buckets).
+        self.refresh_tokens: dict[str, str] = {DEMO_REFRESH_TOKEN: "demo"}
+        self.revoked: set[str] = set()
+        self._grants: dict[str, Grant] = {}
+
+    # -- configuration -----------------------------------------------------------------------------------
+    def set_token_lifetime(self, seconds: float) -> None:
+        """Lifetime of access tokens and RDTs issued from now on."""
+        self.token_lifetime = float(seconds)
+
+    def revoke(self, refresh_token: str = DEMO_REFRESH_TOKEN) -> None:
+        """Later grants for ``refresh_token`` answer ``invalid_grant`` (issued access tokens stay valid)."""
+        with self._lock:
+            self.revoked.add(refresh_token)
+
+    def add_account(self, refresh_token: str, account: str | None = None) -> None:
+        """Accept another refresh token (a second selling-partner account with its own rate-limit buckets)."""
+        with self._lock:
+            self.refresh_tokens[refresh_token] = account or refresh_token
+            self.revoked.discard(refresh_token)
+
+    def expires_in(self) -> int:
+        """The ``expires_in`` / ``expiresIn`` value of a token issued now (whole seconds, at least 1)."""
+        return max(1, math.ceil(self.token_lifetime))
+
+    # -- LWA endpoint ------------------------------------------------------------------------------------
+    def token_endpoint(self, body: bytes, content_type: str) -> tuple[int, dict[str, Any], dict[str, Any]]:
+        """Answer ``POST /auth/o2/token``: (status, JSON body, params safe to log)."""
+        form: dict[str, str] = {}
+        if "json" in content_type.lower():
+            import json
+
+            try:
+                parsed = json.loads(body.decode("utf-8") or "{}")
+            except (ValueError, UnicodeDecodeError):
+                parsed = None
+            if not isinstance(parsed, dict):
+                return 400, _oauth("invalid_request", "The request body is not valid JSON."), {}
+            form = {str(k): str(v) for k, v in parsed.items() if v is not None}
+        else:
+            try:
+                qs = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+            except UnicodeDecodeError:
+                return 400, _oauth("invalid_request", "The request body is not valid UTF-8."), {}
+            form = {k: v[-1] for k, v in qs.items()}
+        logged = {k: form[k] for k in ("grant_type", "scope") if k in form}
+        grant_type = form.get("grant_type", "")
+        if not grant_type:
+            return 400, _oauth("invalid_request", "The request is missing a required parameter : grant_type"), logged
+        if grant_type not in ("refresh_token", "client_credentials"):
+            return 400, _oauth("unsupported_grant_type", f"The grant type {grant_type!r} is not supported"), logged
+        for name in ("client_id", "client_secret"):
+            if not form.get(name):
+                return 400, _oauth("invalid_request", f"The request is missing a required parameter : {name}"), logged
+        if form["client_id"] != self.client_id or not secrets.compare_digest(
+            form["client_secret"], self.client_secret
+        ):
+            return 401, _oauth("invalid_client", "Client authentication failed"), logged
+        if grant_type == "client_credentials":
+            if not form.get("scope"):
+                return 400, _oauth("invalid_request", "The request is missing a required parameter : scope"), logged
+            grant = self._issue(GRANTLESS, rdt=False)
+            return 200, _token_body(grant, self.expires_in(), None, form["scope"]), logged
+        refresh = form.get("refresh_token", "")
+        if not refresh:
+            return 400, _oauth("invalid_request", "The request is missing a required parameter : refresh_token"), logged
+        with self._lock:
+            account = self.refresh_tokens.get(refresh)
+            revoked = refresh in self.revoked
+        if account is None or revoked:
+            return 400, _oauth("invalid_grant", "The request has an invalid grant parameter : refresh_token"), logged
+        grant = self._issue(account, rdt=False)
+        return 200, _token_body(grant, self.expires_in(), refresh, None), logged
+
+    # -- access tokens -----------------------------------------------------------------------------------
+    def _issue(self, account: str, *, rdt: bool, resources: list[dict[str, Any]] | None = None) -> Grant:
+        prefix = "Atz.sprdt|emu-" if rdt else "Atza|emu-"
+        token = prefix + secrets.token_urlsafe(24)
+        grant = Grant(token, account, time.monotonic() + self.token_lifetime, rdt, list(resources or []))
+        with self._lock:
+            self._grants[token] = grant
+            if len(self._grants) > 50_000:  # drop expired grants now and then
+                now = time.monotonic()
+                self._grants = {k: g for k, g in self._grants.items() if g.expires > now}
+        return grant
+
+    def issue_rdt(self, account: str, resources: list[dict[str, Any]]) -> Grant:
+        """A Restricted Data Token for ``account`` covering ``resources`` ({method, path, dataElements})."""
+        return self._issue(account, rdt=True, resources=resources)
+
+    def check(self, token: str | None) -> AuthResult:
+        """Validate an ``x-amz-access-token`` value."""
+        if not token:
+            return AuthResult(None, "Access token is missing in the request header.")
+        with self._lock:
+            grant = self._grants.get(token)
+        if grant is None:
+            return AuthResult(None, "The access token you provided is revoked, malformed or invalid.")
+        if time.monotonic() >= grant.expires:
+            return AuthResult(None, EXPIRED)
+        return AuthResult(grant)
+
+
+def _oauth(error: str, description: str) -> dict[str, Any]:
+    return {"error": error, "error_description": description}
+
+
+def _token_body(grant: Grant, expires_in: int, refresh: str | None, scope: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"access_token": grant.token, "token_type": "bearer", "expires_in": expires_in}
+    if refresh is not None:
+        body["refresh_token"] = refresh
+    if scope is not None:
+        body["scope"] = scope
+    return body
+
+
+_SEGMENT = re.compile(r"\{[^/{}]+\}")
+
+
+def path_matches(pattern: str, path: str) -> bool:
+    """Does an RDT resource path (specific, or generic with ``{orderId}``) cover a request path?"""
+    if pattern == path:
+        return True
+    if "{" not in pattern:
+        return False
+    regex = "^" + _SEGMENT.sub("[^/]+", re.escape(pattern).replace(r"\{", "{").replace(r"\}", "}")) + "$"
+    return re.match(regex, path) is not None
+
+
+def rdt_elements(grant: Grant, method: str, path: str) -> set[str] | None:
+    """The data elements an RDT grants for (method, path), or None when it does not cover that resource."""
+    found: set[str] | None = None
+    for res in grant.resources:
+        if res.get("method", "").upper() == method.upper() and path_matches(res.get("path", ""), path):
+            found = (found or set()) | set(res.get("dataElements") or [])
+    return found

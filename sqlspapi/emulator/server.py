@@ -1,0 +1,344 @@
+"""The emulator's HTTP side: routing, authentication, throttling, fault injection and the call log.
+
+A :class:`Emulator` owns a stdlib ``ThreadingHTTPServer`` on 127.0.0.1 serving in a background thread.
+Request flow: route (404 for unknown paths) -> access token (403) -> injected fault -> token bucket (429)
+-> operation handler (400/404 from validation). Every answer carries ``x-amzn-RequestId``; 2xx/400/404 answers
+of a known operation also carry ``x-amzn-RateLimit-Limit`` with the time-scaled rate.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from sqlspapi.emulator import orders_2026, orders_v0, sellers, tokens
+from sqlspapi.emulator.calllog import CallLog, EmulatorCall
+from sqlspapi.emulator.common import QUOTA_EXCEEDED, ApiError, Config, Request, Response
+from sqlspapi.emulator.data import Dataset
+from sqlspapi.emulator.limits import Limiter
+from sqlspapi.emulator.lwa import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_REFRESH_TOKEN,
+    DENIED,
+    GRANTLESS,
+    Auth,
+    rdt_elements,
+)
+
+LWA_OPERATION = "lwaToken"
+Handler = Callable[[Request], Response]
+
+#: (method, path regex, operation name, handler, restricted v0 operation?)
+ROUTES: tuple[tuple[str, re.Pattern[str], str, Handler, bool], ...] = (
+    ("GET", re.compile(r"^/orders/v0/orders$"), "getOrders", orders_v0.get_orders, True),
+    ("GET", re.compile(r"^/orders/v0/orders/(?P<orderId>[^/]+)$"), "getOrder", orders_v0.get_order, True),
+    ("GET", re.compile(r"^/orders/v0/orders/(?P<orderId>[^/]+)/orderItems$"), "getOrderItems",
+     orders_v0.get_order_items, True),
+    ("GET", re.compile(r"^/orders/v0/orders/(?P<orderId>[^/]+)/address$"), "getOrderAddress",
+     orders_v0.get_order_address, True),
+    ("GET", re.compile(r"^/orders/v0/orders/(?P<orderId>[^/]+)/buyerInfo$"), "getOrderBuyerInfo",
+     orders_v0.get_order_buyer_info, True),
+    ("GET", re.compile(r"^/orders/2026-01-01/orders$"), "searchOrders", orders_2026.search_orders, False),
+    ("GET", re.compile(r"^/orders/2026-01-01/orders/(?P<orderId>[^/]+)$"), "getOrder2026",
+     orders_2026.get_order, False),
+    ("POST", re.compile(r"^/tokens/2021-03-01/restrictedDataToken$"), "createRestrictedDataToken",
+     tokens.create_restricted_data_token, False),
+    ("GET", re.compile(r"^/sellers/v1/marketplaceParticipations$"), "getMarketplaceParticipations",
+     sellers.get_marketplace_participations, False),
+    ("GET", re.compile(r"^/sellers/v1/account$"), "getAccount", sellers.get_account, False),
+)
+
+_FAULTS = {
+    400: ("InvalidInput", "Invalid Input"),
+    403: ("Unauthorized", DENIED),
+    404: ("NotFound", "The requested resource was not found."),
+    500: ("InternalFailure", "We encountered an internal error. Please try again."),
+    503: ("ServiceUnavailable", "Service temporarily unavailable. Please try again."),
+}
+
+
+def _brace(value: str) -> str:
+    """An ODBC connection-string value, braced when it holds ``; = | { }`` or edge spaces."""
+    if any(ch in value for ch in ";=|{}") or value != value.strip():
+        return "{" + value.replace("}", "}}") + "}"
+    return value
+
+
+class Emulator:
+    """A running local SP-API (see ``docs/internals.md``): ``url``, ``token_url``, ``calls``, controls."""
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, seed: int = 7, orders: int = 2000,
+                 time_scale: float = 1.0, token_lifetime: float = 3600.0, anchor: datetime | None = None,
+                 items_page_size: int = 100) -> None:
+        self.seed = seed
+        self.time_scale = float(time_scale)
+        self.dataset = Dataset(seed=seed, orders=orders, anchor=anchor)
+        self.auth = Auth(token_lifetime)
+        self.limiter = Limiter(time_scale)
+        self.config = Config(items_page_size=items_page_size)
+        self.calls = CallLog()
+        self._faults: dict[str, list[int]] = {}
+        self._faults_lock = threading.Lock()
+        self._httpd = _Server((host, port), _make_handler(self))
+        self.host = host
+        self.port: int = self._httpd.server_address[1]
+        shown = "127.0.0.1" if host in ("", "0.0.0.0") else host
+        if ":" in shown:
+            shown = f"[{shown}]"
+        self.url = f"http://{shown}:{self.port}"
+        self.token_url = self.url + "/auth/o2/token"
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+    def start(self) -> Emulator:
+        """Serve in a daemon thread (idempotent); returns self."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                            name=f"sqlspapi-emulator-{self.port}", daemon=True)
+            self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until :meth:`stop` or KeyboardInterrupt."""
+        self._httpd.serve_forever(poll_interval=0.2)
+
+    def stop(self) -> None:
+        """Stop serving and close the listening socket."""
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._httpd.server_close()
+        self._httpd.close_connections()
+
+    def __repr__(self) -> str:
+        return (f"<Emulator {self.url} orders={len(self.dataset.orders)} seed={self.seed} "
+                f"time_scale={self.time_scale:g}>")
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- controls -----------------------------------------------------------------------------------------
+    @property
+    def orders(self) -> list[Any]:
+        """The generated orders (``OrderRecord``), oldest first."""
+        return self.dataset.orders
+
+    @property
+    def token_lifetime(self) -> float:
+        """Lifetime (seconds) of access tokens and RDTs issued from now on."""
+        return self.auth.token_lifetime
+
+    def set_token_lifetime(self, seconds: float) -> None:
+        """Change the lifetime of tokens issued from now on (already issued tokens keep theirs)."""
+        self.auth.set_token_lifetime(seconds)
+
+    def revoke_refresh_token(self, refresh_token: str = DEMO_REFRESH_TOKEN) -> None:
+        """Make later LWA grants with this refresh token answer ``invalid_grant``."""
+        self.auth.revoke(refresh_token)
+
+    def add_account(self, refresh_token: str) -> None:
+        """Accept another refresh token: a second seller account (same data, its own rate-limit buckets)."""
+        self.auth.add_account(refresh_token)
+
+    def set_items_page_size(self, size: int) -> None:
+        """Page size of getOrderItems (default 100)."""
+        self.config.items_page_size = max(1, int(size))
+
+    def fail_next(self, operation: str, status: int, n: int = 1) -> None:
+        """Answer the next ``n`` calls of ``operation`` with ``status`` (after authentication, before throttling)."""
+        with self._faults_lock:
+            self._faults.setdefault(operation, []).extend([int(status)] * int(n))
+
+    def reset_limits(self) -> None:
+        """Refill every token bucket."""
+        self.limiter.reset()
+
+    def rate_limit_header(self, operation: str) -> str:
+        """The ``x-amzn-RateLimit-Limit`` value this emulator sends for ``operation``."""
+        return self.limiter.header(operation)
+
+    def connection_string(self, **extra: Any) -> str:
+        """Connection string of the demo app against this emulator, plus ``extra`` keys."""
+        pairs: list[tuple[str, str]] = [("ClientId", DEMO_CLIENT_ID), ("ClientSecret", DEMO_CLIENT_SECRET),
+                                        ("RefreshToken", DEMO_REFRESH_TOKEN), ("TokenUrl", self.token_url),
+                                        ("Endpoint", self.url)]
+        for key, value in extra.items():
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                text = "true" if value else "false"
+            elif isinstance(value, list | tuple | set | frozenset):
+                text = ",".join(str(v) for v in value)
+            else:
+                text = str(value)
+            pairs.append((key, text))
+        return ";".join(f"{k}={_brace(v)}" for k, v in pairs)
+
+    def _take_fault(self, operation: str) -> int | None:
+        with self._faults_lock:
+            queue = self._faults.get(operation)
+            if queue:
+                return queue.pop(0)
+        return None
+
+    # -- request handling ---------------------------------------------------------------------------------
+    def handle(self, method: str, target: str, headers: Any, body: bytes) -> tuple[int, Any, dict[str, str]]:
+        """Answer one request: (status, JSON body, extra headers). Records it in :attr:`calls`."""
+        started = time.time()
+        parts = urlsplit(target)
+        path = unquote(parts.path).rstrip("/") or "/"
+        query: dict[str, str] = {}
+        for key, value in parse_qsl(parts.query, keep_blank_values=True):
+            query[key] = f"{query[key]},{value}" if key in query else value
+        extra: dict[str, str] = {}
+        params: dict[str, Any] = dict(query)
+        if path == "/auth/o2/token":
+            operation = LWA_OPERATION
+            if method != "POST":
+                status, answer = 400, {"error": "invalid_request", "error_description": "Use POST."}
+            elif (fault := self._take_fault(operation)) is not None:
+                status, answer = fault, {"error": "server_error" if fault >= 500 else "invalid_request",
+                                         "error_description": "Injected fault."}
+            else:
+                status, answer, params = self.auth.token_endpoint(body, headers.get("Content-Type", ""))
+            self.calls.append(EmulatorCall(operation, method, path, params, status, started))
+            return status, answer, extra
+        operation, status, answer = "unknown", 404, None
+        try:
+            route = _route(method, path)
+            if route is None:
+                raise ApiError(404, "NotFound", f"The requested resource {method} {path} was not found.")
+            operation, handler, path_args, restricted = route
+            if method == "POST":
+                try:
+                    params["body"] = json.loads(body.decode("utf-8") or "null")
+                except (ValueError, UnicodeDecodeError):
+                    params["body"] = None
+            checked = self.auth.check(headers.get("x-amz-access-token"))
+            grant = checked.grant
+            if grant is None:
+                raise ApiError(403, "Unauthorized", DENIED, checked.details)
+            if grant.account == GRANTLESS:
+                raise ApiError(403, "Unauthorized", DENIED,
+                               "A grantless access token cannot call operations that need seller authorization.")
+            elements = None
+            if grant.rdt:
+                elements = rdt_elements(grant, method, path) if restricted else None
+                if elements is None:
+                    raise ApiError(403, "Unauthorized", DENIED,
+                                   "The restricted data token does not grant access to this resource.")
+            fault = self._take_fault(operation)
+            if fault is not None:
+                if fault == 429:
+                    raise _Throttled()
+                code, message = _FAULTS.get(fault, ("InternalFailure", "Injected fault."))
+                raise ApiError(fault, code, message, "Injected fault.")
+            if not self.limiter.allow(grant.account, operation):
+                raise _Throttled()
+            req = Request(method, path, query, body, grant, self.dataset, self.auth, self.config, path_args,
+                          elements)
+            result = handler(req)
+            status, answer = result.status, result.body
+        except _Throttled:
+            status, answer = 429, {"errors": [dict(QUOTA_EXCEEDED)]}
+        except ApiError as err:
+            status, answer = err.status, err.body()
+        except Exception as exc:  # noqa: BLE001 - an emulator bug must still answer like a server
+            status = 500
+            answer = {"errors": [{"code": "InternalFailure", "message": f"Emulator error: {exc!r}"}]}
+        if operation != "unknown" and (200 <= status < 300 or status in (400, 404)):
+            extra["x-amzn-RateLimit-Limit"] = self.limiter.header(operation)
+        if status >= 400 and status != 429 and operation != "unknown":
+            extra["x-amzn-ErrorType"] = {400: "ValidationException", 403: "AccessDeniedException",
+                                         404: "ResourceNotFoundException"}.get(status, "InternalFailure")
+        self.calls.append(EmulatorCall(operation, method, path, params, status, started))
+        return status, answer, extra
+
+
+class _Server(ThreadingHTTPServer):
+    """A threading HTTP server that can also drop its open keep-alive connections on stop."""
+
+    daemon_threads = True
+    request_queue_size = 128  # bursts of parallel clients (bridge, benchmarks) must not be refused
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        """Track the connection while a thread serves it."""
+        with self._open_lock:
+            self._open.add(request)
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._open_lock:
+                self._open.discard(request)
+
+    def close_connections(self) -> None:
+        """Shut down every open client connection (their threads then end)."""
+        with self._open_lock:
+            conns = list(self._open)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _Throttled(Exception):
+    """Internal: answer 429 QuotaExceeded."""
+
+
+def _route(method: str, path: str) -> tuple[str, Handler, dict[str, str], bool] | None:
+    for verb, regex, operation, handler, restricted in ROUTES:
+        match = regex.match(path)
+        if match and verb == method:
+            return operation, handler, match.groupdict(), restricted
+    return None
+
+
+def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
+    class _Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # keep-alive answers must not wait for delayed ACKs
+
+        def version_string(self) -> str:
+            """The Server header."""
+            return "sqlspapi-emulator"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length > 0 else b""
+            status, answer, extra = emulator.handle(self.command, self.path, self.headers, body)
+            data = json.dumps(answer, ensure_ascii=False).encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+            for key, value in extra.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            """Stay quiet."""
+
+    return _Handler
