@@ -54,7 +54,7 @@ def relative(value: str, now: datetime) -> str:
         return value
     ts = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     delta = (now - ts).total_seconds()
-    if abs(delta - 120) < 60:
+    if abs(delta - 150) < 60:  # the engine reads its clock to the minute
         return "now-2m"
     days = round(delta / 86400)
     if days > 0 and abs(delta - days * 86400) < 300:

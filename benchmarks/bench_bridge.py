@@ -1,0 +1,210 @@
+"""Benchmarks of ``sqlspapi serve`` through real clients (prints numbers and ratios; asserts nothing).
+
+1. 100,000 rows × 3 columns through pyodbc → psqlODBC → sqlspapi serve, against the same rows from a real
+   PostgreSQL 15 through the same driver (the PostgreSQL part is skipped with a message when no server binary is
+   installed; initdb refuses root, so it runs as the ``postgres`` user via runuser, data dir in a temp dir,
+   listening on 127.0.0.1 only).
+2. 20 concurrent clients each running the same dashboard query: SP-API calls made vs one client's.
+
+Run: ``python benchmarks/bench_bridge.py [--runs 7] [--clients 20]``. The bridge runs in its own process (as
+``sqlspapi serve`` does), so client and server do not share a GIL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROWS = 100_000
+#: the same 100k rows on both servers: generated, so the comparison measures the wire path, not a data source
+GENERATED = ("WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < {n}) "
+             "SELECT x AS id, 'name_' || x AS name, x * 1.5 AS val FROM g")
+#: PostgreSQL makes ``x * 1.5`` numeric (→ Decimal in pyodbc); this is the float8 spelling of the same rows
+GENERATED_PG = GENERATED.replace("x * 1.5 AS val", "(x * 1.5)::float8 AS val")
+DASHBOARD = ('SELECT "salesChannel_marketplaceName", count(*), sum("proceeds_grandTotal_amount") FROM orders '
+             'GROUP BY 1 ORDER BY 2 DESC')
+DRIVER = "PostgreSQL Unicode"
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def odbc(port: int, user: str, password: str, database: str) -> str:
+    return (f"Driver={{{DRIVER}}};Server=127.0.0.1;Port={port};Database={database};Uid={user};Pwd={password};"
+            "SSLMode=disable;UseServerSidePrepare=1;UseDeclareFetch=0")
+
+
+def interleaved(targets: dict[str, tuple[str, str]], runs: int) -> dict[str, tuple[float, float, int]]:
+    """Median/best seconds per target; runs alternate between targets so machine noise hits all alike."""
+    import pyodbc
+
+    cursors = {}
+    for name, (connstr, sql) in targets.items():
+        cursors[name] = pyodbc.connect(connstr, autocommit=True).cursor()
+        cursors[name].execute(sql).fetchall()  # warm up
+    times: dict[str, list[float]] = {name: [] for name in targets}
+    counts: dict[str, int] = {}
+    for _ in range(runs):
+        for name, (_connstr, sql) in targets.items():
+            t = time.perf_counter()
+            counts[name] = len(cursors[name].execute(sql).fetchall())
+            times[name].append(time.perf_counter() - t)
+    for cur in cursors.values():
+        cur.connection.close()
+    return {name: (statistics.median(v), min(v), counts[name]) for name, v in times.items()}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Bridge:
+    """``sqlspapi serve`` in a subprocess on a free loopback port."""
+
+    def __init__(self, *args: str) -> None:
+        env = dict(os.environ, SQLSPAPI_BRIDGE_PASSWORD="bench")
+        self.proc = subprocess.Popen([sys.executable, "-m", "sqlspapi", "serve", *args, "--port", "0"],
+                                     env=env, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            line = self.proc.stderr.readline()
+            m = re.search(r"listening on [\d.]+:(\d+)", line)
+            if m:
+                self.port = int(m.group(1))
+                threading.Thread(target=self.proc.stderr.read, daemon=True).start()
+                return
+            if not line and self.proc.poll() is not None:
+                break
+        self.stop()
+        raise RuntimeError("sqlspapi serve did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+class Postgres:
+    """A throwaway PostgreSQL 15 on loopback (as the postgres user when we are root)."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="sqlspapi-pgbench-"))
+        self.port = free_port()
+        os.chmod(self.dir, 0o777)
+        as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        data = self.dir / "data"
+        subprocess.run([*as_pg, str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
+                       check=True, capture_output=True)
+        opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir}"
+        subprocess.run([*as_pg, str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(self.dir / "log"), "-o", opts,
+                        "-w", "start"], check=True, capture_output=True)
+        self.as_pg, self.data = as_pg, data
+
+    def stop(self) -> None:
+        subprocess.run([*self.as_pg, str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def bench_rows(runs: int) -> None:
+    import pyodbc
+
+    if DRIVER not in pyodbc.drivers():
+        print(f"skipped: ODBC driver {DRIVER!r} missing (apt-get install unixodbc odbc-postgresql)")
+        return
+    sql = GENERATED.format(n=ROWS)
+    bridge = Bridge("--demo")
+    pg = None
+    targets = {"sqlspapi serve": (odbc(bridge.port, "sqlspapi", "bench", "main"), sql)}
+    try:
+        if (PG_BIN / "initdb").exists():
+            pg = Postgres()
+            cs = odbc(pg.port, "postgres", "", "postgres")
+            cn = pyodbc.connect(cs, autocommit=True)
+            pg_sql = GENERATED_PG.format(n=ROWS)
+            cn.execute(f"CREATE TABLE t AS {pg_sql}")
+            cn.close()
+            targets["PostgreSQL 15, same query"] = (cs, pg_sql)
+            targets["PostgreSQL 15, table t"] = (cs, "SELECT id, name, val FROM t")
+        else:
+            print(f"PostgreSQL baseline skipped: no server binary at {PG_BIN} (apt-get install postgresql)")
+        res = interleaved(targets, runs)
+    finally:
+        bridge.stop()
+        if pg is not None:
+            pg.stop()
+    for name, (median, best, n) in res.items():
+        print(f"pyodbc → psqlODBC → {name:28}: median {median:.3f} s, best {best:.3f} s ({n} rows)")
+    ours = res["sqlspapi serve"]
+    for name in list(res)[1:]:
+        print(f"ratio sqlspapi serve / {name}: median {ours[0] / res[name][0]:.2f}×, "
+              f"best {ours[1] / res[name][1]:.2f}×")
+
+
+def bench_concurrency(clients: int) -> None:
+    import pyodbc
+
+    if DRIVER not in pyodbc.drivers():
+        print("concurrency benchmark skipped: no psqlODBC driver")
+        return
+    from sqlspapi import emulator
+
+    with emulator.start(time_scale=100.0) as emu:
+        bridge = Bridge(emu.connection_string())
+        try:
+            cs = odbc(bridge.port, "sqlspapi", "bench", "main")
+            emu.calls.clear()
+            t = time.perf_counter()
+            one = pyodbc.connect(cs, autocommit=True).cursor().execute(DASHBOARD).fetchall()
+            single_time, single_calls = time.perf_counter() - t, len(emu.calls)
+            emu.calls.clear()
+            barrier = threading.Barrier(clients)
+            results: list[object] = []
+
+            def client() -> None:
+                cn = pyodbc.connect(cs, autocommit=True)
+                barrier.wait()
+                results.append(cn.cursor().execute(DASHBOARD).fetchall())
+                cn.close()
+
+            t = time.perf_counter()
+            threads = [threading.Thread(target=client) for _ in range(clients)]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+            many_time, many_calls = time.perf_counter() - t, len(emu.calls)
+        finally:
+            bridge.stop()
+    same = all(r == one for r in results)
+    print(f"1 client : {single_calls} SP-API calls, {single_time:.2f} s")
+    print(f"{clients} clients: {many_calls} SP-API calls, {many_time:.2f} s, all answers identical: {same}, "
+          f"calls ratio {many_calls / max(single_calls, 1):.2f}×")
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--runs", type=int, default=7)
+    p.add_argument("--clients", type=int, default=20)
+    p.add_argument("--only", choices=["rows", "concurrency"])
+    args = p.parse_args(argv)
+    if args.only in (None, "rows"):
+        bench_rows(args.runs)
+    if args.only in (None, "concurrency"):
+        bench_concurrency(args.clients)
+
+
+if __name__ == "__main__":
+    main()

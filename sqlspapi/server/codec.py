@@ -1,0 +1,320 @@
+"""Value codecs of the PostgreSQL wire protocol: Python values ↔ text/binary bytes by type OID, and fast DataRows.
+
+The hot path is :func:`batch_encoder`: it turns a batch of row tuples into DataRow messages column by column.
+Values whose Python type does not match the column's declared type fall back to their text form, so a dynamically
+typed SQLite column never breaks the stream.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import struct
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from decimal import Decimal
+from itertools import chain, islice, repeat
+from operator import add, itemgetter
+from typing import Any
+
+BOOL, BYTEA, CHAR, NAME, INT8, INT2, INT4, TEXT, OID = 16, 17, 18, 19, 20, 21, 23, 25, 26
+JSON, FLOAT4, FLOAT8, UNKNOWN, VARCHAR, BPCHAR = 114, 700, 701, 705, 1043, 1042
+DATE, TIME, TIMESTAMP, TIMESTAMPTZ, NUMERIC, JSONB, UUID = 1082, 1083, 1114, 1184, 1700, 3802, 2950
+
+INT_OIDS = frozenset({INT2, INT4, INT8, OID})
+FLOAT_OIDS = frozenset({FLOAT4, FLOAT8})
+TEXTLIKE_OIDS = frozenset({TEXT, VARCHAR, BPCHAR, NAME, CHAR, UNKNOWN, JSON})
+
+#: typlen of the fixed-size types (RowDescription); everything else is variable (-1)
+TYPE_SIZES = {BOOL: 1, CHAR: 1, NAME: 64, INT8: 8, INT2: 2, INT4: 4, OID: 4, FLOAT4: 4, FLOAT8: 8, DATE: 4,
+              TIME: 8, TIMESTAMP: 8, TIMESTAMPTZ: 8, UUID: 16}
+
+_I32 = struct.Struct("!i")
+_P32 = _I32.pack
+NULL = b"\xff\xff\xff\xff"
+_SPECIAL_FLOATS = {"inf": b"Infinity", "-inf": b"-Infinity", "nan": b"NaN"}
+
+
+def type_size(oid: int, declared: int = -1) -> int:
+    """The typlen to report for a column: the declared size, else the type's fixed size, else -1."""
+    return declared if declared != -1 else TYPE_SIZES.get(oid, -1)
+
+
+# ---------------------------------------------------------------- text output
+
+def float_text(v: float) -> bytes:
+    """PostgreSQL's float8 output with extra_float_digits ≥ 1: shortest round-trip, integers without '.0'."""
+    s = repr(v)
+    if s[-2:] == ".0":
+        return s[:-2].encode()
+    return _SPECIAL_FLOATS.get(s) or s.encode()
+
+
+def text_value(v: Any) -> bytes:
+    """The text form of any Python value (used for mismatched and generic types)."""
+    cls = v.__class__
+    if cls is str:
+        return v.encode()
+    if cls is bool:
+        return b"t" if v else b"f"
+    if cls is int:
+        return b"%d" % v
+    if cls is float:
+        return float_text(v)
+    if cls is bytes or cls is bytearray or cls is memoryview:
+        return b"\\x" + bytes(v).hex().encode()
+    return str(v).encode()
+
+
+def _bool_text(v: Any) -> bytes:
+    if v.__class__ is bool or v.__class__ is int:
+        return b"t" if v else b"f"
+    if isinstance(v, str) and v.lower() in ("t", "true", "f", "false", "1", "0", "yes", "no", "on", "off"):
+        return b"t" if v.lower() in ("t", "true", "1", "yes", "on") else b"f"
+    return text_value(v)
+
+
+def _float_value_text(v: Any) -> bytes:
+    if v.__class__ is float:
+        return float_text(v)
+    if v.__class__ is int:
+        return b"%d" % v
+    return text_value(v)
+
+
+def _int_value_text(v: Any) -> bytes:
+    if v.__class__ is bool:
+        return b"1" if v else b"0"
+    if v.__class__ is float and v.is_integer():
+        return b"%d" % int(v)
+    return text_value(v)
+
+
+def text_encoder(oid: int) -> Callable[[Any], bytes]:
+    """The text-format encoder for one column type."""
+    if oid == BOOL:
+        return _bool_text
+    if oid in FLOAT_OIDS:
+        return _float_value_text
+    if oid in INT_OIDS:
+        return _int_value_text
+    return text_value
+
+
+# ---------------------------------------------------------------- binary output
+
+def binary_encoder(oid: int) -> Callable[[Any], bytes]:
+    """The binary-format encoder for one column type (types without one fall back to their text bytes)."""
+    packers = {INT2: struct.Struct("!h").pack, INT4: struct.Struct("!i").pack, INT8: struct.Struct("!q").pack,
+               OID: struct.Struct("!I").pack}
+    if oid in packers:
+        pack = packers[oid]
+        return lambda v: pack(int(v))
+    if oid == FLOAT8:
+        pack8 = struct.Struct("!d").pack
+        return lambda v: pack8(float(v))
+    if oid == FLOAT4:
+        pack4 = struct.Struct("!f").pack
+        return lambda v: pack4(float(v))
+    if oid == BOOL:
+        return lambda v: b"\x01" if v else b"\x00"
+    if oid == BYTEA:
+        return lambda v: bytes(v) if isinstance(v, bytes | bytearray | memoryview) else text_value(v)
+    if oid == JSONB:
+        return lambda v: b"\x01" + text_value(v)
+    return text_value
+
+
+# ---------------------------------------------------------------- DataRows, a batch at a time
+# A batch of rows is transposed into columns; each column is converted with C-level map()/join()/split() when all
+# its values have one Python type (the usual case), else value by value. Rows are then assembled as one latin-1
+# ``str`` (one char per byte; non-ASCII text enters as its UTF-8 bytes) and encoded once: per-row Python work is
+# what makes a bridge slow, so the hot path has none.
+
+
+class _LenTable(dict):
+    """int32 big-endian length prefixes as latin-1 str, memoised for the common small lengths."""
+
+    def __missing__(self, n: int) -> str:
+        s = _P32(n).decode("latin-1")
+        if n < 65536:
+            self[n] = s
+        return s
+
+
+class _HeaderTable(dict):
+    """DataRow headers ('D', int32 length, int16 column count) by message length, for one column count."""
+
+    def __init__(self, count: str) -> None:
+        super().__init__()
+        self.count = count
+
+    def __missing__(self, n: int) -> str:
+        s = "D" + _LEN[n] + self.count
+        if len(self) < 4096:
+            self[n] = s
+        return s
+
+
+_LEN = _LenTable()
+_LEN_OF = _LEN.__getitem__
+_NULL_STR = NULL.decode("latin-1")
+_BOOL_STR = {True: "t", False: "f"}
+
+
+def _to_latin(s: str) -> str:
+    return s.encode("utf-8").decode("latin-1")
+
+
+def _floats(col: Sequence[float]) -> list[str] | None:
+    joined = "\x00".join(map(repr, col)) + "\x00"
+    if "n" in joined:  # inf / nan need their PostgreSQL spelling: value by value
+        return None
+    return joined.replace(".0\x00", "\x00").split("\x00")[:-1]
+
+
+def _fast_column(oid: int, col: Sequence[Any]) -> list[str] | None:
+    """Text of a column whose values share one Python type, or None (→ value by value)."""
+    if oid != BOOL:
+        try:
+            joined = "".join(col)  # succeeds only when every value is a str: the cheapest type check
+        except TypeError:
+            pass
+        else:
+            return list(col) if joined.isascii() else list(map(_to_latin, col))
+    kinds = set(map(type, col))
+    if len(kinds) != 1:
+        return None
+    kind = kinds.pop()
+    if oid == BOOL:
+        return list(map(_BOOL_STR.__getitem__, col)) if kind is bool else None
+    if kind is int:
+        return list(map(str, col))
+    if kind is float and oid not in INT_OIDS:
+        return _floats(col)
+    return None
+
+
+def _column(oid: int, fmt: int, col: Sequence[Any], slow: Callable[[Any], bytes]) -> tuple[list[str], Any, list[int]]:
+    """(value strings, length prefixes, lengths) of one column of a batch."""
+    strs = _fast_column(oid, col) if fmt == 0 else None
+    if strs is not None:
+        lens = list(map(len, strs))
+        return strs, map(_LEN_OF, lens), lens
+    strs = ["" if v is None else slow(v).decode("latin-1") for v in col]
+    lens = list(map(len, strs))
+    prefixes = [_NULL_STR if v is None else _LEN[n] for v, n in zip(col, lens, strict=True)]
+    return strs, prefixes, lens
+
+
+def batch_encoder(oids: Sequence[int], formats: Sequence[int]) -> Callable[[Iterator[tuple], int], tuple[bytes, int]]:
+    """``(rows, limit) -> (DataRow messages, row count)`` for these column types and formats (0 text, 1 binary).
+
+    Takes at most ``limit`` rows from the iterator.
+    """
+    n = len(oids)
+    slow = [binary_encoder(o) if f else text_encoder(o) for o, f in zip(oids, formats, strict=True)]
+    header = _HeaderTable(struct.pack("!h", n).decode("latin-1"))
+    fixed = 6 + 4 * n
+    specs = [(oid, fmt, enc, itemgetter(i)) for i, (oid, fmt, enc) in enumerate(zip(oids, formats, slow, strict=True))]
+
+    def encode(rows: Iterator[tuple], limit: int) -> tuple[bytes, int]:
+        batch = list(islice(rows, limit))
+        if not batch:
+            return b"", 0
+        if n == 0:
+            return b"D\x00\x00\x00\x06\x00\x00" * len(batch), len(batch)
+        seq: list[Any] = [None]
+        total: Any = repeat(fixed)
+        for oid, fmt, enc, column in specs:
+            strs, prefixes, lens = _column(oid, fmt, list(map(column, batch)), enc)
+            total = map(add, total, lens)
+            seq += (prefixes, strs)
+        seq[0] = map(header.__getitem__, total)
+        return "".join(chain.from_iterable(zip(*seq, strict=False))).encode("latin-1"), len(batch)
+
+    return encode
+
+
+# ---------------------------------------------------------------- parameter decoding (Bind)
+
+_TRUE = frozenset({"t", "true", "1", "y", "yes", "on"})
+
+
+def _numeric_text(s: str) -> int | float:
+    try:
+        return int(s)
+    except ValueError:
+        d = Decimal(s)
+        return int(d) if d == d.to_integral_value() and d.is_finite() else float(d)
+
+
+def decode_text_param(oid: int, data: bytes) -> object:
+    """A text-format Bind parameter as a Python value, by its type OID."""
+    s = data.decode("utf-8")
+    if oid in INT_OIDS:
+        return int(s.strip())
+    if oid in FLOAT_OIDS:
+        return float(s)
+    if oid == NUMERIC:
+        return _numeric_text(s.strip())
+    if oid == BOOL:
+        return s.strip().lower() in _TRUE
+    if oid == BYTEA:
+        if s.startswith("\\x"):
+            return bytes.fromhex(s[2:])
+        return s.encode("latin-1", "backslashreplace")
+    return s
+
+
+def _numeric_binary(data: bytes) -> int | float | None:
+    ndigits, weight, sign, dscale = struct.unpack_from("!hhHh", data)
+    if sign == 0xC000:
+        return math.nan
+    if sign in (0xD000, 0xF000):
+        return math.inf if sign == 0xD000 else -math.inf
+    digits = struct.unpack_from(f"!{ndigits}h", data, 8)
+    value = Decimal(0)
+    for i, d in enumerate(digits):
+        value += Decimal(d) * (Decimal(10000) ** (weight - i))
+    if sign == 0x4000:
+        value = -value
+    return int(value) if dscale == 0 else float(value)
+
+
+def decode_binary_param(oid: int, data: bytes) -> object:
+    """A binary-format Bind parameter as a Python value, by its type OID."""
+    if oid == INT8:
+        return struct.unpack("!q", data)[0]
+    if oid == INT4:
+        return struct.unpack("!i", data)[0]
+    if oid == INT2:
+        return struct.unpack("!h", data)[0]
+    if oid == OID:
+        return struct.unpack("!I", data)[0]
+    if oid == FLOAT8:
+        return struct.unpack("!d", data)[0]
+    if oid == FLOAT4:
+        return struct.unpack("!f", data)[0]
+    if oid == BOOL:
+        return data != b"\x00"
+    if oid == BYTEA:
+        return bytes(data)
+    if oid == NUMERIC:
+        return _numeric_binary(data)
+    if oid == JSONB and data[:1] == b"\x01":
+        return data[1:].decode("utf-8")
+    if oid == UUID and len(data) == 16:
+        return str(uuid.UUID(bytes=bytes(data)))
+    if oid == DATE:
+        return (_EPOCH.date() + datetime.timedelta(days=struct.unpack("!i", data)[0])).isoformat()
+    if oid in (TIMESTAMP, TIMESTAMPTZ):
+        ts = _EPOCH + datetime.timedelta(microseconds=struct.unpack("!q", data)[0])
+        return ts.isoformat(sep=" ") + ("+00" if oid == TIMESTAMPTZ else "")
+    if oid == TIME:
+        micros = struct.unpack("!q", data)[0]
+        return (datetime.datetime.min + datetime.timedelta(microseconds=micros)).time().isoformat()
+    return data.decode("utf-8")
+
+
+_EPOCH = datetime.datetime(2000, 1, 1)

@@ -1,0 +1,117 @@
+"""What a bridge session installs on its SQLite connection: PostgreSQL's functions and a read-only authorizer.
+
+``install_functions`` registers ``version()`` and the functions the translated SQL calls (``pg_date_trunc``,
+``pg_extract``, ``pg_add_interval``, strict casts, ``regexp`` …). ``Guard`` is the connection's authorizer: after the
+session's own catalog is attached it refuses ATTACH and DETACH, ``load_extension``, PRAGMA writes and every write
+outside the client's temp tables (CREATE TEMP TABLE and INSERT/UPDATE/DELETE on temp tables stay allowed), and
+remembers why, so the client's error says what was refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+
+import apsw
+
+from . import pgtypes
+
+VERSION = "PostgreSQL 15.0 (sqlspapi {version}: SQL over Amazon's Selling Partner API, SQLite {sqlite})"
+_PRAGMAS_READ = {"table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo",
+                 "foreign_key_list", "function_list", "module_list", "pragma_list", "collation_list",
+                 "database_list", "compile_options", "schema_version", "user_version", "encoding"}
+
+
+def _none_safe(func: Callable[..., object]) -> Callable[..., object]:
+    return lambda *args: None if any(a is None for a in args) else func(*args)
+
+
+_STRING_FUNCTIONS: dict[str, Callable[..., object]] = {  # PostgreSQL string functions SQLite lacks
+    "split_part": _none_safe(lambda s, d, n: (str(s).split(str(d)) + [""] * int(n))[int(n) - 1] if int(n) > 0
+                             else ""),
+    "initcap": _none_safe(lambda s: re.sub(r"[A-Za-z0-9]+", lambda m: m.group(0).capitalize(), str(s))),
+    "btrim": _none_safe(lambda s, chars=" ": str(s).strip(str(chars))),
+    "lpad": _none_safe(lambda s, n, fill=" ": (str(fill) * int(n) + str(s))[-int(n):] if len(str(s)) < int(n)
+                       else str(s)[: int(n)]),
+    "rpad": _none_safe(lambda s, n, fill=" ": (str(s) + str(fill) * int(n))[: int(n)]),
+    "md5": _none_safe(lambda s: hashlib.md5(str(s).encode(), usedforsecurity=False).hexdigest()),
+    "reverse": _none_safe(lambda s: str(s)[::-1]),
+}
+
+
+def install_functions(con: apsw.Connection) -> None:
+    """Register ``version()`` and the bridge's PostgreSQL functions on a connection."""
+    try:
+        from importlib.metadata import version
+
+        ours = version("sqlspapi")
+    except Exception:  # noqa: BLE001 - running from a checkout without metadata
+        ours = "dev"
+    text = VERSION.format(version=ours, sqlite=apsw.sqlite_lib_version())
+    con.create_scalar_function("version", lambda: text, 0)
+    for name, func in (("pg_date_trunc", pgtypes.pg_date_trunc), ("pg_extract", pgtypes.pg_extract),
+                       ("pg_add_interval", pgtypes.pg_add_interval), ("pg_timestamp", pgtypes.pg_timestamp),
+                       ("pg_bool", pgtypes.pg_bool), ("pg_cast_int", pgtypes.pg_cast_int),
+                       ("pg_cast_float", pgtypes.pg_cast_float), ("pg_array_get", pgtypes.pg_array_get),
+                       ("pg_timestamp_diff", pgtypes.pg_timestamp_diff), *_STRING_FUNCTIONS.items()):
+        con.create_scalar_function(name, func, deterministic=True)
+    con.create_scalar_function("regexp", lambda p, s: None if p is None or s is None else
+                               int(re.search(p, str(s)) is not None), 2, deterministic=True)
+    con.create_scalar_function("pg_regexp_i", lambda p, s: None if p is None or s is None else
+                               int(re.search(p, str(s), re.I) is not None), 2, deterministic=True)
+
+
+class Guard:
+    """The connection's authorizer (chained after any existing one); ``internal`` lets the session's own work pass."""
+
+    def __init__(self, con: apsw.Connection) -> None:
+        self.internal = False
+        self.denied: str | None = None  # why the last refused action was refused
+        self._previous: Callable[..., int] | None = con.authorizer
+        con.authorizer = self
+
+    def __call__(self, op: int, p1: str | None, p2: str | None, db: str | None, trigger: str | None) -> int:
+        """SQLite's authorizer callback: SQLITE_OK or SQLITE_DENY (recording the reason)."""
+        if self._previous is not None:
+            verdict = self._previous(op, p1, p2, db, trigger)
+            if verdict != apsw.SQLITE_OK:
+                return verdict
+        if self.internal:
+            return apsw.SQLITE_OK
+        reason = refusal(op, p1, p2, db)
+        if reason is None:
+            return apsw.SQLITE_OK
+        self.denied = f"sqlspapi refuses {reason}: the bridge is read-only except for the client's temp tables"
+        return apsw.SQLITE_DENY
+
+_WRITES = {apsw.SQLITE_INSERT: "INSERT into", apsw.SQLITE_UPDATE: "UPDATE of", apsw.SQLITE_DELETE: "DELETE from"}
+_DDL = {apsw.SQLITE_CREATE_TABLE: "CREATE TABLE", apsw.SQLITE_CREATE_VIEW: "CREATE VIEW",
+        apsw.SQLITE_CREATE_INDEX: "CREATE INDEX", apsw.SQLITE_CREATE_TRIGGER: "CREATE TRIGGER",
+        apsw.SQLITE_CREATE_VTABLE: "CREATE VIRTUAL TABLE", apsw.SQLITE_DROP_TABLE: "DROP TABLE",
+        apsw.SQLITE_DROP_VIEW: "DROP VIEW", apsw.SQLITE_DROP_INDEX: "DROP INDEX",
+        apsw.SQLITE_DROP_TRIGGER: "DROP TRIGGER", apsw.SQLITE_DROP_VTABLE: "DROP VIRTUAL TABLE",
+        apsw.SQLITE_REINDEX: "REINDEX", apsw.SQLITE_ANALYZE: "ANALYZE"}
+
+
+def refusal(op: int, p1: str | None, p2: str | None, db: str | None) -> str | None:
+    """Why the authorizer refuses an action, or None when it is allowed."""
+    if op == apsw.SQLITE_ATTACH:
+        return "ATTACH"
+    if op == apsw.SQLITE_DETACH:
+        return "DETACH"
+    if op == apsw.SQLITE_FUNCTION and (p2 or "").lower() == "load_extension":
+        return "load_extension()"
+    if op == apsw.SQLITE_PRAGMA:
+        name = (p1 or "").lower()
+        if p2 is not None and name not in _PRAGMAS_READ or name in ("optimize", "shrink_memory", "wal_checkpoint",
+                                                                     "incremental_vacuum", "writable_schema"):
+            return f"PRAGMA {name}" + (f" = {p2}" if p2 is not None else "")
+        return None
+    if op in _WRITES and db != "temp" and (p1 or "").lower() not in ("sqlite_master", "sqlite_schema"):
+        return f"{_WRITES[op]} {db}.{p1}" if db else f"{_WRITES[op]} {p1}"
+    if op in _DDL and db != "temp":
+        return f"{_DDL[op]} {p1 or ''}".strip()
+    if op == apsw.SQLITE_ALTER_TABLE and p1 != "temp":
+        return f"ALTER TABLE {p2}"
+    return None

@@ -1,0 +1,399 @@
+"""One bridge client's SQL session: PostgreSQL statements in, SQLite results out (see docs/server-interface.md).
+
+``PgSession`` answers what PostgreSQL servers answer themselves (SET/RESET/SHOW, BEGIN/COMMIT/ROLLBACK, SAVEPOINT,
+DISCARD, DEALLOCATE, DECLARE/FETCH/MOVE/CLOSE cursors), translates everything else with ``translate`` and runs it
+on the session's own ``Database`` connection, which carries the emulated catalog (``catalog``) and the authorizer
+(``guard``). Describe (``prepare``) never runs a query: the exec tracer captures the description, returns False.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import apsw
+
+from . import pgtypes
+from . import translate as _sql
+from .catalog import DEFAULT_SETTINGS, Catalog
+from .guard import Guard, install_functions
+from .translate import PgError, Translation, first_words, split_statements, translate
+
+__all__ = ["ColumnDesc", "PgError", "PgSession", "Prepared", "StatementResult"]
+
+_SERVER_ANSWERED = {"set", "reset", "show", "begin", "start", "commit", "end", "rollback", "abort", "savepoint",
+                    "release", "discard", "deallocate", "declare", "fetch", "move", "close", "listen", "unlisten",
+                    "notify"}
+_DECLARE_RE = re.compile(r"declare\s+(\"(?:[^\"]|\"\")+\"|\w+)\s+(?:binary\s+)?(?:insensitive\s+)?(?:no\s+)?"
+                         r"(?:scroll\s+)?cursor\s+(?:(with|without)\s+hold\s+)?for\s+(.*)", re.I | re.S)
+_FETCH_RE = re.compile(r"(fetch|move)\s+(?:(next|prior|first|last|all|forward\s+all|forward\s+\d+|forward|"
+                       r"absolute\s+-?\d+|relative\s+-?\d+|\d+)\s+)?(?:(?:from|in)\s+)?(\"(?:[^\"]|\"\")+\"|\w+)\s*$",
+                       re.I | re.S)
+_LEADING_COMMENTS = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S)
+
+
+@dataclass
+class ColumnDesc:
+    """One result column as RowDescription reports it."""
+
+    name: str
+    type_oid: int
+    type_size: int = -1
+    type_mod: int = -1
+
+
+class StatementResult:
+    """The result of one statement: columns (None for commands), lazily produced rows and the command tag."""
+
+    def __init__(self, columns: list[ColumnDesc] | None, rows: Iterator[tuple] | None = None,
+                 tag: str | Callable[[int], str] = "") -> None:
+        self.columns, self.rows, self._tag = columns, rows if rows is not None else iter(()), tag
+
+    def command_tag(self, nrows: int) -> str:
+        """The CommandComplete tag once ``nrows`` rows were sent (``SELECT 5``, ``SET``, ``FETCH 3`` …)."""
+        return self._tag(nrows) if callable(self._tag) else self._tag
+
+
+@dataclass
+class Prepared:
+    """A parsed statement (extended protocol): parameter types and result columns, described without running."""
+
+    param_oids: list[int]
+    columns: list[ColumnDesc] | None
+    sql: str = ""
+    translation: Translation | None = None
+    fallback: bool = False  # a catalog query SQLite cannot run: answers 0 rows with these columns
+
+
+@dataclass
+class _Cursor:
+    columns: list[ColumnDesc] | None
+    rows: Iterator[tuple]
+    hold: bool
+
+
+def _unquote(name: str) -> str:
+    return name[1:-1].replace('""', '"') if name.startswith('"') else name.lower()
+
+
+def _text_columns(tr: Translation) -> list[ColumnDesc]:
+    """Columns of a catalog query answered with 0 rows: sqlglot's names, all text."""
+    return [ColumnDesc(name, pgtypes.TEXT) for name in tr.names]
+
+
+def _to_bool(value: Any) -> Any:
+    """SQLite has no booleans: 0/1 (or 't'/'f' text) become False/True for a bool column."""
+    return value if value is None or isinstance(value, bool) else bool(pgtypes.pg_bool(value))
+
+
+class PgSession:
+    """A client's session on its own ``Database`` (see the module docstring and docs/server-interface.md)."""
+
+    def __init__(self, database: Any, *, user: str, database_name: str, application_name: str = "") -> None:
+        self.database = database
+        self.con: apsw.Connection = getattr(database, "connection", database)
+        self.user, self.database_name = user, database_name
+        self.settings = dict(DEFAULT_SETTINGS, application_name=application_name, session_authorization=user)
+        self.transaction_status = "I"
+        self.cursors: dict[str, _Cursor] = {}
+        descriptions = {}
+        if hasattr(database, "tables"):
+            for spec in database.tables():
+                descriptions[spec.name] = (getattr(spec, "description", None),
+                                           {c.name: getattr(c, "description", "") for c in spec.columns})
+        self.catalog = Catalog(self.con, user=user, database_name=database_name, settings=self.settings,
+                               descriptions=descriptions)
+        install_functions(self.con)
+        for option in (apsw.SQLITE_DBCONFIG_DQS_DML, apsw.SQLITE_DBCONFIG_DQS_DDL):
+            self.con.config(option, 0)  # "x" is an identifier, never SQLite's string-literal fallback
+        self.guard = Guard(self.con)
+
+    # ---- the interface ---------------------------------------------------------------------------------------
+    def simple_query(self, sql: str) -> Iterator[StatementResult]:
+        """Run each statement of a simple Query in order; results are produced lazily, errors raise."""
+        for statement in split_statements(sql):
+            yield self._run(lambda s=statement: self._statement(s, None, None))
+
+    def prepare(self, sql: str, param_oids: list[int]) -> Prepared:
+        """Parse and describe a statement without running it (never an SP-API call)."""
+        words = first_words(sql)
+        if not words or words[0] in _SERVER_ANSWERED:
+            columns = [ColumnDesc(words[1] if len(words) > 1 else "setting", pgtypes.TEXT)] \
+                if words[:1] == ["show"] else None
+            if words[:1] == ["fetch"] and (match := _FETCH_RE.match(_LEADING_COMMENTS.sub("", sql).rstrip("; "))):
+                columns = self.cursors[name].columns if (name := _unquote(match.group(3))) in self.cursors else None
+            return Prepared(list(param_oids), columns, sql=sql)
+        return self._run(lambda: self._describe(sql, param_oids))
+
+    def cursor_columns(self, name: str) -> list[ColumnDesc] | None:
+        """The result columns of an open cursor (DECLARE … CURSOR), for Describe of a FETCH."""
+        if name not in self.cursors:
+            raise PgError("34000", f'cursor "{name}" does not exist')
+        return self.cursors[name].columns
+
+    def execute(self, prepared: Prepared, params: list[object]) -> StatementResult:
+        """Run a prepared statement with decoded parameter values."""
+        return self._run(lambda: self._statement(prepared.sql, prepared, list(params)))
+
+    def cancel(self) -> None:
+        """Interrupt the running statement (thread-safe)."""
+        self.con.interrupt()
+
+    def close(self) -> None:
+        """Drop the cursors and close the session's database."""
+        self.cursors.clear()
+        closer = getattr(self.database, "close", None)
+        if closer is not None:
+            closer()
+
+    # ---- dispatch --------------------------------------------------------------------------------------------
+    def _run(self, run: Callable[[], Any]) -> Any:
+        try:
+            return run()
+        except Exception as error:
+            converted = self._failed(error)
+            if converted is error:
+                raise
+            raise converted from error
+
+    def _failed(self, error: Exception) -> Exception:
+        """Mark an open transaction failed; return the error as the client should see it."""
+        if self.transaction_status == "T":
+            self.transaction_status = "E"
+        if isinstance(error, apsw.Error) and (self.guard.denied or isinstance(error, apsw.AuthError)):
+            return PgError("42501", self.guard.denied or str(error))
+        return PgError("22P02", str(error)) if isinstance(error, ValueError) else error
+
+    def _statement(self, sql: str, prepared: Prepared | None, params: list[object] | None) -> StatementResult:
+        words = first_words(sql, 3)
+        head = words[0] if words else ""
+        if self.transaction_status == "E" and head not in ("rollback", "abort", "commit", "end") and \
+                words[:2] != ["rollback", "to"]:
+            raise PgError("25P02", "current transaction is aborted, commands ignored until end of transaction block")
+        if head in ("attach", "detach"):
+            raise PgError("42501", f"sqlspapi refuses {head.upper()}: the bridge serves only its own tables")
+        if head in _SERVER_ANSWERED:
+            return self._server_statement(_LEADING_COMMENTS.sub("", sql), words)
+        return self._query(sql, prepared, params)
+
+    def _server_statement(self, sql: str, words: list[str]) -> StatementResult:
+        head = words[0]
+        if head in ("begin", "start"):
+            self.transaction_status = "T"
+            return StatementResult(None, tag="BEGIN" if head == "begin" else "START TRANSACTION")
+        if head in ("commit", "end", "rollback", "abort"):
+            if words[:2] == ["rollback", "to"]:
+                self.transaction_status = "T" if self.transaction_status == "E" else self.transaction_status
+                return StatementResult(None, tag="ROLLBACK")
+            failed = self.transaction_status == "E" or head in ("rollback", "abort")
+            self.transaction_status = "I"
+            self.cursors = {k: v for k, v in self.cursors.items() if v.hold}
+            return StatementResult(None, tag="ROLLBACK" if failed else "COMMIT")
+        if head in ("savepoint", "release", "listen", "unlisten", "notify"):
+            return StatementResult(None, tag=head.upper())
+        if head == "set":
+            if words[1:2] != ["transaction"] and "characteristics" not in sql.lower():
+                _sql.apply_set(self.settings, sql)
+            return StatementResult(None, tag="SET")
+        if head == "reset":
+            names = list(DEFAULT_SETTINGS) if words[1:2] in ([], ["all"]) else words[1:2]
+            self.settings.update({n: DEFAULT_SETTINGS[n] for n in names if n in DEFAULT_SETTINGS})
+            return StatementResult(None, tag="RESET")
+        if head == "show":
+            names, rows = _sql.show(self.settings, sql)
+            return StatementResult([ColumnDesc(n, pgtypes.TEXT) for n in names], iter(rows), tag="SHOW")
+        if head == "discard":
+            self.cursors.clear()
+            return StatementResult(None, tag="DISCARD " + (words[1].upper() if len(words) > 1 else "ALL"))
+        if head == "deallocate":
+            return StatementResult(None, tag="DEALLOCATE ALL" if "all" in words[1:] else "DEALLOCATE")
+        if head == "declare":
+            return self._declare(sql)
+        if head in ("fetch", "move"):
+            return self._fetch(sql)
+        if head == "close":
+            name = _unquote(sql.split(None, 1)[1].strip().rstrip(";").strip() if len(sql.split()) > 1 else "")
+            if name != "all" and self.cursors.pop(name, None) is None:
+                raise PgError("34000", f'cursor "{name}" does not exist')
+            self.cursors = {} if name == "all" else self.cursors
+            return StatementResult(None, tag="CLOSE CURSOR")
+        raise PgError("0A000", f"{head.upper()} is not supported by sqlspapi")
+
+    # ---- cursors ---------------------------------------------------------------------------------------------
+    def _declare(self, sql: str) -> StatementResult:
+        match = _DECLARE_RE.match(sql.strip().rstrip(";"))
+        if not match:
+            raise PgError("42601", f"syntax error in DECLARE: {sql[:80]!r}")
+        name, hold = _unquote(match.group(1)), (match.group(2) or "").lower() == "with"
+        if not hold and self.transaction_status == "I":
+            raise PgError("25P01", "DECLARE CURSOR can only be used in transaction blocks")
+        if name in self.cursors:
+            raise PgError("42P03", f'cursor "{name}" already exists')
+        result = self._query(match.group(3), None, None)
+        self.cursors[name] = _Cursor(result.columns, result.rows, hold)
+        return StatementResult(None, tag="DECLARE CURSOR")
+
+    def _fetch(self, sql: str) -> StatementResult:
+        match = _FETCH_RE.match(sql.strip().rstrip(";"))
+        if not match:
+            raise PgError("42601", f"syntax error in FETCH/MOVE: {sql[:80]!r}")
+        verb, how, name = match.group(1).lower(), (match.group(2) or "next").lower(), _unquote(match.group(3))
+        cursor = self.cursors.get(name)
+        if cursor is None:
+            raise PgError("34000", f'cursor "{name}" does not exist')
+        how = " ".join(how.split())
+        if how in ("all", "forward all"):
+            count: int | None = None
+        elif how in ("next", "forward"):
+            count = 1
+        elif how.startswith("forward ") or how.isdigit():
+            count = int(how.split()[-1])
+        else:
+            raise PgError("0A000", f"FETCH {how.upper()}: sqlspapi cursors only move forward")
+        rows = itertools.islice(cursor.rows, count)
+        if verb == "move":
+            moved = sum(1 for _ in rows)
+            return StatementResult(None, tag=f"MOVE {moved}")
+        return StatementResult(cursor.columns, rows, tag=lambda n: f"FETCH {n}")
+
+    # ---- queries ---------------------------------------------------------------------------------------------
+    def _translate(self, sql: str) -> Translation:
+        self.guard.internal = True
+        try:
+            self.catalog.refresh()
+        finally:
+            self.guard.internal = False
+        try:
+            return translate(sql, self.catalog.columns)
+        except PgError:
+            names = _sql.fallback_names(sql) if _sql.CATALOG_RE.search(sql) else None
+            if names is None:
+                raise
+            return Translation(sql="", names=names, catalog=True)  # a catalog query: 0 rows, these columns
+
+    def _describe(self, sql: str, param_oids: list[int]) -> Prepared:
+        tr = self._translate(sql)
+        if not tr.sql:
+            return Prepared(list(param_oids), _text_columns(tr), sql=sql, translation=tr, fallback=True)
+        oids = [(param_oids[i] if i < len(param_oids) and param_oids[i] else
+                 tr.param_oids[i] if i < tr.param_count else pgtypes.TEXT)
+                for i in range(max(tr.param_count, len(param_oids)))]
+        captured: dict[str, Any] = {}
+
+        def trace(cursor: apsw.Cursor, _sql: str, _bindings: Any) -> bool:
+            captured.setdefault("d", cursor.getdescription())
+            return False
+
+        cursor = self.con.cursor()
+        cursor.exec_trace = trace
+        self.guard.denied = None
+        try:
+            cursor.execute(tr.sql, [None] * tr.param_count)
+        except apsw.ExecTraceAbort:
+            pass
+        except apsw.Error as error:
+            if not tr.catalog or isinstance(error, apsw.AuthError):
+                raise
+            return Prepared(oids, _text_columns(tr), sql=sql, translation=tr, fallback=True)
+        description = captured.get("d") or ()
+        return Prepared(oids, self._columns(description, tr, None) if description else None, sql=sql,
+                        translation=tr)
+
+    def _columns(self, description: Any, tr: Translation, first: tuple | None) -> list[ColumnDesc]:
+        columns = []
+        for index, (name, decltype) in enumerate(description):
+            oid = pgtypes.oid_for_decltype(decltype)
+            if oid is None and index < len(tr.types):
+                oid = tr.types[index]
+            if oid is None and first is not None:
+                oid = pgtypes.oid_for_value(first[index]) if first[index] is not None else None
+            oid = oid or pgtypes.TEXT
+            columns.append(ColumnDesc(name, oid, pgtypes.type_size(oid)))
+        return columns
+
+    def _query(self, sql: str, prepared: Prepared | None, params: list[object] | None) -> StatementResult:
+        tr = prepared.translation if prepared and prepared.translation else self._translate(sql)
+        if prepared is not None and prepared.fallback or not tr.sql:
+            return StatementResult(prepared.columns if prepared else _text_columns(tr), iter(()), tag="SELECT 0")
+        bindings = self._bindings(tr, prepared, params or [])
+        captured: dict[str, Any] = {}
+
+        def trace(cursor: apsw.Cursor, _sql: str, _bindings: Any) -> bool:
+            captured.setdefault("d", cursor.getdescription())
+            return True
+
+        cursor = self.con.cursor()
+        cursor.exec_trace = trace
+        self.guard.denied = None
+        begin = getattr(self.database, "begin_statement", None)
+        if begin is not None:
+            begin()
+        try:
+            cursor.execute(tr.sql, bindings)
+        except apsw.Error as error:
+            if not tr.catalog or isinstance(error, apsw.AuthError | apsw.InterruptError):
+                raise
+            return StatementResult(_text_columns(tr) or None, iter(()), tag="SELECT 0")
+        description = captured.get("d") or ()
+        if not description:
+            return StatementResult(None, tag=self._command_tag(sql))
+        if prepared is not None and prepared.columns is not None:
+            columns, rows = prepared.columns, cursor
+        elif all(d or (i < len(tr.types) and tr.types[i]) for i, (_n, d) in enumerate(description)):
+            columns, rows = self._columns(description, tr, None), cursor  # every type known: no peeking
+        else:
+            first = next(cursor, None)
+            columns = self._columns(description, tr, first)
+            rows = itertools.chain([first] if first is not None else [], cursor)
+        converters = [(i, _to_bool) for i, c in enumerate(columns) if c.type_oid == pgtypes.BOOL]
+        if not converters and self.transaction_status == "I" and rows is cursor:
+            return StatementResult(columns, cursor, tag=lambda n: f"SELECT {n}")  # fastest: the APSW cursor itself
+        return StatementResult(columns, self._rows(rows, converters), tag=lambda n: f"SELECT {n}")
+
+    def _rows(self, rows: Iterator[tuple], converters: list) -> Iterator[tuple]:
+        try:
+            if not converters:
+                yield from rows
+                return
+            for row in rows:
+                values = list(row)
+                for index, convert in converters:
+                    values[index] = convert(values[index])
+                yield tuple(values)
+        except Exception as error:
+            converted = self._failed(error)
+            if converted is error:
+                raise
+            raise converted from error
+
+    def _bindings(self, tr: Translation, prepared: Prepared | None, params: list[object]) -> list[object]:
+        oids = prepared.param_oids if prepared is not None else tr.param_oids
+        values = list(params) + [None] * (tr.param_count - len(params))
+        for index, value in enumerate(values[: len(oids)]):
+            oid = oids[index]
+            if isinstance(value, bytes) and oid != pgtypes.BYTEA:
+                value = value.decode()
+            if isinstance(value, str):
+                if oid in (pgtypes.INT2, pgtypes.INT4, pgtypes.INT8, pgtypes.OID):
+                    value = int(value)
+                elif oid in (pgtypes.FLOAT4, pgtypes.FLOAT8, pgtypes.NUMERIC):
+                    value = float(value)
+                elif oid == pgtypes.BOOL:
+                    value = pgtypes.pg_bool(value)
+            values[index] = int(value) if isinstance(value, bool) else value
+        return values[: tr.param_count]
+
+    def _command_tag(self, sql: str) -> str:
+        words = first_words(sql, 3)
+        changes = self.con.changes()
+        if words[:1] == ["insert"]:
+            return f"INSERT 0 {changes}"
+        if words[:1] in (["update"], ["delete"]):
+            return f"{words[0].upper()} {changes}"
+        if words[:1] in (["create"], ["drop"]):
+            kind = [w for w in words[1:] if w not in ("temp", "temporary", "or", "replace")][:1]
+            return f"{words[0].upper()} {(kind[0] if kind else '').upper()}".strip()
+        return " ".join(words[:1]).upper()
