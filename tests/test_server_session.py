@@ -219,27 +219,40 @@ def test_dsn_formats_render(capsys):
     assert dsn.render("odbc.ini", host="localhost").count("SSLMode=disable") == 1
 
 
+CHECK_DSN = """
+import pyodbc
+connection = pyodbc.connect("DSN=spapi_test", autocommit=True)
+cursor = connection.cursor()
+print([t.table_name for t in cursor.tables(schema="public")][0])
+cursor.execute("select participation_isParticipating, marketplace_name from marketplaces")
+flag, name = cursor.fetchone()
+print(flag is True, isinstance(name, str), cursor.description[1][3])
+"""
+
+
 @pytest.mark.odbc
-def test_rendered_dsn_connects_through_unixodbc(tmp_path, monkeypatch):
-    """odbcinst.ini + odbc.ini from `sqlspapi dsn` → unixODBC → psqlODBC → sqlspapi serve (demo)."""
-    pyodbc = pytest.importorskip("pyodbc")
+def test_rendered_dsn_connects_through_unixodbc(tmp_path):
+    """odbcinst.ini + odbc.ini from `sqlspapi dsn` → unixODBC → psqlODBC → sqlspapi serve (demo).
+
+    The client runs in a subprocess: unixODBC caches its ini files per process, so changing ODBCSYSINI here would
+    hide the system's drivers from the other tests.
+    """
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("pyodbc")
     from sqlspapi.server import dsn, start_in_thread
 
-    if not __import__("os").path.exists(dsn.driver_path()):
+    if not os.path.exists(dsn.driver_path()):
         pytest.skip("psqlODBC is not installed: apt-get install unixodbc odbc-postgresql")
     with start_in_thread(demo=True, trust_loopback=True) as server:
         (tmp_path / "odbcinst.ini").write_text(dsn.render("odbcinst.ini", driver_name="sqlspapi psqlODBC"))
         (tmp_path / "odbc.ini").write_text(dsn.render("odbc.ini", port=server.port, name="spapi_test",
                                                       driver_name="sqlspapi psqlODBC"))
-        monkeypatch.setenv("ODBCSYSINI", str(tmp_path))
-        monkeypatch.setenv("ODBCINI", str(tmp_path / "odbc.ini"))
-        connection = pyodbc.connect("DSN=spapi_test", autocommit=True)
-        try:
-            cursor = connection.cursor()
-            assert [t.table_name for t in cursor.tables(schema="public")][:1] == ["marketplaces"]
-            cursor.execute("select participation_isParticipating, marketplace_name from marketplaces")
-            flag, name = cursor.fetchone()
-            assert flag is True and isinstance(name, str)  # BoolsAsChar=0
-            assert cursor.description[1][3] == 65535  # TextAsLongVarchar=0, MaxVarcharSize=65535
-        finally:
-            connection.close()
+        env = dict(os.environ, ODBCSYSINI=str(tmp_path), ODBCINI=str(tmp_path / "odbc.ini"))
+        done = subprocess.run([sys.executable, "-c", CHECK_DSN], env=env, capture_output=True, text=True,
+                              timeout=120)
+    assert done.returncode == 0, done.stderr
+    # marketplaces listed; BoolsAsChar=0 gives a bool; TextAsLongVarchar=0 + MaxVarcharSize=65535
+    assert done.stdout.split() == ["marketplaces", "True", "True", "65535"]

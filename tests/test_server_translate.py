@@ -89,6 +89,10 @@ ERRORS = [  # never a silently changed query: sqlglot warnings and unsupported c
     ("select date_trunc('fortnight', ts) from t", "22P02", "fortnight"),
     ("select * from nope", None, "no such table"),
     ("select 1::money", "0A000", "money"),
+    ("select to_char(val, '999.99') from t", "0A000", "to_char"),
+    ("select array(select id from t)", "0A000", "ARRAY(subquery)"),
+    ("select ts::timestamp + 1 from t", "0A000", "date/time arithmetic"),
+    ("select distinct on (name) id from t order by name, val * 2", "0A000", "DISTINCT ON"),
 ]
 
 

@@ -165,7 +165,7 @@ class Catalog:
     """The emulated catalog of one session's connection: attaches, fills and refreshes it, answers its functions."""
 
     def __init__(self, connection: apsw.Connection, *, user: str, database_name: str,
-                 settings: Mapping[str, str], descriptions: Mapping[str, Any] | None = None) -> None:
+                 settings: dict[str, str], descriptions: Mapping[str, Any] | None = None) -> None:
         self.con, self.user, self.database_name, self.settings = connection, user, database_name, settings
         self.table_descriptions: dict[str, tuple[str | None, dict[str, str]]] = dict(descriptions or {})
         self.rel_oids: dict[str, int] = {}
@@ -259,7 +259,8 @@ class Catalog:
         attrs, info_cols = [], []
         for num, (_cid, col, decl, notnull, default, _pk, _hidden) in enumerate(cols, start=1):
             typ = pgtypes.oid_for_decltype(decl) or pgtypes.TEXT
-            attrs.append((oid, col, typ, -1, pgtypes.type_size(typ), num, 0, -1, -1, 0, "i", "x", "", notnull,
+            attrs.append((oid, col, typ, -1, pgtypes.type_size(typ), num, 0, -1, -1, 0, "i",
+                          "p" if pgtypes.type_size(typ) > 0 else "x", "", notnull,
                           int(default is not None), 0, "", "", 0, 1, 0, 100 if typ == pgtypes.TEXT else 0, None,
                           None, None, None))
             if column_comments.get(col):
@@ -310,6 +311,18 @@ class Catalog:
         """``col_description(oid, attnum)``: the column's comment."""
         return self.comments.get((oid, num)) if isinstance(oid, int) and isinstance(num, int) else None
 
+    def current_setting(self, name: object, missing_ok: object = False) -> str | None:
+        """``current_setting(name[, missing_ok])`` from the session's settings (SET/SHOW)."""
+        key = str(name).lower()
+        if key not in self.settings and not missing_ok:
+            raise ValueError(f'unrecognized configuration parameter "{name}"')
+        return self.settings.get(key)
+
+    def set_config(self, name: object, value: object, _is_local: object = False) -> str:
+        """``set_config(name, value, is_local)``: like SET; returns the value."""
+        self.settings[str(name).lower()] = str(value)  # type: ignore[index]
+        return str(value)
+
     def _register_functions(self) -> None:
         user, const = self.user, _const
         functions: dict[str, Callable[..., Any]] = {
@@ -332,6 +345,7 @@ class Catalog:
             "format_type": lambda oid=None, mod=None: pgtypes.format_type(oid, mod),
             "obj_description": self.description, "col_description": self.col_description,
             "pg_regclass": self.regclass, "pg_regtype": self.regtype, "pg_regnamespace": _regnamespace,
+            "current_setting": self.current_setting, "set_config": self.set_config,
         }
         for name, func in functions.items():
             self.con.create_scalar_function(name, func)

@@ -54,7 +54,8 @@ def install_functions(con: apsw.Connection) -> None:
                        ("pg_add_interval", pgtypes.pg_add_interval), ("pg_timestamp", pgtypes.pg_timestamp),
                        ("pg_bool", pgtypes.pg_bool), ("pg_cast_int", pgtypes.pg_cast_int),
                        ("pg_cast_float", pgtypes.pg_cast_float), ("pg_array_get", pgtypes.pg_array_get),
-                       ("pg_timestamp_diff", pgtypes.pg_timestamp_diff), *_STRING_FUNCTIONS.items()):
+                       ("pg_timestamp_diff", pgtypes.pg_timestamp_diff),
+                       ("pg_array_contains", pgtypes.pg_array_contains), *_STRING_FUNCTIONS.items()):
         con.create_scalar_function(name, func, deterministic=True)
     con.create_scalar_function("regexp", lambda p, s: None if p is None or s is None else
                                int(re.search(p, str(s)) is not None), 2, deterministic=True)

@@ -358,6 +358,15 @@ def pg_timestamp_diff(left: object, right: object) -> int | str | None:
     return days if clock == "00:00:00" else f"{days} {sign}{clock}"
 
 
+def pg_array_contains(array: object, value: object) -> int | None:
+    """``value = ANY(array)`` on PostgreSQL array text (``{a,b}``) or vector text (``1 2``)."""
+    if array is None or value is None:
+        return None
+    text = str(array)
+    items = text[1:-1].split(",") if text.startswith("{") else text.split()
+    return int(str(value) in (item.strip().strip('"') for item in items))
+
+
 def pg_bool(value: object) -> int | None:
     """``x::boolean``: PostgreSQL's spellings (t/true/yes/on/1, f/false/no/off/0) and numbers."""
     if value is None:

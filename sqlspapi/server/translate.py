@@ -74,7 +74,10 @@ class _WarningCollector(logging.Handler):
             sink.append(record.getMessage())
 
 
-logging.getLogger("sqlglot").addHandler(_WarningCollector())
+_SQLGLOT_LOG = logging.getLogger("sqlglot")
+_SQLGLOT_LOG.addHandler(_WarningCollector())
+if _SQLGLOT_LOG.getEffectiveLevel() > logging.WARNING:  # an application that silences sqlglot must not hide them
+    _SQLGLOT_LOG.setLevel(logging.WARNING)
 
 CATALOG_RE = re.compile(r"\b(pg_\w+|information_schema)\b", re.IGNORECASE)
 _OPERATOR_RE = re.compile(r"OPERATOR\s*\(\s*(?:pg_catalog\s*\.\s*)?([~!<>=*+\-/%@#^&|]+)\s*\)", re.IGNORECASE)
@@ -157,6 +160,12 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
     elif isinstance(node, exp.EQ) and isinstance(node.expression, exp.Any) and \
             isinstance(node.expression.this.unnest(), exp.Array):
         return exp.In(this=node.this, expressions=node.expression.this.unnest().expressions)
+    elif isinstance(node, exp.EQ) and isinstance(node.expression, exp.Any):
+        return exp.func("pg_array_contains", node.expression.this.unnest(), node.this)
+    elif isinstance(node, exp.Array) and len(node.expressions) == 1 and isinstance(node.expressions[0], exp.Select):
+        if not getattr(_local, "catalog", False):
+            raise PgError("0A000", "ARRAY(subquery) is not supported by sqlspapi")
+        return exp.Null()  # catalog queries (psql's reloptions): no arrays to collect in the emulated catalog
     elif isinstance(node, exp.Bracket) and len(node.expressions) == 1:
         return exp.func("pg_array_get", node.this, node.expressions[0])
     elif isinstance(node, exp.RegexpILike):
@@ -287,6 +296,7 @@ def translate(sql: str, columns: Mapping[str, Mapping[str, int]] | None = None) 
     columns = columns or {}
     text = _prefilter(sql)
     _local.warnings = warnings = []
+    _local.catalog = bool(CATALOG_RE.search(sql))
     try:
         tree = sqlglot.parse_one(text, read="postgres", error_level=ErrorLevel.RAISE)
         if warnings:
