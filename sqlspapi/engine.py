@@ -18,7 +18,7 @@ from typing import Any
 
 import apsw
 
-from sqlspapi import planner
+from sqlspapi import isotime, planner
 from sqlspapi.calllog import CallRecord
 from sqlspapi.client import Client
 from sqlspapi.connstr import Settings, parse
@@ -82,6 +82,7 @@ class Database:
                                entity_source=self._entity_source)
         self._marker = self.client.calls.position()
         self.connection = apsw.Connection(":memory:")
+        isotime.register(self.connection)
         context = TableContext(self.fetcher, self._bind_context, settings.include_restricted_data)
         for table in self._tables:
             module = f"spapi_{table.section}_{table.name}"

@@ -104,6 +104,7 @@ CONVERTERS: Mapping[str, Callable[[Any], Any]] = {
     "REAL": _real,
     "BOOLEAN": _boolean,
     "JSON": _json,
+    "TIME": _text,
 }
 
 

@@ -25,6 +25,7 @@ COLUMN_TYPES: Mapping[str, str] = {
     "REAL": "REAL",
     "BOOLEAN": "BOOLEAN",
     "JSON": "TEXT",
+    "TIME": "TEXT",
 }
 
 #: SQL operators a key column may declare.
@@ -53,6 +54,12 @@ class ColumnSpec:
     def sqltype(self) -> str:
         """The declared SQLite type."""
         return COLUMN_TYPES[self.kind]
+
+    @property
+    def declaration(self) -> str:
+        """The column's declaration in CREATE TABLE: timestamps compare as instants (see ``isotime``)."""
+        collate = " COLLATE ISOTIME" if self.kind == "TIME" else ""
+        return f'"{self.name}" {self.sqltype}{collate}'
 
 
 @dataclass(frozen=True)
@@ -146,7 +153,7 @@ class TableSpec:
 
     def create_sql(self) -> str:
         """The CREATE TABLE statement that declares this table's columns to SQLite."""
-        cols = ", ".join(f'"{c.name}" {c.sqltype}' for c in self.columns)
+        cols = ", ".join(c.declaration for c in self.columns)
         return f'CREATE TABLE "{self.name}"({cols})'
 
 

@@ -100,8 +100,10 @@ def test_columns_are_model_fields(section: SectionSpec, models_dir) -> None:
             if col.source == "row":
                 target = sm.walk(model, row, col.path)
                 assert target is not None, f"{table.name}.{col.name}: {'.'.join(col.path)} is not a model field"
-                if col.kind in ("TEXT", "INTEGER", "REAL", "BOOLEAN"):
+                if col.kind in ("TEXT", "INTEGER", "REAL", "BOOLEAN", "TIME"):
                     assert target.get("type") not in ("array",), f"{table.name}.{col.name} is an array: use JSON"
+                if col.kind == "TIME":
+                    assert target.get("type") == "string", f"{table.name}.{col.name}: a timestamp is a string"
             elif col.source == "parent":
                 assert parent is not None and sm.walk(model, parent, col.path) is not None, col.name
 

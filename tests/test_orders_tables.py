@@ -202,3 +202,25 @@ def test_tables_are_read_only(emulator) -> None:
     with db_for(emulator) as db:
         with pytest.raises(apsw.Error):
             db.connection.execute("DELETE FROM orders")
+
+
+def test_timestamps_compare_as_instants_whatever_the_spelling(emulator) -> None:
+    """BI tools write '2026-11-20 10:00:00'; the API returns '2026-11-20T09:00:00Z': same instant rules."""
+    with db_for(emulator) as db:
+        con = db.connection
+        stamps = [r[0] for r in con.execute("SELECT createdTime FROM orders WHERE createdTime >= '2026-11-15'")]
+        assert stamps and all(s.endswith("Z") and "T" in s for s in stamps)
+        pivot = sorted(stamps)[len(stamps) // 2]
+        spaced = pivot.replace("T", " ").rstrip("Z")
+        expected = sorted(s for s in stamps if s <= pivot)
+        for literal in (pivot, spaced, spaced[:16], pivot.replace("Z", "+00:00")):
+            got = sorted(r[0] for r in con.execute(
+                "SELECT createdTime FROM orders WHERE createdTime >= '2026-11-15' AND createdTime <= ?", (literal,)))
+            want = expected if len(literal) > 16 else [s for s in expected if s[:16] < spaced[:16].replace(" ", "T")]
+            assert got == want, literal
+        later = pivot.replace("T", " ").replace("Z", "+02:00")  # the same wall time two hours east = 2 h earlier
+        got = [r[0] for r in con.execute("SELECT createdTime FROM orders WHERE createdTime = ?", (later,))]
+        assert got == []
+        ordered = [r[0] for r in con.execute(
+            "SELECT createdTime FROM orders WHERE createdTime >= '2026-11-15' ORDER BY createdTime")]
+        assert ordered == sorted(stamps)

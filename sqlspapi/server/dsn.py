@@ -25,7 +25,8 @@ TEMPLATES_ENV = "SQLSPAPI_DSN_TEMPLATES"
 def templates_dir() -> Path:
     """Where the templates are: ``$SQLSPAPI_DSN_TEMPLATES``, the checkout's ``dsn-templates/``, or share/."""
     candidates = [Path(os.environ[TEMPLATES_ENV])] if os.environ.get(TEMPLATES_ENV) else []
-    candidates += [Path(__file__).resolve().parents[2] / "dsn-templates",
+    candidates += [Path(__file__).resolve().parents[1] / "dsn_templates",  # installed: package data
+                   Path(__file__).resolve().parents[2] / "dsn-templates",
                    Path(sys.prefix) / "share" / "sqlspapi" / "dsn-templates"]
     for path in candidates:
         if (path / "odbc.ini").is_file():
