@@ -51,36 +51,22 @@ class ApiResponse:
 # ------------------------------------------------------------------------------------------- retry policy
 
 
-def _mode(policy: Any) -> str:
-    mode = getattr(policy, "mode", None)
-    mode = getattr(mode, "value", mode)
-    return str(mode).strip().lower() if mode is not None else "none"
-
-
 def retry_allows(policy: Any, status: int | None, retries: int, *, transient: bool = False) -> bool:
     """Whether ``policy`` (a ``RetryPolicy``) allows one more retry after ``retries`` retries.
 
-    ``status`` None means a connection error (retried in both retrying modes). ``RetryAny`` retries 429 and
-    5xx (and anything the caller marks ``transient``); ``RetryWhenStatusCodeMatch`` retries ``status_codes``.
+    The rule itself is ``RetryPolicy.should_retry`` (None = a connection error); ``transient`` widens
+    ``RetryAny`` to an answer the caller knows is temporary (e.g. an LWA ``temporarily_unavailable``).
     """
-    mode = _mode(policy)
-    if mode in ("none", "", "false", "off") or policy is None:
+    if policy is None:
         return False
-    if retries >= int(getattr(policy, "count_max", 0) or 0):
-        return False
-    if status is None:
+    if transient and policy.mode == "RetryAny" and retries < policy.count_max:
         return True
-    if mode == "retrywhenstatuscodematch":
-        return status in (getattr(policy, "status_codes", None) or ())
-    return status == 429 or status >= 500 or transient
+    return bool(policy.should_retry(status, retries))
 
 
 def backoff_seconds(policy: Any, retries: int) -> float:
-    """Seconds before retry number ``retries + 1``: first_wait_ms, doubled each time if multiply_wait."""
-    first = max(0.0, float(getattr(policy, "first_wait_ms", 0) or 0) / 1000.0)
-    if getattr(policy, "multiply_wait", False):
-        return first * (2 ** retries)
-    return first
+    """Seconds before retry number ``retries + 1`` (``RetryPolicy.wait_ms``)."""
+    return max(0.0, policy.wait_ms(retries) / 1000.0)
 
 
 # ----------------------------------------------------------------------------------------- error mapping

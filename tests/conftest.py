@@ -29,3 +29,13 @@ def models_dir() -> Path:
         pytest.skip("Amazon's SP-API models not found: set SPAPI_MODELS_DIR or put shared/spapi-models "
                     "beside the checkout")
     return path
+
+
+@pytest.fixture(scope="module")
+def demo_database():
+    """A Database on the process-wide demo emulator, for one test module."""
+    from sqlspapi.engine import open_database
+
+    db = open_database(demo=True)
+    yield db
+    db.close()

@@ -11,12 +11,12 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from emu_helpers import reset_process_state, settings_for
 
 from sqlspapi import auth
 from sqlspapi.client import Client
 from sqlspapi.connstr import parse
 from sqlspapi.errors import AuthError
-from sqlspapi.limits import LIMITER
 from sqlspapi.spec import OperationSpec, RestrictedResource
 
 emulator = pytest.importorskip("sqlspapi.emulator")
@@ -31,27 +31,11 @@ ORDERS_QUERY = {"MarketplaceIds": [US], "CreatedAfter": "2000-01-01T00:00:00Z"}
 LWA = "lwaToken"
 
 
-def settings_for(emu, **keys):
-    """Settings for the emulator's demo app, with connection-string keys overridden."""
-    base = {
-        "ClientId": emulator.DEMO_CLIENT_ID,
-        "ClientSecret": emulator.DEMO_CLIENT_SECRET,
-        "RefreshToken": emulator.DEMO_REFRESH_TOKEN,
-        "TokenUrl": emu.token_url,
-        "Endpoint": emu.url,
-        "RetryWaitTimeMs": "10",
-    }
-    base.update({k: str(v) for k, v in keys.items()})
-    return parse(";".join(f"{k}={{{v.replace('}', '}}')}}}" for k, v in base.items()))
-
-
 @pytest.fixture(autouse=True)
 def _fresh_process_state():
-    auth.clear_cache()
-    LIMITER.reset()
+    reset_process_state()
     yield
-    auth.clear_cache()
-    LIMITER.reset()
+    reset_process_state()
 
 
 @pytest.fixture

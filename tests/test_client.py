@@ -13,14 +13,14 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from emu_helpers import reset_process_state, settings_for
 
-from sqlspapi import auth
 from sqlspapi import client as client_mod
 from sqlspapi.calllog import CallLog, CallRecord
 from sqlspapi.client import ApiResponse, Client, backoff_seconds, retry_allows
 from sqlspapi.connstr import RetryPolicy, parse
 from sqlspapi.errors import OperationalError, SPAPIError, ThrottledError
-from sqlspapi.limits import LIMITER, Limiter, TokenBucket
+from sqlspapi.limits import Limiter, TokenBucket
 from sqlspapi.spec import OperationSpec
 
 emulator = pytest.importorskip("sqlspapi.emulator")
@@ -33,28 +33,12 @@ US = "ATVPDKIKX0DER"
 ORDERS_QUERY = {"MarketplaceIds": [US], "CreatedAfter": "2000-01-01T00:00:00Z"}
 
 
-def settings_for(emu, **keys):
-    """Settings for the emulator's demo app, with connection-string keys overridden."""
-    base = {
-        "ClientId": emulator.DEMO_CLIENT_ID,
-        "ClientSecret": emulator.DEMO_CLIENT_SECRET,
-        "RefreshToken": emulator.DEMO_REFRESH_TOKEN,
-        "TokenUrl": emu.token_url,
-        "Endpoint": emu.url,
-        "RetryWaitTimeMs": "10",
-    }
-    base.update({k: str(v) for k, v in keys.items()})
-    return parse(";".join(f"{k}={{{v.replace('}', '}}')}}}" for k, v in base.items()))
-
-
 @pytest.fixture(autouse=True)
 def _fresh_process_state():
     """Every test starts as a new process would: no cached tokens, fresh buckets."""
-    auth.clear_cache()
-    LIMITER.reset()
+    reset_process_state()
     yield
-    auth.clear_cache()
-    LIMITER.reset()
+    reset_process_state()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from sqlspapi.engine import open_database
 from sqlspapi.server.session import PgSession
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pg_catalog"
@@ -32,10 +31,8 @@ MODES = {
 
 
 @pytest.fixture(scope="module")
-def database():
-    db = open_database(demo=True)
-    yield db
-    db.close()
+def database(demo_database):
+    return demo_database
 
 
 @pytest.fixture(scope="module")

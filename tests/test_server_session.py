@@ -9,15 +9,12 @@ import time
 import apsw
 import pytest
 
-from sqlspapi.engine import open_database
 from sqlspapi.server.session import ColumnDesc, PgError, PgSession
 
 
 @pytest.fixture(scope="module")
-def database():
-    db = open_database(demo=True)
-    yield db
-    db.close()
+def database(demo_database):
+    return demo_database
 
 
 @pytest.fixture(scope="module")

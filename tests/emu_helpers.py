@@ -1,0 +1,27 @@
+"""Helpers shared by the client and auth tests: emulator settings and a fresh process state."""
+
+from __future__ import annotations
+
+from sqlspapi import auth, emulator
+from sqlspapi.connstr import Settings, parse
+from sqlspapi.limits import LIMITER
+
+
+def settings_for(emu, **keys) -> Settings:
+    """Settings for the emulator's demo app, with connection-string keys overridden."""
+    base = {
+        "ClientId": emulator.DEMO_CLIENT_ID,
+        "ClientSecret": emulator.DEMO_CLIENT_SECRET,
+        "RefreshToken": emulator.DEMO_REFRESH_TOKEN,
+        "TokenUrl": emu.token_url,
+        "Endpoint": emu.url,
+        "RetryWaitTimeMs": "10",
+    }
+    base.update({k: str(v) for k, v in keys.items()})
+    return parse(";".join(f"{k}={{{v.replace('}', '}}')}}}" for k, v in base.items()))
+
+
+def reset_process_state() -> None:
+    """As a new process would be: no cached tokens, fresh rate buckets."""
+    auth.clear_cache()
+    LIMITER.reset()
