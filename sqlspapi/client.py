@@ -137,6 +137,8 @@ class _Flight:
 
 _flights: dict[tuple[Any, ...], _Flight] = {}
 _flights_lock = threading.Lock()
+#: Completed GET answers kept shareable for clients with a ``share_window`` (flight key → (expiry, flight)).
+_recent: dict[tuple[Any, ...], tuple[float, _Flight]] = {}
 
 
 def _encode_query(query: Mapping[str, Any] | None) -> dict[str, str]:
@@ -173,6 +175,10 @@ class Client:
         self.session = session
         self.calls = CallLog()
         self.limiter = LIMITER
+        #: Seconds a completed GET answer stays shareable with other callers of this account (0 = only calls
+        #: in flight at the same moment are shared). The bridge server sets it so that dashboards refreshing
+        #: together cost one client's calls; the shell and DB-API keep 0 (every statement sees fresh data).
+        self.share_window = 0.0
 
     def __repr__(self) -> str:
         return f"Client(endpoint={self.settings.endpoint!r}, client_id={self.settings.client_id!r})"
@@ -239,8 +245,13 @@ class Client:
             return self._send(op, method, url, rel_path, params, body, rdt)
         flight_key = (self.settings.account_key, method, url, tuple(sorted(params.items())),
                       ("rdt", rdt) if rdt is not None else ("lwa",))
+        window = self.share_window
         with _flights_lock:
             flight = _flights.get(flight_key)
+            if flight is None and window > 0:
+                expiry, done = _recent.get(flight_key, (0.0, None))
+                if done is not None and expiry > time.monotonic():
+                    flight = done  # answered moments ago for another client of this account: share it
             leader = flight is None
             if leader:
                 flight = _flights[flight_key] = _Flight()
@@ -256,6 +267,11 @@ class Client:
             finally:
                 with _flights_lock:
                     _flights.pop(flight_key, None)
+                    if window > 0 and flight.result is not None:
+                        now = time.monotonic()
+                        _recent[flight_key] = (now + window, flight)
+                        for key in [k for k, (expiry, _f) in _recent.items() if expiry <= now]:
+                            del _recent[key]
                 flight.done.set()
         started = time.time()
         t0 = time.monotonic()

@@ -23,6 +23,9 @@ from sqlspapi.server import auth
 
 PASSWORD_ENV = "SQLSPAPI_BRIDGE_PASSWORD"
 CONNSTR_ENV = "SQLSPAPI_CONNECTION_STRING"
+#: Seconds an SP-API answer stays shareable between bridge clients of the same seller account: dashboards
+#: refreshing together send each call once (SP-API data is minutes fresh at best, so 5 s costs nothing).
+SHARE_WINDOW = 5.0
 log = logging.getLogger("sqlspapi.server")
 
 
@@ -65,6 +68,7 @@ def database_session_factory(connection_string: str | None, *, demo: bool = Fals
 
     first = open_database(connection_string, demo=demo)
     shared_client = first.client
+    shared_client.share_window = SHARE_WINDOW
 
     def factory(user: str, database_name: str, application_name: str) -> Any:
         database = open_database(connection_string, demo=demo, client=shared_client)
