@@ -1,4 +1,6 @@
-"""The ISOTIME collation: timestamp columns compare as instants, whatever ISO 8601 spelling each side uses.
+"""Timestamps: the ISOTIME collation, and reading/writing the date parameters SP-API takes.
+
+Timestamp columns compare as instants, whatever ISO 8601 spelling each side uses.
 
 SP-API returns ``2026-11-20T09:00:00Z``; analysts and BI tools write ``'2026-11-20'``, ``'2026-11-20 10:00:00'``
 or ``'2026-11-20T10:00:00+01:00'``. As plain text the ``T`` sorts after a space, so SQLite's re-check of a date
@@ -10,8 +12,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
 import apsw
+
+from sqlspapi.errors import ProgrammingError
 
 NAME = "ISOTIME"
 
@@ -43,3 +48,30 @@ def compare(left: str, right: str) -> int:
 def register(connection: apsw.Connection) -> None:
     """Make the collation available on ``connection`` (before any table declares it)."""
     connection.create_collation(NAME, compare)
+
+
+def to_api_time(value: Any, column: str) -> datetime:
+    """Read a timestamp the way an analyst writes it ('2026-01-31', '2026-01-31 12:00', ISO 8601 with Z/offset)."""
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, str):
+        text = value.strip().replace(" ", "T", 1)
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            raise ProgrammingError(
+                f"{column} filter {value!r} is not a date/time: write ISO 8601 such as '2026-01-31' "
+                "or '2026-01-31T12:00:00Z'") from None
+    else:
+        raise ProgrammingError(f"{column} filter {value!r} is not a date/time: compare it with a text "
+                               "value such as '2026-01-31' or '2026-01-31T12:00:00Z'")
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).replace(microsecond=0)
+
+
+def format_api_time(dt: datetime) -> str:
+    """ISO 8601 in UTC with a Z, as SP-API documents its date parameters."""
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlspapi.errors import ProgrammingError
+from sqlspapi.isotime import format_api_time, to_api_time
 from sqlspapi.spec import OperationSpec
 from sqlspapi.tables import FilterSpec, TableSpec, WindowSpec
 
@@ -270,33 +270,6 @@ def _described(plan: Plan, shown: Sequence[Constraint]) -> Plan:
 
 
 # ----------------------------------------------------------------------------------------------------- bind
-
-
-def to_api_time(value: Any, column: str) -> datetime:
-    """Read a timestamp the way an analyst writes it ('2026-01-31', '2026-01-31 12:00', ISO 8601 with Z/offset)."""
-    if isinstance(value, datetime):
-        dt = value
-    elif isinstance(value, str):
-        text = value.strip().replace(" ", "T", 1)
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        try:
-            dt = datetime.fromisoformat(text)
-        except ValueError:
-            raise ProgrammingError(
-                f"{column} filter {value!r} is not a date/time: write ISO 8601 such as '2026-01-31' "
-                "or '2026-01-31T12:00:00Z'") from None
-    else:
-        raise ProgrammingError(f"{column} filter {value!r} is not a date/time: compare it with a text "
-                               "value such as '2026-01-31' or '2026-01-31T12:00:00Z'")
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).replace(microsecond=0)
-
-
-def format_api_time(dt: datetime) -> str:
-    """ISO 8601 in UTC with a Z, as SP-API documents its date parameters."""
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def bind(plan: Plan, values: Sequence[Any], ctx: BindContext) -> Bound:
