@@ -9,7 +9,8 @@
 * :func:`get_rdt` obtains a Restricted Data Token via ``createRestrictedDataToken`` and caches it per
   (account, resources) until shortly before ``expiresIn``.
 
-LWA refusals become :class:`~sqlspapi.errors.AuthError` with a message that names the key to fix.
+LWA refusals become :class:`~sqlspapi.errors.AuthError` with a message that names the key to fix
+(:mod:`sqlspapi.apierrors`).
 AWS SigV4 signing is not implemented: SP-API ignores signatures since 2023-10-02 (LWA token only).
 """
 
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from sqlspapi.errors import AuthError
+from sqlspapi import apierrors
 from sqlspapi.spec import OperationSpec, RestrictedResource
 
 if TYPE_CHECKING:
@@ -181,11 +182,7 @@ def _request_token(settings: Any, session: requests.Session | None) -> _Token:
                          retries, wait)
                 time.sleep(wait)
                 continue
-            raise AuthError(
-                f"Cannot reach Login with Amazon at TokenUrl {url} ({type(exc).__name__}"
-                f"{_attempts(retries)}): check the network or proxy, and the TokenUrl key "
-                "(default https://api.amazon.com/auth/o2/token)."
-            ) from None
+            raise apierrors.lwa_unreachable_error(url, exc, retries) from None
         status = resp.status_code
         body = _json_or_none(resp)
         if status == 200 and isinstance(body, dict) and body.get("access_token"):
@@ -206,11 +203,7 @@ def _request_token(settings: Any, session: requests.Session | None) -> _Token:
                      retries, wait)
             time.sleep(wait)
             continue
-        raise _lwa_error(settings, status, error, description, transient, retries)
-
-
-def _attempts(retries: int) -> str:
-    return f", {retries + 1} attempts" if retries else ""
+        raise apierrors.lwa_error(settings, status, error, description, transient, retries)
 
 
 def _json_or_none(resp: requests.Response) -> Any:
@@ -236,61 +229,6 @@ def scrub(text: str, settings: Any) -> str:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
     return text
-
-
-def _lwa_error(
-    settings: Any, status: int, error: str | None, description: str | None, transient: bool, retries: int
-) -> AuthError:
-    url = settings.token_url
-    said = f": {scrub(str(description), settings)[:300]}" if description else ""
-    if error == "invalid_client":
-        msg = (
-            f"LWA rejected ClientId/ClientSecret (invalid_client{said}): the secret is wrong or expired — "
-            "Amazon rotates LWA client secrets every 180 days; rotate it in Developer Central "
-            "(Seller Central → Apps and Services → Develop Apps → Edit App → LWA credentials) "
-            f"and update ClientSecret (ClientId {settings.client_id})."
-        )
-    elif error == "invalid_grant":
-        msg = (
-            f"LWA rejected RefreshToken (invalid_grant{said}): the refresh token was revoked, has expired, "
-            f"or was issued to another app than ClientId {settings.client_id}. Re-authorize the app "
-            "for this selling partner (Seller Central → Apps and Services → Develop Apps → Authorize app, "
-            "or the OAuth authorization workflow) and update RefreshToken."
-        )
-    elif error == "unauthorized_client":
-        msg = (
-            f"LWA says ClientId {settings.client_id} may not use the refresh-token grant (unauthorized_client"
-            f"{said}): check that ClientId and ClientSecret belong to the SP-API app the RefreshToken was "
-            "issued to (Developer Central → LWA credentials), not to another Login with Amazon security "
-            "profile."
-        )
-    elif error == "invalid_request":
-        msg = (
-            f"LWA rejected the token request as malformed (invalid_request{said}): check ClientId, "
-            "ClientSecret and RefreshToken for stray spaces, quotes or truncation, and that TokenUrl "
-            f"points at the LWA token endpoint (now {url})."
-        )
-    elif error in ("access_denied", "invalid_scope"):
-        msg = (
-            f"LWA refused the token ({error}{said}): the selling partner has not granted this app access; "
-            "re-authorize the app and update RefreshToken."
-        )
-    elif transient:
-        msg = (
-            f"Login with Amazon at TokenUrl {url} is unavailable (HTTP {status}{' ' + error if error else ''}"
-            f"{_attempts(retries)}{said}); try again later, or raise RetryCountMax, or check TokenUrl."
-        )
-    elif error:
-        msg = (
-            f"LWA refused the token request (HTTP {status} {error}{said}); check ClientId, ClientSecret, "
-            f"RefreshToken and TokenUrl ({url})."
-        )
-    else:
-        msg = (
-            f"TokenUrl {url} answered HTTP {status} without an LWA error: it does not look like the Login "
-            "with Amazon token endpoint; check TokenUrl (default https://api.amazon.com/auth/o2/token)."
-        )
-    return AuthError(msg, lwa_error=error, status=status)
 
 
 # --------------------------------------------------------------------------------------- token cache file
@@ -380,13 +318,7 @@ def get_rdt(client: Client, resources: list[RestrictedResource]) -> str:
         body = resp.json if isinstance(resp.json, dict) else {}
         value = body.get("restrictedDataToken")
         if not value:
-            from sqlspapi.errors import SPAPIError
-
-            raise SPAPIError(
-                f"createRestrictedDataToken answered HTTP {resp.status} without a restrictedDataToken "
-                f"[request id {resp.request_id}]",
-                status=resp.status, request_id=resp.request_id, operation=CREATE_RDT_OP.name,
-            )
+            raise apierrors.missing_rdt_error(resp, CREATE_RDT_OP.name)
         try:
             expires_in = float(body.get("expiresIn") or DEFAULT_EXPIRES_IN)
         except (TypeError, ValueError):

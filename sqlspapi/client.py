@@ -4,8 +4,9 @@
 :class:`ApiResponse`. Before sending it waits for the process-wide token bucket of (account, operation)
 (:mod:`sqlspapi.limits`); it retries per ``Settings.retry``; a token the API calls expired is refreshed once
 (:mod:`sqlspapi.auth`); SP-API error bodies become :class:`~sqlspapi.errors.SPAPIError` (or
-:class:`~sqlspapi.errors.ThrottledError`) carrying code, message, details, status, request id and operation.
-Identical GET calls in flight at the same time in the process are sent once (single flight).
+:class:`~sqlspapi.errors.ThrottledError`) carrying code, message, details, status, request id and operation
+(:mod:`sqlspapi.apierrors`). Identical GET calls in flight at the same time in the process are sent once
+(single flight, :mod:`sqlspapi.flight`).
 Long waits (> 2 s) are shown on a TTY stderr, otherwise logged at INFO on ``sqlspapi.client``.
 """
 
@@ -14,7 +15,6 @@ from __future__ import annotations
 import logging
 import platform
 import sys
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,9 +25,10 @@ from urllib.parse import urlsplit
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from sqlspapi import __version__, auth
+from sqlspapi import __version__, apierrors, auth
+from sqlspapi import flight as flights
 from sqlspapi.calllog import CallLog, CallRecord
-from sqlspapi.errors import OperationalError, SPAPIError, ThrottledError
+from sqlspapi.errors import OperationalError
 from sqlspapi.limits import LIMITER, TokenBucket
 from sqlspapi.spec import OperationSpec, RestrictedResource
 
@@ -69,76 +70,7 @@ def backoff_seconds(policy: Any, retries: int) -> float:
     return max(0.0, policy.wait_ms(retries) / 1000.0)
 
 
-# ----------------------------------------------------------------------------------------- error mapping
-
-
-def _is_token_problem(status: int, body: Any, headers: Mapping[str, str]) -> bool:
-    """A 401/403 that says the access token expired or is not (any more) valid: worth one refresh."""
-    if status not in (401, 403):
-        return False
-    if status == 401:
-        return True
-    texts = [str(headers.get("x-amzn-ErrorType", ""))]
-    if isinstance(body, dict):
-        for err in body.get("errors") or []:
-            if isinstance(err, dict):
-                texts.extend(str(err.get(k) or "") for k in ("code", "message", "details"))
-    text = " ".join(texts).lower()
-    return ("token" in text and ("expired" in text or "invalid" in text)) or "expiredtoken" in text
-
-
-def _first_error(body: Any) -> tuple[str | None, str | None, Any, int]:
-    """(code, message, details, number of errors) from an SP-API error body."""
-    errors = body.get("errors") if isinstance(body, dict) else None
-    if not isinstance(errors, list) or not errors:
-        return None, None, None, 0
-    first = errors[0] if isinstance(errors[0], dict) else {"message": str(errors[0])}
-    return first.get("code"), first.get("message"), first.get("details"), len(errors)
-
-
-_HINTS = {
-    401: "the access token was not accepted: check ClientId/ClientSecret/RefreshToken and that the seller "
-         "authorized this app",
-    403: "access denied: check that the app has the role this operation needs (restricted data needs "
-         "restricted roles and an RDT), that the seller authorized it for this region, and that Endpoint "
-         "matches the seller's region",
-    404: "not found: check the id and that the operation exists for this region/API version",
-}
-
-
-def _error_message(op: OperationSpec, status: int, code: str | None, api_message: str | None, details: Any,
-                   count: int, request_id: str | None, hint: str | None) -> str:
-    head = f"{op.name} failed (HTTP {status}{' ' + code if code else ''})"
-    msg = f"{head}: {api_message or 'no error message'}"
-    if details not in (None, "", [], {}):
-        msg += f" — {details}"
-    if count > 1:
-        msg += f" (+{count - 1} more error{'s' if count > 2 else ''})"
-    msg += f" [request id {request_id or 'none'}]"
-    if hint:
-        msg += f"; {hint}"
-    return msg
-
-
-# ------------------------------------------------------------------------------------------ single flight
-
-
-class _Flight:
-    """A GET in progress; followers wait on ``done`` and reuse ``result`` or re-raise ``error``."""
-
-    __slots__ = ("done", "result", "error", "status")
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.result: ApiResponse | None = None
-        self.error: BaseException | None = None
-        self.status = 0
-
-
-_flights: dict[tuple[Any, ...], _Flight] = {}
-_flights_lock = threading.Lock()
-#: Completed GET answers kept shareable for clients with a ``share_window`` (flight key → (expiry, flight)).
-_recent: dict[tuple[Any, ...], tuple[float, _Flight]] = {}
+# ------------------------------------------------------------------------------------------ query encoding
 
 
 def _encode_query(query: Mapping[str, Any] | None) -> dict[str, str]:
@@ -246,37 +178,14 @@ class Client:
         flight_key = (self.settings.account_key, method, url, tuple(sorted(params.items())),
                       ("rdt", rdt) if rdt is not None else ("lwa",))
         window = self.share_window
-        with _flights_lock:
-            flight = _flights.get(flight_key)
-            if flight is None and window > 0:
-                expiry, done = _recent.get(flight_key, (0.0, None))
-                if done is not None and expiry > time.monotonic():
-                    flight = done  # answered moments ago for another client of this account: share it
-            leader = flight is None
-            if leader:
-                flight = _flights[flight_key] = _Flight()
-        assert flight is not None
+        flight, leader = flights.join(flight_key, window)
         if leader:
-            try:
-                flight.result = self._send(op, method, url, rel_path, params, body, rdt)
-                return flight.result
-            except Exception as exc:
-                flight.error = exc
-                flight.status = getattr(exc, "status", 0) or 0
-                raise
-            finally:
-                with _flights_lock:
-                    _flights.pop(flight_key, None)
-                    if window > 0 and flight.result is not None:
-                        now = time.monotonic()
-                        _recent[flight_key] = (now + window, flight)
-                        for key in [k for k, (expiry, _f) in _recent.items() if expiry <= now]:
-                            del _recent[key]
-                flight.done.set()
+            return flights.lead(flight_key, flight, window,
+                                lambda: self._send(op, method, url, rel_path, params, body, rdt))
         started = time.time()
         t0 = time.monotonic()
         flight.done.wait()
-        result = flight.result
+        result: ApiResponse | None = flight.result
         if result is None and flight.error is None:
             # The leader was interrupted (KeyboardInterrupt, SystemExit): send this call ourselves.
             return self._send(op, method, url, rel_path, params, body, rdt)
@@ -381,16 +290,12 @@ class Client:
                           resp.elapsed.total_seconds() if resp.elapsed else 0.0, request_id)
 
                 if 200 <= status < 300:
-                    code, api_message, details, count = _first_error(payload)
-                    if count:
-                        raise SPAPIError(
-                            _error_message(op, status, code, api_message, details, count, request_id, None),
-                            code=code, api_message=api_message, details=details, status=status,
-                            request_id=request_id, operation=op.name,
-                        )
+                    body_error = apierrors.success_body_error(op, status, payload, request_id)
+                    if body_error is not None:
+                        raise body_error
                     return ApiResponse(status, payload, CaseInsensitiveDict(resp_headers), request_id)
 
-                if not refreshed and _is_token_problem(status, payload, resp_headers):
+                if not refreshed and apierrors.is_token_problem(status, payload, resp_headers):
                     refreshed = True
                     if rdt is None:
                         auth.invalidate(settings, token)
@@ -410,32 +315,9 @@ class Client:
                     self._wait(delay, f"retry {retries} of {op.name} (HTTP {status})")
                     retry_wait += delay
                     continue
-                raise self._error(op, status, payload, resp, request_id, retries)
+                raise apierrors.api_error(op, status, payload, resp, request_id, retries, settings)
         finally:
             record()
-
-    def _error(self, op: OperationSpec, status: int, payload: Any, resp: requests.Response,
-               request_id: str | None, retries: int) -> SPAPIError:
-        code, api_message, details, count = _first_error(payload)
-        if code is None and api_message is None:
-            text = (resp.text or "").strip()
-            api_message = auth.scrub(text[:300], self.settings) if text else resp.reason or None
-            code = resp.headers.get("x-amzn-ErrorType") or None
-        hint = _HINTS.get(status)
-        cls = SPAPIError
-        if status == 429:
-            cls = ThrottledError
-            if retries:
-                hint = (f"still throttled after {retries} retr{'y' if retries == 1 else 'ies'}; raise "
-                        "RetryCountMax/RetryWaitTimeMs or query less at a time")
-            else:
-                hint = ("throttled, and the connection string allows no retry (RetryMode/RetryCountMax/"
-                        "RetryStatusCodeList); enable retries or query less at a time")
-        elif status >= 500 and retries:
-            hint = f"after {retries} retr{'y' if retries == 1 else 'ies'}"
-        message = _error_message(op, status, code, api_message, details, count, request_id, hint)
-        return cls(message, code=code, api_message=api_message, details=details, status=status,
-                   request_id=request_id, operation=op.name)
 
     def download(self, url: str, *, timeout: float | None = None) -> requests.Response:
         """GET a pre-signed URL (e.g. a report document) with this session: no SP-API token, no limiter.

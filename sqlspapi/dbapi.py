@@ -6,6 +6,10 @@ SP-API calls) and wraps its APSW connection in a :class:`Connection` whose curso
 raised as one of the PEP 249 classes in :mod:`sqlspapi.errors`. Errors sqlspapi raises itself (a missing
 filter, a bad connection string, an SP-API answer) reach the caller unchanged; SQLite's own errors are mapped.
 
+The type objects, constructors and parameter adaptation (statement parameters, and the keyword arguments of
+:func:`connect` merged into the connection string) live in :mod:`sqlspapi.dbtypes`, the error mapping in
+:mod:`sqlspapi.dberrors`; this module re-exports their public names, so it is a complete DB-API module.
+
     >>> import sqlspapi.dbapi as db
     >>> with db.connect(demo=True) as con:
     ...     con.cursor().execute("SELECT count(*) FROM marketplaces").fetchone()
@@ -13,15 +17,29 @@ filter, a bad connection string, an SP-API answer) reach the caller unchanged; S
 
 from __future__ import annotations
 
-import datetime
-import decimal
-import re
-import time
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, NoReturn
+from typing import Any
 
 import apsw
 
+from sqlspapi.dberrors import reraise
+from sqlspapi.dbtypes import (
+    BINARY,
+    DATETIME,
+    NUMBER,
+    ROWID,
+    STRING,
+    Binary,
+    Date,
+    DateFromTicks,
+    DBAPITypeObject,
+    Time,
+    TimeFromTicks,
+    Timestamp,
+    TimestampFromTicks,
+    adapt_params,
+    type_object,
+)
 from sqlspapi.errors import (
     ConnectionStringError,
     DatabaseError,
@@ -52,217 +70,6 @@ sqlite_version_info = tuple(int(part) for part in sqlite_version.split(".")[:3])
 """The SQLite library version as a tuple of ints."""
 
 
-# ---------------------------------------------------------------- type objects and constructors (PEP 249)
-
-
-class DBAPITypeObject:
-    """A PEP 249 type object: compares equal to itself and to every declared SQL type it stands for."""
-
-    def __init__(self, name: str, *type_names: str) -> None:
-        self.name = name
-        self.type_names = frozenset(type_names)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, DBAPITypeObject):
-            return other is self
-        if isinstance(other, str):
-            return other.upper() in self.type_names or _type_object(other) is self
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self.name)
-
-    def __repr__(self) -> str:
-        return self.name
-
-
-STRING = DBAPITypeObject("STRING", "TEXT", "CHAR", "VARCHAR", "CLOB", "STRING")
-"""Type object of text columns."""
-BINARY = DBAPITypeObject("BINARY", "BLOB", "BINARY")
-"""Type object of blob columns."""
-NUMBER = DBAPITypeObject(
-    "NUMBER", "INTEGER", "INT", "REAL", "FLOAT", "DOUBLE", "NUMERIC", "DECIMAL", "BOOLEAN"
-)
-"""Type object of integer and real columns."""
-DATETIME = DBAPITypeObject("DATETIME", "DATE", "TIME", "DATETIME", "TIMESTAMP")
-"""Type object of columns declared as a date or time (sqlspapi's API tables hold ISO 8601 TEXT)."""
-ROWID = DBAPITypeObject("ROWID", "ROWID")
-"""Type object of rowid columns."""
-
-
-def _type_object(declared: str | None) -> DBAPITypeObject | None:
-    """The type object for a declared column type, by SQLite's affinity rules (dates first)."""
-    if not declared:
-        return None
-    decl = declared.upper()
-    if "DATE" in decl or "TIME" in decl:
-        return DATETIME
-    if "INT" in decl:
-        return NUMBER
-    if "CHAR" in decl or "CLOB" in decl or "TEXT" in decl:
-        return STRING
-    if "BLOB" in decl:
-        return BINARY
-    if "REAL" in decl or "FLOA" in decl or "DOUB" in decl or "NUM" in decl or "DEC" in decl or "BOOL" in decl:
-        return NUMBER
-    return STRING
-
-
-Date = datetime.date
-"""PEP 249 constructor of a date value."""
-Time = datetime.time
-"""PEP 249 constructor of a time value."""
-Timestamp = datetime.datetime
-"""PEP 249 constructor of a timestamp value."""
-Binary = bytes
-"""PEP 249 constructor of a binary value."""
-
-
-def DateFromTicks(ticks: float) -> datetime.date:  # noqa: N802 - PEP 249 name
-    """PEP 249: the local date of a POSIX timestamp."""
-    return Date(*time.localtime(ticks)[:3])
-
-
-def TimeFromTicks(ticks: float) -> datetime.time:  # noqa: N802 - PEP 249 name
-    """PEP 249: the local time of day of a POSIX timestamp."""
-    return Time(*time.localtime(ticks)[3:6])
-
-
-def TimestampFromTicks(ticks: float) -> datetime.datetime:  # noqa: N802 - PEP 249 name
-    """PEP 249: the local date and time of a POSIX timestamp."""
-    return Timestamp(*time.localtime(ticks)[:6])
-
-
-# ---------------------------------------------------------------- parameters and errors
-
-
-def _adapt(value: Any) -> Any:
-    """A value SQLite can bind: dates and times become ISO 8601 text (UTC as ``...Z``), Decimal a float."""
-    if isinstance(value, datetime.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(datetime.UTC).replace(tzinfo=None)
-            text = value.isoformat(timespec="seconds" if not value.microsecond else "milliseconds")
-            return text + "Z"
-        return value.isoformat()
-    if isinstance(value, datetime.date | datetime.time):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    return value
-
-
-def _adapt_params(params: Any) -> Any:
-    """Adapt every value of a positional sequence or a named mapping (None stays None)."""
-    if params is None:
-        return None
-    if isinstance(params, Mapping):
-        return {key: _adapt(value) for key, value in params.items()}
-    if isinstance(params, str | bytes):
-        raise ProgrammingError("parameters must be a sequence or a mapping, not a single string")
-    return tuple(_adapt(value) for value in params)
-
-
-_READ_ONLY = re.compile(r"may not be modified|read-?only|readonly", re.IGNORECASE)
-
-
-def _translate(exc: BaseException) -> Error:
-    """The PEP 249 error for an exception raised running SQL; sqlspapi's own errors come back as they are."""
-    if isinstance(exc, Error):
-        return exc
-    original = exc.__cause__ or exc.__context__
-    if isinstance(exc, apsw.Error) and isinstance(original, Error):
-        return original  # a sqlspapi error wrapped by SQLite on its way out of a virtual table
-    message = str(exc).strip() or type(exc).__name__
-    if isinstance(exc, apsw.ReadOnlyError) or (isinstance(exc, apsw.SQLError) and _READ_ONLY.search(message)):
-        return NotSupportedError(f"tables are read-only: SP-API data cannot be changed with SQL ({message})")
-    if isinstance(exc, apsw.SQLError | apsw.BindingsError):
-        return ProgrammingError(message)
-    if isinstance(exc, KeyError):
-        return ProgrammingError(f"no value for the named parameter :{exc.args[0]}")
-    if isinstance(exc, apsw.ConstraintError):
-        return IntegrityError(message)
-    if isinstance(exc, apsw.MismatchError | apsw.TooBigError | apsw.RangeError):
-        return DataError(message)
-    if isinstance(exc, apsw.ConnectionClosedError | apsw.CursorClosedError | apsw.ThreadingViolationError):
-        return InterfaceError(message)
-    if isinstance(exc, apsw.InternalError):
-        return InternalError(message)
-    if isinstance(exc, apsw.Error):
-        return OperationalError(message)
-    if isinstance(exc, TypeError) and "binding" in message.lower():
-        return ProgrammingError(message)
-    return InternalError(f"{type(exc).__name__}: {message}")
-
-
-def _reraise(exc: Exception) -> NoReturn:
-    """Raise the PEP 249 form of ``exc`` (itself when it is already one of ours, so no self-cause)."""
-    error = _translate(exc)
-    if error is exc:
-        raise exc
-    raise error from exc
-
-
-# ---------------------------------------------------------------- connection string keys
-
-
-def _split_pairs(text: str) -> list[tuple[str, str]]:
-    """``Key=Value;...`` pairs of an ODBC-style string (``{...}`` values may hold ``;``, ``}}`` is ``}``)."""
-    pairs = []
-    pos, end = 0, len(text)
-    while pos < end:
-        eq = text.find("=", pos)
-        if eq < 0:
-            if text[pos:].strip(" ;"):
-                raise ConnectionStringError("the connection string has text that is not Key=Value")
-            break
-        key = text[pos:eq].strip(" ;")
-        pos = eq + 1
-        while pos < end and text[pos] == " ":
-            pos += 1
-        if pos < end and text[pos] == "{":
-            chars, pos = [], pos + 1
-            while pos < end:
-                if text[pos] == "}":
-                    if text[pos + 1 : pos + 2] == "}":
-                        chars.append("}")
-                        pos += 2
-                        continue
-                    pos += 1
-                    break
-                chars.append(text[pos])
-                pos += 1
-            value = "".join(chars)
-            semi = text.find(";", pos)
-            pos = end if semi < 0 else semi + 1
-        else:
-            semi = text.find(";", pos)
-            semi = end if semi < 0 else semi
-            value, pos = text[pos:semi].strip(), semi + 1
-        pairs.append((key, value))
-    return pairs
-
-
-def merge_connection_string(connection_string: str | None, keys: Mapping[str, Any]) -> str | None:
-    """``connection_string`` with ``keys`` added; a key given in both takes its value from ``keys``.
-
-    Keys match as :mod:`sqlspapi.connstr` matches them (case, ``_`` and aliases ignored); values may be Python
-    values (bool, list, ...) as :func:`sqlspapi.connstr.format_connection_string` takes them.
-    """
-    if not keys:
-        return connection_string
-    from sqlspapi import connstr
-
-    def canonical(key: str) -> str:
-        spec = connstr.lookup_key(key)
-        return spec.name if spec is not None else key.strip().lower()
-
-    overridden = {canonical(key) for key in keys}
-    given = _split_pairs(connection_string or "")
-    pairs: list[tuple[str, Any]] = [(key, value) for key, value in given if canonical(key) not in overridden]
-    pairs.extend((key, value) for key, value in keys.items() if value is not None)
-    return ";".join(connstr.format_connection_string({key: value}) for key, value in pairs)
-
-
 # ---------------------------------------------------------------- connection and cursor
 
 
@@ -290,8 +97,7 @@ def connect(
         )
     from sqlspapi.engine import open_database
 
-    merged = merge_connection_string(connection_string, keys)
-    return Connection(open_database(merged, demo=demo))
+    return Connection(open_database(connection_string, demo=demo, overrides=keys))
 
 
 class Connection:
@@ -387,7 +193,7 @@ class _Tracer:
         except apsw.ExecutionCompleteError:
             columns = ()
         self.description = (
-            tuple((name, _type_object(decl), None, None, None, None, None) for name, decl in columns)
+            tuple((name, type_object(decl), None, None, None, None, None) for name, decl in columns)
             if columns else None
         )
         return True
@@ -450,10 +256,10 @@ class Cursor:
         db = self.connection.database.connection
         try:
             before = db.total_changes()
-            cursor.execute(sql, _adapt_params(params))
+            cursor.execute(sql, adapt_params(params))
         except Exception as exc:
             self._description = None
-            _reraise(exc)
+            reraise(exc)
         self._finish(cursor, before)
         return self
 
@@ -463,10 +269,10 @@ class Cursor:
         db = self.connection.database.connection
         try:
             before = db.total_changes()
-            cursor.executemany(sql, [_adapt_params(params) for params in seq_of_params])
+            cursor.executemany(sql, [adapt_params(params) for params in seq_of_params])
         except Exception as exc:
             self._description = None
-            _reraise(exc)
+            reraise(exc)
         self._finish(cursor, before)
         return self
 
@@ -482,7 +288,7 @@ class Cursor:
         except StopIteration:
             return None
         except Exception as exc:
-            _reraise(exc)
+            reraise(exc)
 
     def fetchone(self) -> tuple[Any, ...] | None:
         """The next row, or None when there is no more."""
@@ -541,7 +347,7 @@ class Cursor:
 
 __all__ = [
     "apilevel", "threadsafety", "paramstyle", "sqlite_version", "sqlite_version_info", "connect",
-    "merge_connection_string", "Connection", "Cursor", "Warning", "Error", "InterfaceError", "DatabaseError",
+    "Connection", "Cursor", "Warning", "Error", "InterfaceError", "DatabaseError",
     "DataError", "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
     "NotSupportedError",
     "ConnectionStringError", "STRING", "BINARY", "NUMBER", "DATETIME", "ROWID", "Date", "Time", "Timestamp",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,16 +49,18 @@ def demo_emulator() -> Any:
         return _demo
 
 
-def resolve_settings(connection_string: str | None = None, *, demo: bool = False) -> Settings:
-    """Settings from a connection string; with ``demo`` the emulator's credentials and endpoint fill in."""
+def resolve_settings(connection_string: str | None = None, *, demo: bool = False,
+                     overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Settings from a connection string (plus keyword ``overrides``, which win); with ``demo`` the emulator's
+    credentials and endpoint fill in."""
     if not demo:
-        if not connection_string or not connection_string.strip():
+        if not (connection_string and connection_string.strip()) and not overrides:
             raise InterfaceError(
                 "No connection string: pass ClientId=…;ClientSecret=…;RefreshToken=…;Region=na "
                 "(see docs/connection-string.md), or use the demo emulator (--demo / demo=True).")
-        return parse(connection_string)
+        return parse(connection_string or "", overrides=overrides)
     emulator = demo_emulator()
-    base = parse(connection_string or "", require_credentials=False)
+    base = parse(connection_string or "", require_credentials=False, overrides=overrides)
     demo_keys = parse(emulator.connection_string(), require_credentials=True)
     return base.with_overrides(
         ClientId=demo_keys.client_id,
@@ -184,11 +186,12 @@ def _sellers_operation() -> Any:
     raise InterfaceError("the Sellers API definition (vtables/sellers-*.toml) is missing")
 
 
-def open_database(connection_string: str | None = None, *, demo: bool = False,
-                  client: Client | None = None, settings: Settings | None = None) -> Database:
-    """Open a :class:`Database` from a connection string (or ready Settings), or on the demo emulator."""
+def open_database(connection_string: str | None = None, *, demo: bool = False, client: Client | None = None,
+                  settings: Settings | None = None, overrides: Mapping[str, Any] | None = None) -> Database:
+    """Open a :class:`Database` from a connection string (plus key ``overrides``) or ready Settings, or on the
+    demo emulator."""
     if settings is None:
-        settings = resolve_settings(connection_string, demo=demo)
+        settings = resolve_settings(connection_string, demo=demo, overrides=overrides)
     return Database(settings, client)
 
 

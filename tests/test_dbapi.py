@@ -158,12 +158,14 @@ def test_keyword_arguments_are_connection_string_keys():
         assert "AmazonOrderId" in [column[0] for column in cur.description]
 
 
-def test_merge_connection_string():
-    merged = dbapi.merge_connection_string(
-        "client_id=a;RefreshToken={x;y}}};Region=eu", {"ClientId": "b", "MarketplaceIds": ["DE", "FR"]}
-    )
-    assert merged == "RefreshToken={x;y}}};Region=eu;ClientId=b;MarketplaceIds=DE,FR"
-    assert dbapi.merge_connection_string("Region=eu", {}) == "Region=eu"
+def test_keyword_keys_override_the_connection_string():
+    with dbapi.connect("client_id=a;OrdersApiVersion=v0", demo=True, orders_api_version="2026-01-01",
+                       MarketplaceIds=["DE", "FR"]) as connection:
+        settings = connection.database.settings
+        assert settings.api_version("OrdersApiVersion") == "2026-01-01"
+        assert settings.marketplace_ids == ("A1PA6795UKMFR9", "A13V1IB3VIYZZH")
+    with pytest.raises(dbapi.ConnectionStringError, match="ClientSecret"):
+        dbapi.connect("ClientId=a", RefreshToken="Atzr|x")
 
 
 def test_context_manager_closes():

@@ -1,0 +1,212 @@
+"""Turning SP-API and LWA error answers into exceptions a user can act on.
+
+* SP-API error bodies (``{"errors": [{"code", "message", "details"}, ...]}``) become
+  :class:`~sqlspapi.errors.SPAPIError` or, for HTTP 429, :class:`~sqlspapi.errors.ThrottledError`, carrying
+  code, API message, details, status, request id and operation, with a hint saying what to check.
+* :func:`is_token_problem` tells whether a 401/403 says the access token expired (worth one refresh).
+* Login with Amazon refusals become :class:`~sqlspapi.errors.AuthError` naming the key to fix.
+
+Every text taken from an answer is passed through :func:`sqlspapi.auth.scrub` before it reaches a message, so
+no secret (client secret, refresh token, access token) ends up in one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlspapi.errors import AuthError, SPAPIError, ThrottledError
+
+if TYPE_CHECKING:
+    import requests
+
+    from sqlspapi.client import ApiResponse
+    from sqlspapi.spec import OperationSpec
+
+#: Hint appended to an SP-API error message, per HTTP status.
+HINTS: dict[int, str] = {
+    401: "the access token was not accepted: check ClientId/ClientSecret/RefreshToken and that the seller "
+         "authorized this app",
+    403: "access denied: check that the app has the role this operation needs (restricted data needs "
+         "restricted roles and an RDT), that the seller authorized it for this region, and that Endpoint "
+         "matches the seller's region",
+    404: "not found: check the id and that the operation exists for this region/API version",
+}
+
+
+def _scrub(text: str, settings: Any) -> str:
+    # Imported here: sqlspapi.auth imports this module for lwa_error.
+    from sqlspapi.auth import scrub
+
+    return scrub(text, settings)
+
+
+# ------------------------------------------------------------------------------------------------ SP-API
+
+
+def is_token_problem(status: int, body: Any, headers: Mapping[str, str]) -> bool:
+    """Whether a 401/403 says the access token expired or is not (any more) valid: worth one refresh."""
+    if status not in (401, 403):
+        return False
+    if status == 401:
+        return True
+    texts = [str(headers.get("x-amzn-ErrorType", ""))]
+    if isinstance(body, dict):
+        for err in body.get("errors") or []:
+            if isinstance(err, dict):
+                texts.extend(str(err.get(k) or "") for k in ("code", "message", "details"))
+    text = " ".join(texts).lower()
+    return ("token" in text and ("expired" in text or "invalid" in text)) or "expiredtoken" in text
+
+
+def first_error(body: Any) -> tuple[str | None, str | None, Any, int]:
+    """(code, message, details, number of errors) of the first error in an SP-API error body."""
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if not isinstance(errors, list) or not errors:
+        return None, None, None, 0
+    first = errors[0] if isinstance(errors[0], dict) else {"message": str(errors[0])}
+    return first.get("code"), first.get("message"), first.get("details"), len(errors)
+
+
+def error_message(op: OperationSpec, status: int, code: str | None, api_message: str | None, details: Any,
+                  count: int, request_id: str | None, hint: str | None) -> str:
+    """The user-facing text of a failed SP-API call: operation, status, code, API message, request id, hint."""
+    head = f"{op.name} failed (HTTP {status}{' ' + code if code else ''})"
+    msg = f"{head}: {api_message or 'no error message'}"
+    if details not in (None, "", [], {}):
+        msg += f" — {details}"
+    if count > 1:
+        msg += f" (+{count - 1} more error{'s' if count > 2 else ''})"
+    msg += f" [request id {request_id or 'none'}]"
+    if hint:
+        msg += f"; {hint}"
+    return msg
+
+
+def success_body_error(op: OperationSpec, status: int, payload: Any, request_id: str | None
+                       ) -> SPAPIError | None:
+    """The SPAPIError for a 2xx answer whose body nevertheless lists errors, or None if it lists none."""
+    code, api_message, details, count = first_error(payload)
+    if not count:
+        return None
+    return SPAPIError(
+        error_message(op, status, code, api_message, details, count, request_id, None),
+        code=code, api_message=api_message, details=details, status=status,
+        request_id=request_id, operation=op.name,
+    )
+
+
+def api_error(op: OperationSpec, status: int, payload: Any, resp: requests.Response, request_id: str | None,
+              retries: int, settings: Any) -> SPAPIError:
+    """The exception for a non-2xx SP-API answer (after ``retries`` retries): ThrottledError for 429.
+
+    A body that is not an SP-API error body contributes at most 300 characters of its text, scrubbed of the
+    secrets of ``settings``.
+    """
+    code, api_message, details, count = first_error(payload)
+    if code is None and api_message is None:
+        text = (resp.text or "").strip()
+        api_message = _scrub(text[:300], settings) if text else resp.reason or None
+        code = resp.headers.get("x-amzn-ErrorType") or None
+    hint = HINTS.get(status)
+    cls = SPAPIError
+    if status == 429:
+        cls = ThrottledError
+        if retries:
+            hint = (f"still throttled after {retries} retr{'y' if retries == 1 else 'ies'}; raise "
+                    "RetryCountMax/RetryWaitTimeMs or query less at a time")
+        else:
+            hint = ("throttled, and the connection string allows no retry (RetryMode/RetryCountMax/"
+                    "RetryStatusCodeList); enable retries or query less at a time")
+    elif status >= 500 and retries:
+        hint = f"after {retries} retr{'y' if retries == 1 else 'ies'}"
+    message = error_message(op, status, code, api_message, details, count, request_id, hint)
+    return cls(message, code=code, api_message=api_message, details=details, status=status,
+               request_id=request_id, operation=op.name)
+
+
+def missing_rdt_error(resp: ApiResponse, operation: str) -> SPAPIError:
+    """The exception for a createRestrictedDataToken answer that holds no ``restrictedDataToken``."""
+    return SPAPIError(
+        f"{operation} answered HTTP {resp.status} without a restrictedDataToken [request id {resp.request_id}]",
+        status=resp.status, request_id=resp.request_id, operation=operation,
+    )
+
+
+# --------------------------------------------------------------------------------------------------- LWA
+
+
+def attempts_note(retries: int) -> str:
+    """``", N attempts"`` after ``retries`` retries, or "" when there was a single attempt."""
+    return f", {retries + 1} attempts" if retries else ""
+
+
+def lwa_error(
+    settings: Any, status: int, error: str | None, description: str | None, transient: bool, retries: int
+) -> AuthError:
+    """The AuthError for an LWA refusal: says which of ClientId/ClientSecret/RefreshToken/TokenUrl to fix."""
+    url = settings.token_url
+    said = f": {_scrub(str(description), settings)[:300]}" if description else ""
+    if error == "invalid_client":
+        msg = (
+            f"LWA rejected ClientId/ClientSecret (invalid_client{said}): the secret is wrong or expired — "
+            "Amazon rotates LWA client secrets every 180 days; rotate it in Developer Central "
+            "(Seller Central → Apps and Services → Develop Apps → Edit App → LWA credentials) "
+            f"and update ClientSecret (ClientId {settings.client_id})."
+        )
+    elif error == "invalid_grant":
+        msg = (
+            f"LWA rejected RefreshToken (invalid_grant{said}): the refresh token was revoked, has expired, "
+            f"or was issued to another app than ClientId {settings.client_id}. Re-authorize the app "
+            "for this selling partner (Seller Central → Apps and Services → Develop Apps → Authorize app, "
+            "or the OAuth authorization workflow) and update RefreshToken."
+        )
+    elif error == "unauthorized_client":
+        msg = (
+            f"LWA says ClientId {settings.client_id} may not use the refresh-token grant (unauthorized_client"
+            f"{said}): check that ClientId and ClientSecret belong to the SP-API app the RefreshToken was "
+            "issued to (Developer Central → LWA credentials), not to another Login with Amazon security "
+            "profile."
+        )
+    elif error == "invalid_request":
+        msg = (
+            f"LWA rejected the token request as malformed (invalid_request{said}): check ClientId, "
+            "ClientSecret and RefreshToken for stray spaces, quotes or truncation, and that TokenUrl "
+            f"points at the LWA token endpoint (now {url})."
+        )
+    elif error in ("access_denied", "invalid_scope"):
+        msg = (
+            f"LWA refused the token ({error}{said}): the selling partner has not granted this app access; "
+            "re-authorize the app and update RefreshToken."
+        )
+    elif transient:
+        msg = (
+            f"Login with Amazon at TokenUrl {url} is unavailable (HTTP {status}{' ' + error if error else ''}"
+            f"{attempts_note(retries)}{said}); try again later, or raise RetryCountMax, or check TokenUrl."
+        )
+    elif error:
+        msg = (
+            f"LWA refused the token request (HTTP {status} {error}{said}); check ClientId, ClientSecret, "
+            f"RefreshToken and TokenUrl ({url})."
+        )
+    else:
+        msg = (
+            f"TokenUrl {url} answered HTTP {status} without an LWA error: it does not look like the Login "
+            "with Amazon token endpoint; check TokenUrl (default https://api.amazon.com/auth/o2/token)."
+        )
+    return AuthError(msg, lwa_error=error, status=status)
+
+
+def lwa_unreachable_error(url: str, exc: BaseException, retries: int) -> AuthError:
+    """The AuthError for a TokenUrl that could not be reached (after ``retries`` retries)."""
+    return AuthError(
+        f"Cannot reach Login with Amazon at TokenUrl {url} ({type(exc).__name__}"
+        f"{attempts_note(retries)}): check the network or proxy, and the TokenUrl key "
+        "(default https://api.amazon.com/auth/o2/token)."
+    )
+
+
+__all__ = [
+    "HINTS", "is_token_problem", "first_error", "error_message", "success_body_error", "api_error",
+    "missing_rdt_error", "attempts_note", "lwa_error", "lwa_unreachable_error",
+]

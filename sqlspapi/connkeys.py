@@ -1,0 +1,527 @@
+"""The connection-string key catalogue: behaviour as data, one row of :data:`KEYS` per key.
+
+Each :class:`KeySpec` row holds a key's canonical name, its aliases, its default, the allowed values or the
+converter that checks the text and turns it into the stored value, a one-line description, the
+:class:`~sqlspapi.connstr.Settings` attribute it feeds and whether it is secret. Adding or changing a key is a
+change to this table, not to the parser (:mod:`sqlspapi.connstr` holds the grammar and builds
+:class:`~sqlspapi.connstr.Settings`).
+
+Also here: the value types stored in Settings (:class:`Secret`, whose ``repr`` and ``str`` are ``***``;
+:class:`RetryPolicy`), the per-API version keys (:data:`API_VERSIONS`), :func:`lookup_key` (keys are case-,
+``_``-, ``-``- and space-insensitive) and the "did you mean" suggestions for unknown keys. No error message
+built here ever contains a secret value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hmac
+import math
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from sqlspapi import marketplaces as mp
+from sqlspapi.errors import ConnectionStringError
+
+if TYPE_CHECKING:
+    from sqlspapi.connstr import Settings
+
+__all__ = [
+    "Secret", "RetryPolicy", "RETRY_MODES", "KeySpec", "KEYS", "API_VERSIONS", "DEFAULT_TOKEN_URL",
+    "ORDERS_V0_NOTICE", "lookup_key",
+]
+
+DEFAULT_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
+"""Login with Amazon's token endpoint (the same for every SP-API region)."""
+
+ORDERS_V0_NOTICE = (
+    "Orders API v0 is deprecated; Amazon removes it on 2027-03-27. Use OrdersApiVersion=2026-01-01."
+)
+"""The one-line notice emitted (log WARNING + ``Settings.notices``) when ``OrdersApiVersion=v0`` is chosen."""
+
+
+# -------------------- value types
+
+
+class Secret:
+    """A secret string (client secret, refresh token, AWS secret key) that never shows itself.
+
+    ``repr()``/``str()``/``format()`` give ``***``; :meth:`reveal` returns the text. Equal to another
+    ``Secret`` with the same text (compared in constant time), hashable, and false when empty.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str = "") -> None:
+        if isinstance(value, Secret):
+            value = value.reveal()
+        if not isinstance(value, str):
+            raise TypeError("Secret wraps a str")
+        object.__setattr__(self, "_value", value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Secret is immutable")
+
+    def reveal(self) -> str:
+        """The secret text itself: pass it to the wire, never to a log or a message."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "***"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format("***", spec)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return hmac.compare_digest(self._value.encode("utf-8", "surrogatepass"),
+                                   other._value.encode("utf-8", "surrogatepass"))
+
+    def __hash__(self) -> int:
+        return hash((Secret, self._value))
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Secret, (self._value,))
+
+
+RETRY_MODES = ("None", "RetryAny", "RetryWhenStatusCodeMatch")
+"""Values of ``RetryMode`` (ZappySys spelling), matched case-insensitively."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How the client retries a failed call (``Retry*`` keys, as in the ZappySys connector).
+
+    ``mode``: ``None`` (never), ``RetryAny`` (429, any 5xx, network failures) or ``RetryWhenStatusCodeMatch``
+    (``status_codes`` and network failures); at most ``count_max`` retries; the first wait is
+    ``first_wait_ms`` and doubles after each retry when ``multiply_wait``. A ``Retry-After`` or rate-limit
+    header, when the client sees one, may lengthen it.
+    """
+
+    mode: str = "RetryWhenStatusCodeMatch"
+    status_codes: frozenset[int] = frozenset({429, 500, 502, 503, 504})
+    count_max: int = 5
+    multiply_wait: bool = True
+    first_wait_ms: int = 1000
+
+    def should_retry(self, status: int | None, retries_done: int) -> bool:
+        """Whether to retry after HTTP ``status`` (``None``: network error), ``retries_done`` retries in."""
+        if self.mode == "None" or retries_done >= self.count_max:
+            return False
+        if status is None:
+            return True
+        if self.mode == "RetryAny":
+            return status == 429 or status >= 500
+        return status in self.status_codes
+
+    def wait_ms(self, retries_done: int) -> int:
+        """Milliseconds to wait before retry number ``retries_done + 1``."""
+        if not self.multiply_wait:
+            return self.first_wait_ms
+        return self.first_wait_ms * (2 ** max(0, retries_done))
+
+
+class _FrozenMap(Mapping[str, Any]):
+    """A read-only, hashable mapping keyed by str (so :class:`~sqlspapi.connstr.Settings` stays hashable)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+        self._data = dict(data or {})
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._data.items()))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return dict(self.items()) == dict(other.items())
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(self._data)
+
+
+# -------------------- key table
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """One connection-string key: how it is spelled, what it defaults to, how its value is checked and stored.
+
+    ``convert(spec, text)`` turns the (non-empty) text into the stored value or raises
+    ConnectionStringError; ``attr`` is the :class:`~sqlspapi.connstr.Settings` attribute it feeds
+    (``None``: accepted and ignored); ``allowed`` lists the accepted values for the docs and error
+    messages (empty: free-form).
+    """
+
+    name: str
+    aliases: tuple[str, ...]
+    default: str | None
+    allowed: tuple[str, ...]
+    description: str
+    convert: Callable[[KeySpec, str], Any]
+    attr: str | None
+    secret: bool = False
+    group: str = "general"
+
+
+def _norm(key: str) -> str:
+    """Normal form of a key for look-up: lower case, without ``_``, ``-`` and spaces."""
+    return re.sub(r"[\s_\-]+", "", key).lower()
+
+
+def _err(spec: KeySpec, message: str) -> ConnectionStringError:
+    return ConnectionStringError(message, key=spec.name)
+
+
+def _show(spec: KeySpec, text: str) -> str:
+    """How a value may appear in a message: quoted, or ``(hidden)`` for a secret key."""
+    return "(hidden)" if spec.secret else repr(text)
+
+
+def _conv_str(spec: KeySpec, text: str) -> str:
+    if any(ord(c) < 32 for c in text):
+        raise _err(spec, f"{spec.name} contains a control character; remove it (line breaks included).")
+    return text
+
+
+def _conv_secret(spec: KeySpec, text: str) -> Secret:
+    return Secret(_conv_str(spec, text))
+
+
+_BOOL = {"true": True, "yes": True, "1": True, "on": True,
+         "false": False, "no": False, "0": False, "off": False}
+_BOOL_ALLOWED = ("true", "false", "yes", "no", "1", "0", "on", "off")
+
+
+def _conv_bool(spec: KeySpec, text: str) -> bool:
+    try:
+        return _BOOL[text.lower()]
+    except KeyError:
+        raise _err(spec, f"{spec.name}={_show(spec, text)} is not a boolean; allowed values: "
+                         f"{', '.join(_BOOL_ALLOWED)} (any case).") from None
+
+
+def _int_converter(minimum: int) -> Callable[[KeySpec, str], int]:
+    def conv(spec: KeySpec, text: str) -> int:
+        if not re.fullmatch(r"[+-]?\d{1,15}", text):
+            raise _err(spec, f"{spec.name}={text!r} is not a whole number; write an integer >= {minimum}.")
+        value = int(text)
+        if value < minimum:
+            raise _err(spec, f"{spec.name}={text!r} is too small; write an integer >= {minimum}.")
+        return value
+    return conv
+
+
+def _conv_timeout(spec: KeySpec, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise _err(spec, f"{spec.name}={text!r} is not valid; write a number of seconds greater than 0, "
+                         f"e.g. 60.")
+    return value
+
+
+def _conv_url(spec: KeySpec, text: str) -> str:
+    bad = _err(spec, f"{spec.name}={text!r} is not an http(s) URL; write e.g. "
+                     f"{spec.default or 'https://sellingpartnerapi-na.amazon.com'}.")
+    if any(ord(c) <= 32 for c in text):
+        raise bad
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:
+        raise bad from None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        raise bad
+    return text.rstrip("/")
+
+
+def _choice_converter(canonical: tuple[str, ...], mapping: Mapping[str, str] | None = None
+                      ) -> Callable[[KeySpec, str], str]:
+    """A converter accepting ``canonical`` values (and ``mapping`` keys) case-insensitively."""
+    table = {c.lower(): c for c in canonical} | {k.lower(): v for k, v in (mapping or {}).items()}
+
+    def conv(spec: KeySpec, text: str) -> str:
+        try:
+            return table[text.lower()]
+        except KeyError:
+            raise _err(spec, f"{spec.name}={_show(spec, text)} is not valid; allowed values: "
+                             f"{', '.join(spec.allowed)}.") from None
+    return conv
+
+
+def _conv_region(spec: KeySpec, text: str) -> str:
+    try:
+        return mp.resolve_region(text)
+    except KeyError:
+        raise _err(spec, f"{spec.name}={text!r} is not a selling region; allowed values: "
+                         f"{', '.join(spec.allowed)} (case-insensitive).") from None
+
+
+def _conv_marketplaces(spec: KeySpec, text: str) -> tuple[str, ...]:
+    ids: list[str] = []
+    for token in text.split(","):
+        if not token.strip():
+            continue
+        try:
+            mid = mp.resolve_marketplace(token)
+        except KeyError:
+            raise _err(spec, f"{spec.name}: unknown marketplace {token.strip()!r}; use marketplace IDs or "
+                             f"country codes, comma-separated. Valid codes: {mp.valid_codes()}.") from None
+        if mid not in ids:
+            ids.append(mid)
+    return tuple(ids)
+
+
+def _conv_status_codes(spec: KeySpec, text: str) -> frozenset[int]:
+    codes: set[int] = set()
+    for token in re.split(r"[|,]", text):
+        token = token.strip()
+        if not token:
+            continue
+        if not re.fullmatch(r"\d{3}", token) or not 100 <= int(token) <= 599:
+            raise _err(spec, f"{spec.name}: {token!r} is not an HTTP status code; write codes separated "
+                             f"by '|', e.g. 429|500|502|503|504.")
+        codes.add(int(token))
+    return frozenset(codes)
+
+
+def _conv_path(spec: KeySpec, text: str) -> str:
+    text = _conv_str(spec, text)
+    try:
+        return os.path.expanduser(text)
+    except (ValueError, KeyError):  # pragma: no cover - exotic user names
+        return text
+
+
+def _conv_ignored(spec: KeySpec, text: str) -> None:
+    return None
+
+
+API_VERSIONS: Mapping[str, tuple[tuple[str, ...], str]] = {
+    "OrdersApiVersion": (("2026-01-01", "v0"), "2026-01-01"),
+    "CatalogItemsApiVersion": (("2022-04-01", "2020-12-01"), "2022-04-01"),
+    "ReportsApiVersion": (("2021-06-30",), "2021-06-30"),
+    "SellerApiVersion": (("v1",), "v1"),
+    "FbaApiVersion": (("v1",), "v1"),
+    "FinancesApiVersion": (("v0",), "v0"),
+    "ProductPricingApiVersion": (("v0",), "v0"),
+    "ProductsFeesApiVersion": (("v0",), "v0"),
+    "SalesApiVersion": (("v1",), "v1"),
+    "ShippingApiVersion": (("v1",), "v1"),
+    "ServicesApiVersion": (("v1",), "v1"),
+    "VendorOrdersApiVersion": (("v1",), "v1"),
+}
+"""Per-API version keys: key name → (supported versions, default)."""
+
+_VERSION_API = {
+    "OrdersApiVersion": "Orders", "CatalogItemsApiVersion": "Catalog Items", "ReportsApiVersion": "Reports",
+    "SellerApiVersion": "Sellers", "FbaApiVersion": "FBA Inventory", "FinancesApiVersion": "Finances",
+    "ProductPricingApiVersion": "Product Pricing", "ProductsFeesApiVersion": "Product Fees",
+    "SalesApiVersion": "Sales", "ShippingApiVersion": "Shipping", "ServicesApiVersion": "Services",
+    "VendorOrdersApiVersion": "Vendor Orders",
+}
+
+
+def _version_converter(supported: tuple[str, ...]) -> Callable[[KeySpec, str], str]:
+    table = {v.lower(): v for v in supported}
+
+    def conv(spec: KeySpec, text: str) -> str:
+        try:
+            return table[text.lower()]
+        except KeyError:
+            raise _err(spec, f"{spec.name}={text!r} is not supported; supported versions: "
+                             f"{', '.join(supported)}.") from None
+    return conv
+
+
+_RETRY_STATUS_DEFAULT = "429|500|502|503|504"
+
+KEYS: tuple[KeySpec, ...] = (
+    # -- credentials (Login with Amazon)
+    KeySpec("ClientId", ("client_id", "amazon_sp_client_id", "lwa_app_id"), None, (),
+            "LWA client identifier of your SP-API app (amzn1.application-oa2-client....).",
+            _conv_str, "client_id", group="credentials"),
+    KeySpec("ClientSecret", ("client_secret", "amazon_sp_client_secret", "lwa_client_secret"), None, (),
+            "LWA client secret of your app; Amazon makes you rotate it every 180 days.",
+            _conv_secret, "client_secret", secret=True, group="credentials"),
+    KeySpec("RefreshToken", ("refresh_token", "amazon_sp_refresh_token"), None, (),
+            "LWA refresh token (Atzr|...) from authorizing the app for the seller account.",
+            _conv_secret, "refresh_token", secret=True, group="credentials"),
+    KeySpec("TokenUrl", ("token_url",), DEFAULT_TOKEN_URL, (),
+            "Login with Amazon token endpoint (http or https URL).",
+            _conv_url, "token_url", group="credentials"),
+    # -- where to call
+    KeySpec("Region", ("region", "amazon_sp_aws_region"), "na",
+            ("na", "eu", "fe", "us-east-1", "eu-west-1", "us-west-2"),
+            "Selling region; AWS region names map to na/eu/fe.",
+            _conv_region, "region", group="endpoint"),
+    KeySpec("Endpoint", ("endpoint", "base_uri"), None, (),
+            "Base URL override (e.g. the emulator); wins over Region and Sandbox.",
+            _conv_url, "endpoint", group="endpoint"),
+    KeySpec("Sandbox", ("sandbox",), "false", _BOOL_ALLOWED,
+            "Call the regional sandbox host https://sandbox.sellingpartnerapi-{region}.amazon.com.",
+            _conv_bool, "sandbox", group="endpoint"),
+    KeySpec("MarketplaceIds", ("MarketplaceId", "marketplace_ids"), None, (),
+            "Marketplace IDs or country codes, comma-separated (US,CA; UK and GB both mean the UK); "
+            "empty = every marketplace the Sellers API reports.",
+            _conv_marketplaces, "marketplace_ids", group="endpoint"),
+    KeySpec("SellerId", ("seller_id", "amazon_seller_id", "MerchantToken"), None, (),
+            "Seller (merchant token) ID, for operations that need it.",
+            _conv_str, "seller_id", group="endpoint"),
+    # -- behaviour
+    KeySpec("IncludeRestrictedData", ("include_restricted_data",), "false", _BOOL_ALLOWED,
+            "Allow tables holding restricted data (PII: buyer info, addresses).",
+            _conv_bool, "include_restricted_data", group="behaviour"),
+    KeySpec("LookbackDays", ("lookback_days",), "30", (),
+            "Date window (days, >= 1) of an order scan with no date filter.",
+            _int_converter(1), "lookback_days", group="behaviour"),
+    KeySpec("Timeout", ("timeout",), "60", (),
+            "HTTP timeout in seconds (number > 0).",
+            _conv_timeout, "timeout", group="behaviour"),
+    KeySpec("TokenCache", ("token_cache",), None, (),
+            "Path of a 0600 file caching access tokens across processes; empty = memory only.",
+            _conv_path, "token_cache", group="behaviour"),
+    # -- retries (ZappySys names)
+    KeySpec("RetryMode", ("retry_mode",), "RetryWhenStatusCodeMatch", RETRY_MODES,
+            "When to retry a failed call: never, on 429/5xx, or when the status is in RetryStatusCodeList.",
+            _choice_converter(RETRY_MODES), "retry.mode", group="retry"),
+    KeySpec("RetryStatusCodeList", ("retry_status_code_list", "retry_status_codes"), _RETRY_STATUS_DEFAULT,
+            (),
+            "HTTP status codes to retry, separated by '|'.",
+            _conv_status_codes, "retry.status_codes", group="retry"),
+    KeySpec("RetryCountMax", ("retry_count_max",), "5", (),
+            "Maximum retries of one call (integer >= 0).",
+            _int_converter(0), "retry.count_max", group="retry"),
+    KeySpec("RetryMultiplyWaitTime", ("retry_multiply_wait_time",), "true", _BOOL_ALLOWED,
+            "Double the wait after each retry.",
+            _conv_bool, "retry.multiply_wait", group="retry"),
+    KeySpec("RetryWaitTimeMs", ("RetryFirstWaitMs", "retry_wait_time_ms"), "1000", (),
+            "Wait before the first retry, in milliseconds (integer >= 0).",
+            _int_converter(0), "retry.first_wait_ms", group="retry"),
+    # -- API versions
+    *(
+        KeySpec(name, (), default, supported,
+                f"{_VERSION_API[name]} API version"
+                + ("; v0 is deprecated (removed 2027-03-27)." if name == "OrdersApiVersion" else "."),
+                _version_converter(supported), f"api_versions.{name}", group="versions")
+        for name, (supported, default) in API_VERSIONS.items()
+    ),
+    # -- AWS (optional SigV4; SP-API has not required it since 2023-10-02)
+    KeySpec("AwsAccessKeyId", ("amazon_sp_aws_user_key_id", "aws_access_key"), None, (),
+            "AWS access key ID of an IAM user, kept for optional SigV4 signing (not needed by SP-API).",
+            _conv_str, "aws_access_key_id", group="aws"),
+    KeySpec("AwsSecretAccessKey", ("amazon_sp_aws_user_secret", "aws_secret_key"), None, (),
+            "AWS secret access key matching AwsAccessKeyId (optional).",
+            _conv_secret, "aws_secret_access_key", secret=True, group="aws"),
+    KeySpec("RoleArn", ("amazon_sp_aws_role_arn", "role_arn"), None, (),
+            "IAM role ARN to assume for SigV4 (optional).",
+            _conv_str, "role_arn", group="aws"),
+    # -- accepted for ZappySys compatibility, ignored
+    KeySpec("TokenUIMode", (), None, (),
+            "ZappySys setting; accepted and ignored (the refresh token is always used).",
+            _conv_ignored, None, group="ignored"),
+    KeySpec("AuthUrl", (), None, (),
+            "ZappySys setting for the OAuth consent page; accepted and ignored.",
+            _conv_ignored, None, group="ignored"),
+)
+"""Every connection-string key, in documentation order."""
+
+_LOOKUP: dict[str, KeySpec] = {}
+for _spec in KEYS:
+    for _name in (_spec.name, *_spec.aliases):
+        _n = _norm(_name)
+        if _n in _LOOKUP and _LOOKUP[_n] is not _spec:  # pragma: no cover - table sanity
+            raise RuntimeError(f"connection-string key {_name!r} is ambiguous")
+        _LOOKUP[_n] = _spec
+_KEY_BY_NAME: dict[str, KeySpec] = {s.name: s for s in KEYS}
+_ALL_SPELLINGS: dict[str, str] = {n.lower(): s.name for s in KEYS for n in (s.name, *s.aliases)}
+
+
+def lookup_key(name: str) -> KeySpec | None:
+    """The :class:`KeySpec` for a key name or alias (case-, ``_``- and space-insensitive), else ``None``."""
+    return _LOOKUP.get(_norm(name))
+
+
+def _close_keys(key: str) -> list[str]:
+    """Canonical names of the known keys (or aliases) closest to ``key``, best first."""
+    close = difflib.get_close_matches(key.lower(), list(_ALL_SPELLINGS), n=3, cutoff=0.6)
+    if not close:
+        close = difflib.get_close_matches(_norm(key), [_norm(n) for n in _ALL_SPELLINGS], n=3, cutoff=0.6)
+        close = [next(n for n in _ALL_SPELLINGS if _norm(n) == c) for c in close]
+    return list(dict.fromkeys(_ALL_SPELLINGS[c] for c in close))
+
+
+def _unknown_key(key: str) -> ConnectionStringError:
+    names = _close_keys(key)
+    hint = f" Did you mean {' or '.join(repr(n) for n in names)}?" if names else ""
+    return ConnectionStringError(
+        f"Unknown connection-string key {key!r}.{hint} See docs/connection-string.md for the list of keys.",
+        key=key,
+    )
+
+
+# -------------------- settings values back to text
+
+
+def _get_attr(settings: Settings, attr: str) -> Any:
+    """The value at a :attr:`KeySpec.attr` path of ``settings`` (``"region"``, ``"retry.mode"``)."""
+    head, _, tail = attr.partition(".")
+    value = getattr(settings, head)
+    if not tail:
+        return value
+    if isinstance(value, Mapping):
+        return value[tail]
+    return getattr(value, tail)
+
+
+def _display(spec: KeySpec, value: Any) -> str:
+    """A stored value as shown by ``Settings.redacted()`` (bools as ``true``/``false``, lists joined)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, frozenset):
+        return "|".join(str(v) for v in sorted(value))
+    if isinstance(value, tuple):
+        return ",".join(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _to_text(spec: KeySpec | None, value: Any) -> str:
+    """A Python value as connection-string text for ``spec`` (``None`` → ``""``)."""
+    if value is None:
+        return ""
+    if isinstance(value, Secret):
+        return value.reveal()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value) if isinstance(value, (set, frozenset)) else list(value)
+        sep = "|" if spec is not None and spec.name == "RetryStatusCodeList" else ","
+        return sep.join(str(v) for v in items)
+    return str(value)
