@@ -236,7 +236,7 @@ def _described(plan: Plan, shown: Sequence[Constraint]) -> Plan:
     """Attach the EXPLAIN text: the operation and the parameters that will be sent."""
     table, parts = plan.table, []
     for arg, c in zip(plan.args, shown, strict=False):
-        value = "?" if c.rhs is UNKNOWN else repr(c.rhs)
+        value = " ?" if c.rhs is UNKNOWN and arg.is_in else "?" if c.rhs is UNKNOWN else repr(c.rhs)
         if arg.role in ("after", "before"):
             parts.append(f"{arg.param}←{arg.column}{_RANGE[arg.op]}{value}")
         elif arg.role in ("limit", "offset"):
@@ -244,12 +244,13 @@ def _described(plan: Plan, shown: Sequence[Constraint]) -> Plan:
         else:
             target = arg.param or arg.column
             parts.append(f"{target}{' IN' if arg.is_in else '='}{value}")
+    note = ""
     if plan.route == "get" and table.get:
-        op = f"{table.get.operation.name} (one call)"
+        op, note = table.get.operation.name, "one call"
     elif plan.route == "multiget" and table.get:
-        op = f"{table.get.operation.name} (one call per value)"
+        op, note = table.get.operation.name, "one call per value"
     elif plan.route == "nested" and table.nested:
-        op = f"{table.nested.items} of cached {table.nested.entity} rows, else its get operation"
+        op, note = table.nested.items, f"read from the cached {table.nested.entity}, else one get call per key"
     else:
         assert table.list is not None
         op = table.list.operation.name
@@ -265,7 +266,7 @@ def _described(plan: Plan, shown: Sequence[Constraint]) -> Plan:
             parts.append(f"{lst.marketplace_param}=<connection marketplaces>")
     if plan.missing:
         parts.append("MISSING required " + ", ".join(plan.missing))
-    text = f"{op}({', '.join(parts)})"
+    text = f"{op}({', '.join(parts)})" + (f" — {note}" if note else "")
     return Plan(plan.table, plan.route, plan.args, plan.window, plan.missing, plan.columns_used, text)
 
 

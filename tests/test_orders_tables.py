@@ -184,7 +184,7 @@ def test_explain_query_plan_shows_operation_and_parameters(emulator) -> None:
         assert db.last_calls() == [], "EXPLAIN makes no API call"
         plan = " ".join(r[-1] for r in db.connection.execute(
             "EXPLAIN QUERY PLAN SELECT * FROM orders WHERE AmazonOrderId = 'x'"))
-        assert "getOrder (one call)" in plan
+        assert "getOrder(AmazonOrderId='x') — one call" in plan
 
 
 def test_user_errors_speak(emulator) -> None:
