@@ -473,3 +473,17 @@ def test_long_waits_show_a_progress_line_on_a_tty(emu, monkeypatch):
     client.call(PARTICIPATIONS, query={"x": 1})
     assert re.search(r"\r\[sqlspapi\] waiting \d+\.\d s for getMarketplaceParticipations rate limit…",
                      stream.getvalue())
+
+
+def test_share_window_reuses_a_just_completed_answer(emu):
+    """Off by default (every statement sees fresh data); on, as the bridge sets it, a repeat within the window is free."""
+    fresh = Client(settings_for(emu))
+    fresh.call(PARTICIPATIONS)
+    fresh.call(PARTICIPATIONS)
+    assert emu.calls.count("getMarketplaceParticipations") == 2
+    shared = Client(settings_for(emu))
+    shared.share_window = 30.0
+    first = shared.call(PARTICIPATIONS)
+    again = shared.call(PARTICIPATIONS)
+    assert emu.calls.count("getMarketplaceParticipations") == 3
+    assert again.json == first.json and shared.calls[-1].shared
