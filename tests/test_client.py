@@ -476,7 +476,7 @@ def test_long_waits_show_a_progress_line_on_a_tty(emu, monkeypatch):
 
 
 def test_share_window_reuses_a_just_completed_answer(emu):
-    """Off by default (every statement sees fresh data); on, as the bridge sets it, a repeat within the window is free."""
+    """Off by default (each statement sees fresh data); on, as the bridge sets it, a repeat is free."""
     fresh = Client(settings_for(emu))
     fresh.call(PARTICIPATIONS)
     fresh.call(PARTICIPATIONS)
