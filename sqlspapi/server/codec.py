@@ -13,7 +13,7 @@ import struct
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
-from itertools import chain, islice, repeat
+from itertools import islice, repeat
 from operator import add, itemgetter
 from typing import Any
 
@@ -129,7 +129,8 @@ def binary_encoder(oid: int) -> Callable[[Any], bytes]:
 # A batch of rows is transposed into columns; each column is converted with C-level map()/join()/split() when all
 # its values have one Python type (the usual case), else value by value. Rows are then assembled as one latin-1
 # ``str`` (one char per byte; non-ASCII text enters as its UTF-8 bytes) and encoded once: per-row Python work is
-# what makes a bridge slow, so the hot path has none.
+# what makes a bridge slow, so the hot path has none. A column whose values all have one length in a batch (ids,
+# dates, codes …) needs no per-row length prefix lookup nor addition to the row length: one repeated prefix does.
 
 
 class _LenTable(dict):
@@ -143,14 +144,18 @@ class _LenTable(dict):
 
 
 class _HeaderTable(dict):
-    """DataRow headers ('D', int32 length, int16 column count) by message length, for one column count."""
+    """DataRow headers ('D', int32 length, int16 column count) by the row's total value length, for one column count.
 
-    def __init__(self, count: str) -> None:
+    ``fixed`` (the message length without values) is added here, once per distinct total, not once per row.
+    """
+
+    def __init__(self, count: str, fixed: int) -> None:
         super().__init__()
         self.count = count
+        self.fixed = fixed
 
     def __missing__(self, n: int) -> str:
-        s = "D" + _LEN[n] + self.count
+        s = "D" + _LEN[self.fixed + n] + self.count
         if len(self) < 4096:
             self[n] = s
         return s
@@ -167,13 +172,14 @@ def _to_latin(s: str) -> str:
 
 
 def _floats(col: Sequence[float]) -> list[str] | None:
-    joined = "\x00".join(map(repr, col)) + "\x00"
+    strs = list(map(repr, col))
+    joined = "\x00".join(strs) + "\x00"
     if "n" in joined:  # inf / nan need their PostgreSQL spelling: value by value
         return None
-    return joined.replace(".0\x00", "\x00").split("\x00")[:-1]
+    return list(map(str.removesuffix, strs, repeat(".0"))) if ".0\x00" in joined else strs
 
 
-def _fast_column(oid: int, col: Sequence[Any]) -> list[str] | None:
+def _fast_column(oid: int, col: list[Any]) -> list[str] | None:
     """Text of a column whose values share one Python type, or None (→ value by value)."""
     if oid != BOOL:
         try:
@@ -181,26 +187,25 @@ def _fast_column(oid: int, col: Sequence[Any]) -> list[str] | None:
         except TypeError:
             pass
         else:
-            return list(col) if joined.isascii() else list(map(_to_latin, col))
-    kinds = set(map(type, col))
-    if len(kinds) != 1:
+            return col if joined.isascii() else list(map(_to_latin, col))
+    kind = type(col[0])
+    if list(map(type, col)).count(kind) != len(col):  # one Python type (counting beats building a set)
         return None
-    kind = kinds.pop()
     if oid == BOOL:
         return list(map(_BOOL_STR.__getitem__, col)) if kind is bool else None
     if kind is int:
-        return list(map(str, col))
+        return list(map(repr, col))  # int's repr is its str, without the type call
     if kind is float and oid not in INT_OIDS:
         return _floats(col)
     return None
 
 
-def _column(oid: int, fmt: int, col: Sequence[Any], slow: Callable[[Any], bytes]) -> tuple[list[str], Any, list[int]]:
-    """(value strings, length prefixes, lengths) of one column of a batch."""
+def _column(oid: int, fmt: int, col: list[Any],
+            slow: Callable[[Any], bytes]) -> tuple[list[str], list[str] | None, list[int]]:
+    """(value strings, length prefixes or None when no value is NULL, lengths) of one column of a batch."""
     strs = _fast_column(oid, col) if fmt == 0 else None
     if strs is not None:
-        lens = list(map(len, strs))
-        return strs, map(_LEN_OF, lens), lens
+        return strs, None, list(map(len, strs))
     strs = ["" if v is None else slow(v).decode("latin-1") for v in col]
     lens = list(map(len, strs))
     prefixes = [_NULL_STR if v is None else _LEN[n] for v, n in zip(col, lens, strict=True)]
@@ -214,8 +219,8 @@ def batch_encoder(oids: Sequence[int], formats: Sequence[int]) -> Callable[[Iter
     """
     n = len(oids)
     slow = [binary_encoder(o) if f else text_encoder(o) for o, f in zip(oids, formats, strict=True)]
-    header = _HeaderTable(struct.pack("!h", n).decode("latin-1"))
-    fixed = 6 + 4 * n
+    count = struct.pack("!h", n).decode("latin-1")
+    headers: dict[int, _HeaderTable] = {}  # by the value bytes every row of a batch has in common
     specs = [(oid, fmt, enc, itemgetter(i)) for i, (oid, fmt, enc) in enumerate(zip(oids, formats, slow, strict=True))]
 
     def encode(rows: Iterator[tuple], limit: int) -> tuple[bytes, int]:
@@ -224,14 +229,29 @@ def batch_encoder(oids: Sequence[int], formats: Sequence[int]) -> Callable[[Iter
             return b"", 0
         if n == 0:
             return b"D\x00\x00\x00\x06\x00\x00" * len(batch), len(batch)
-        seq: list[Any] = [None]
-        total: Any = repeat(fixed)
+        size = len(batch)
+        width = 2 * n + 1
+        out: list[Any] = [None] * (size * width)  # header, then (length prefix, value) per column, row after row
+        total: Any = None  # per row: the value lengths of the columns whose lengths vary in this batch
+        common = 0         # the value lengths of the others (ids, dates, codes …): no per-row work for them
+        at = 1
         for oid, fmt, enc, column in specs:
             strs, prefixes, lens = _column(oid, fmt, list(map(column, batch)), enc)
-            total = map(add, total, lens)
-            seq += (prefixes, strs)
-        seq[0] = map(header.__getitem__, total)
-        return "".join(chain.from_iterable(zip(*seq, strict=False))).encode("latin-1"), len(batch)
+            if lens.count(first := lens[0]) == size:
+                common += first
+                out[at::width] = [_LEN[first]] * size if prefixes is None else prefixes
+            else:
+                total = lens if total is None else map(add, total, lens)
+                out[at::width] = map(_LEN_OF, lens) if prefixes is None else prefixes
+            out[at + 1::width] = strs
+            at += 2
+        header = headers.get(common)
+        if header is None:
+            if len(headers) >= 256:
+                headers.clear()
+            header = headers[common] = _HeaderTable(count, 6 + 4 * n + common)
+        out[::width] = [header[0]] * size if total is None else map(header.__getitem__, total)
+        return "".join(out).encode("latin-1"), size
 
     return encode
 
