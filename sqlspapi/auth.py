@@ -21,6 +21,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -105,30 +106,47 @@ def clear_cache() -> None:
     _rdt_tokens.clear()
 
 
+def _cached(store: dict[Any, Any], locks: Any, key: Any, obtain: Callable[[], Any]) -> str:
+    """The fresh token under ``key``, else one from ``obtain()`` (one thread per key obtains; others wait)."""
+    token = store.get(key)
+    if token is not None and token.fresh():
+        return token.value
+    with locks.get(key):
+        token = store.get(key)
+        if token is None or not token.fresh():
+            token = store[key] = obtain()
+        return token.value
+
+
+def _drop(store: dict[Any, Any], locks: Any, key: Any, token: str | None) -> bool:
+    """Forget the token under ``key`` (only if it is still ``token``, when given); True if one was dropped."""
+    with locks.get(key):
+        current = store.get(key)
+        if current is None or (token is not None and current.value != token):
+            return False
+        del store[key]
+        return True
+
+
 # --------------------------------------------------------------------------------------------- LWA grant
 
 
 def get_access_token(settings: Any, session: requests.Session | None = None) -> str:
     """A valid LWA access token for ``settings`` (cached process-wide; refreshed by one thread at a time)."""
     key = settings.account_key
-    token = _lwa_tokens.get(key)
-    if token is not None and token.fresh():
-        return token.value
-    with _lwa_locks.get(key):
-        token = _lwa_tokens.get(key)
-        if token is not None and token.fresh():
-            return token.value
+
+    def obtain() -> Any:
         if getattr(settings, "token_cache", None):
-            token = _read_cache_file(settings.token_cache, key)
-            if token is not None and token.fresh():
-                _lwa_tokens[key] = token
+            cached = _read_cache_file(settings.token_cache, key)
+            if cached is not None and cached.fresh():
                 log.debug("LWA access token for account %s… loaded from the token cache file", key[:8])
-                return token.value
+                return cached
         token = _request_token(settings, session)
-        _lwa_tokens[key] = token
         if getattr(settings, "token_cache", None):
             _update_cache_file(settings.token_cache, key, token)
-        return token.value
+        return token
+
+    return _cached(_lwa_tokens, _lwa_locks, key, obtain)
 
 
 def invalidate(settings: Any, token: str | None = None) -> bool:
@@ -138,14 +156,10 @@ def invalidate(settings: Any, token: str | None = None) -> bool:
     first one's report must cause a refresh.
     """
     key = settings.account_key
-    with _lwa_locks.get(key):
-        current = _lwa_tokens.get(key)
-        if current is None or (token is not None and current.value != token):
-            return False
-        del _lwa_tokens[key]
-        if getattr(settings, "token_cache", None):
-            _update_cache_file(settings.token_cache, key, None)
-        return True
+    dropped = _drop(_lwa_tokens, _lwa_locks, key, token)
+    if dropped and getattr(settings, "token_cache", None):
+        _update_cache_file(settings.token_cache, key, None)
+    return dropped
 
 
 def _request_token(settings: Any, session: requests.Session | None) -> _Token:
@@ -301,13 +315,8 @@ def get_rdt(client: Client, resources: list[RestrictedResource]) -> str:
     if not resources:
         raise ValueError("get_rdt needs at least one RestrictedResource")
     key = _rdt_key(client, resources)
-    token = _rdt_tokens.get(key)
-    if token is not None and token.fresh():
-        return token.value
-    with _rdt_locks.get(key):
-        token = _rdt_tokens.get(key)
-        if token is not None and token.fresh():
-            return token.value
+
+    def obtain() -> Any:
         items = []
         for res in resources:
             item: dict[str, Any] = {"method": res.method.upper(), "path": res.path}
@@ -323,20 +332,14 @@ def get_rdt(client: Client, resources: list[RestrictedResource]) -> str:
             expires_in = float(body.get("expiresIn") or DEFAULT_EXPIRES_IN)
         except (TypeError, ValueError):
             expires_in = DEFAULT_EXPIRES_IN
-        token = _make_token(str(value), expires_in)
-        _rdt_tokens[key] = token
-        return token.value
+        return _make_token(str(value), expires_in)
+
+    return _cached(_rdt_tokens, _rdt_locks, key, obtain)
 
 
 def invalidate_rdt(client: Client, resources: list[RestrictedResource], token: str | None = None) -> bool:
     """Drop a cached RDT (only if it is still ``token``, when given); True if something was dropped."""
-    key = _rdt_key(client, resources)
-    with _rdt_locks.get(key):
-        current = _rdt_tokens.get(key)
-        if current is None or (token is not None and current.value != token):
-            return False
-        del _rdt_tokens[key]
-        return True
+    return _drop(_rdt_tokens, _rdt_locks, _rdt_key(client, resources), token)
 
 
 __all__ = [

@@ -258,17 +258,18 @@ def _conv_url(spec: KeySpec, text: str) -> str:
     return text.rstrip("/")
 
 
-def _choice_converter(canonical: tuple[str, ...], mapping: Mapping[str, str] | None = None
-                      ) -> Callable[[KeySpec, str], str]:
-    """A converter accepting ``canonical`` values (and ``mapping`` keys) case-insensitively."""
+def _choice_converter(canonical: tuple[str, ...], mapping: Mapping[str, str] | None = None, *,
+                      refusal: str = "is not valid; allowed values") -> Callable[[KeySpec, str], str]:
+    """A converter accepting ``canonical`` values (and ``mapping`` keys) case-insensitively; anything else is an
+    error "Key=value <refusal>: <the values>"."""
     table = {c.lower(): c for c in canonical} | {k.lower(): v for k, v in (mapping or {}).items()}
 
     def conv(spec: KeySpec, text: str) -> str:
         try:
             return table[text.lower()]
         except KeyError:
-            raise _err(spec, f"{spec.name}={_show(spec, text)} is not valid; allowed values: "
-                             f"{', '.join(spec.allowed)}.") from None
+            raise _err(spec, f"{spec.name}={_show(spec, text)} {refusal}: "
+                             f"{', '.join(spec.allowed or canonical)}.") from None
     return conv
 
 
@@ -345,18 +346,6 @@ _VERSION_API = {
 }
 
 
-def _version_converter(supported: tuple[str, ...]) -> Callable[[KeySpec, str], str]:
-    table = {v.lower(): v for v in supported}
-
-    def conv(spec: KeySpec, text: str) -> str:
-        try:
-            return table[text.lower()]
-        except KeyError:
-            raise _err(spec, f"{spec.name}={text!r} is not supported; supported versions: "
-                             f"{', '.join(supported)}.") from None
-    return conv
-
-
 _RETRY_STATUS_DEFAULT = "429|500|502|503|504"
 
 KEYS: tuple[KeySpec, ...] = (
@@ -426,7 +415,8 @@ KEYS: tuple[KeySpec, ...] = (
         KeySpec(name, (), default, supported,
                 f"{_VERSION_API[name]} API version"
                 + ("; v0 is deprecated (removed 2027-03-27)." if name == "OrdersApiVersion" else "."),
-                _version_converter(supported), f"api_versions.{name}", group="versions")
+                _choice_converter(supported, refusal="is not supported; supported versions"),
+                f"api_versions.{name}", group="versions")
         for name, (supported, default) in API_VERSIONS.items()
     ),
     # -- AWS (optional SigV4; SP-API has not required it since 2023-10-02)

@@ -6,10 +6,8 @@ inside braces is one ``}``. Keys are case-insensitive (``_``, ``-`` and spaces i
 so ``client_id`` = ``ClientId``) and may be given once only, whichever alias is used. An empty value
 means "use the default".
 
-Every key is a row of :data:`KEYS` (behaviour as data, in :mod:`sqlspapi.connkeys`, re-exported here):
-canonical name, aliases, default, allowed values or a converter, a one-line description, and whether it
-is secret. Secrets are wrapped in :class:`Secret`, whose ``repr`` and ``str`` are ``***``; no error message
-ever contains a secret value.
+Every key is a row of :data:`KEYS` (:mod:`sqlspapi.connkeys`, re-exported here). Secrets are
+:class:`Secret` (``***`` in ``repr``/``str``); no error message ever contains a secret value.
 """
 
 from __future__ import annotations

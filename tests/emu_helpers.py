@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from sqlspapi import auth, emulator
 from sqlspapi.connstr import Settings, parse
 from sqlspapi.limits import LIMITER
@@ -25,3 +27,11 @@ def reset_process_state() -> None:
     """As a new process would be: no cached tokens, fresh rate buckets."""
     auth.clear_cache()
     LIMITER.reset()
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_state():
+    """Every test of a module that imports this starts as a new process would."""
+    reset_process_state()
+    yield
+    reset_process_state()

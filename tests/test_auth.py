@@ -11,7 +11,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from emu_helpers import reset_process_state, settings_for
+from emu_helpers import fresh_process_state, settings_for  # noqa: F401 (fresh_process_state is autouse)
 
 from sqlspapi import auth
 from sqlspapi.client import Client
@@ -30,12 +30,6 @@ US = "ATVPDKIKX0DER"
 ORDERS_QUERY = {"MarketplaceIds": [US], "CreatedAfter": "2000-01-01T00:00:00Z"}
 LWA = "lwaToken"
 
-
-@pytest.fixture(autouse=True)
-def _fresh_process_state():
-    reset_process_state()
-    yield
-    reset_process_state()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from emu_helpers import reset_process_state, settings_for
+from emu_helpers import fresh_process_state, settings_for  # noqa: F401 (fresh_process_state is autouse)
 
 from sqlspapi import client as client_mod
 from sqlspapi.calllog import CallLog, CallRecord
@@ -32,13 +32,6 @@ PARTICIPATIONS = OperationSpec("getMarketplaceParticipations", "sellers", "v1", 
 US = "ATVPDKIKX0DER"
 ORDERS_QUERY = {"MarketplaceIds": [US], "CreatedAfter": "2000-01-01T00:00:00Z"}
 
-
-@pytest.fixture(autouse=True)
-def _fresh_process_state():
-    """Every test starts as a new process would: no cached tokens, fresh buckets."""
-    reset_process_state()
-    yield
-    reset_process_state()
 
 
 @pytest.fixture

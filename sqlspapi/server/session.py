@@ -281,14 +281,7 @@ class PgSession:
         oids = [(param_oids[i] if i < len(param_oids) and param_oids[i] else
                  tr.param_oids[i] if i < tr.param_count else pgtypes.TEXT)
                 for i in range(max(tr.param_count, len(param_oids)))]
-        captured: dict[str, Any] = {}
-
-        def trace(cursor: apsw.Cursor, _sql: str, _bindings: Any) -> bool:
-            captured.setdefault("d", cursor.getdescription())
-            return False
-
-        cursor = self.con.cursor()
-        cursor.exec_trace = trace
+        cursor, captured = self._describing_cursor(run=False)
         self.guard.denied = None
         try:
             cursor.execute(tr.sql, [None] * tr.param_count)
@@ -301,6 +294,19 @@ class PgSession:
         description = captured.get("d") or ()
         return Prepared(oids, self._columns(description, tr, None) if description else None, sql=sql,
                         translation=tr)
+
+    def _describing_cursor(self, *, run: bool) -> tuple[apsw.Cursor, dict[str, Any]]:
+        """A cursor whose exec tracer keeps the statement's description (present even for 0 rows) in
+        ``captured["d"]``; with ``run=False`` it stops the statement before it runs (Describe: no SP-API call)."""
+        captured: dict[str, Any] = {}
+
+        def trace(cursor: apsw.Cursor, _sql: str, _bindings: Any) -> bool:
+            captured.setdefault("d", cursor.getdescription())
+            return run
+
+        cursor = self.con.cursor()
+        cursor.exec_trace = trace
+        return cursor, captured
 
     def _columns(self, description: Any, tr: Translation, first: tuple | None) -> list[ColumnDesc]:
         columns = []
@@ -319,14 +325,7 @@ class PgSession:
         if prepared is not None and prepared.fallback or not tr.sql:
             return StatementResult(prepared.columns if prepared else _text_columns(tr), iter(()), tag="SELECT 0")
         bindings = self._bindings(tr, prepared, params or [])
-        captured: dict[str, Any] = {}
-
-        def trace(cursor: apsw.Cursor, _sql: str, _bindings: Any) -> bool:
-            captured.setdefault("d", cursor.getdescription())
-            return True
-
-        cursor = self.con.cursor()
-        cursor.exec_trace = trace
+        cursor, captured = self._describing_cursor(run=True)
         self.guard.denied = None
         begin = getattr(self.database, "begin_statement", None)
         if begin is not None:
