@@ -30,8 +30,8 @@ paramstyle = "qmark"
 
 
 def connect(connection_string: str | None = None, *, demo: bool = False, **kwargs: object):  # noqa: ANN201
-    """Open a PEP 249 connection; see :func:`sqlspapi.dbapi.connect`."""
-    from sqlspapi.dbapi import connect as _connect
+    """Open a PEP 249 connection; see :func:`sqlspapi.interfaces.dbapi.connect`."""
+    from sqlspapi.interfaces.dbapi import connect as _connect
 
     return _connect(connection_string, demo=demo, **kwargs)
 

@@ -18,14 +18,14 @@ from typing import Any
 
 import apsw
 
-from sqlspapi import isotime, planner
-from sqlspapi.calllog import CallRecord
-from sqlspapi.client import Client
-from sqlspapi.connstr import Settings, parse
+from sqlspapi.definitions.loader import SectionSpec, TableSpec, entity_source, load_all, select_sections
 from sqlspapi.errors import InterfaceError
-from sqlspapi.fetch import Fetcher
-from sqlspapi.tables import SectionSpec, TableSpec, entity_source, load_all, select_sections
-from sqlspapi.vtable import Module, TableContext
+from sqlspapi.http.calllog import CallRecord
+from sqlspapi.http.client import Client
+from sqlspapi.settings.connstr import Settings, parse
+from sqlspapi.sql import isotime, planner
+from sqlspapi.sql.fetch import Fetcher
+from sqlspapi.sql.vtable import Module, TableContext
 
 #: Clock speed-up of the demo emulator (its usage plans run this many times faster than Amazon's).
 DEMO_TIME_SCALE = 100.0

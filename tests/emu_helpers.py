@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from sqlspapi import auth, emulator
-from sqlspapi.connstr import Settings, parse
-from sqlspapi.limits import LIMITER
+from sqlspapi import emulator
+from sqlspapi.http import tokens as auth
+from sqlspapi.http.ratelimit import LIMITER
+from sqlspapi.settings.connstr import Settings, parse
 
 
 def settings_for(emu, **keys) -> Settings:

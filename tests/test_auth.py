@@ -13,11 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from emu_helpers import fresh_process_state, settings_for  # noqa: F401 (fresh_process_state is autouse)
 
-from sqlspapi import auth
-from sqlspapi.client import Client
-from sqlspapi.connstr import parse
+from sqlspapi.definitions.schema import OperationSpec, RestrictedResource
 from sqlspapi.errors import AuthError
-from sqlspapi.spec import OperationSpec, RestrictedResource
+from sqlspapi.http import tokens as auth
+from sqlspapi.http.client import Client
+from sqlspapi.settings.connstr import parse
 
 emulator = pytest.importorskip("sqlspapi.emulator")
 

@@ -15,13 +15,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from emu_helpers import fresh_process_state, settings_for  # noqa: F401 (fresh_process_state is autouse)
 
-from sqlspapi import client as client_mod
-from sqlspapi.calllog import CallLog, CallRecord
-from sqlspapi.client import ApiResponse, Client, backoff_seconds, retry_allows
-from sqlspapi.connstr import RetryPolicy, parse
+from sqlspapi.definitions.schema import OperationSpec
 from sqlspapi.errors import OperationalError, SPAPIError, ThrottledError
-from sqlspapi.limits import Limiter, TokenBucket
-from sqlspapi.spec import OperationSpec
+from sqlspapi.http import client as client_mod
+from sqlspapi.http.calllog import CallLog, CallRecord
+from sqlspapi.http.client import ApiResponse, Client, backoff_seconds, retry_allows
+from sqlspapi.http.ratelimit import Limiter, TokenBucket
+from sqlspapi.settings.connstr import RetryPolicy, parse
 
 emulator = pytest.importorskip("sqlspapi.emulator")
 
@@ -351,7 +351,7 @@ def test_long_waits_are_logged_when_stderr_is_not_a_tty(emu, caplog, monkeypatch
     monkeypatch.setattr(client_mod, "VISIBLE_WAIT", 0.05)
     client = Client(settings_for(emu, RetryWaitTimeMs=100))
     emu.fail_next("getMarketplaceParticipations", 503, 1)
-    with caplog.at_level(logging.INFO, logger="sqlspapi.client"):
+    with caplog.at_level(logging.INFO, logger="sqlspapi.http.client"):
         client.call(PARTICIPATIONS)
     assert any("waiting 0.1 s for retry 1 of getMarketplaceParticipations" in r.getMessage()
                for r in caplog.records)

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sqlspapi import connstr
-from sqlspapi import marketplaces as mp
-from sqlspapi.connstr import (
+from sqlspapi.errors import ConnectionStringError, InterfaceError
+from sqlspapi.settings import connstr
+from sqlspapi.settings import marketplaces as mp
+from sqlspapi.settings.connstr import (
     KEYS,
     ORDERS_V0_NOTICE,
     RetryPolicy,
@@ -21,7 +22,6 @@ from sqlspapi.connstr import (
     format_connection_string,
     parse,
 )
-from sqlspapi.errors import ConnectionStringError, InterfaceError
 
 CLIENT_SECRET = "amzn1.oa2-cs.v1.SUPERSECRETVALUE0123456789"
 REFRESH = "Atzr|REFRESHTOKENSECRETVALUE"

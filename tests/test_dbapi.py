@@ -1,4 +1,4 @@
-"""PEP 249 behaviour of sqlspapi.dbapi against the built-in emulator (demo=True)."""
+"""PEP 249 behaviour of sqlspapi.interfaces.dbapi against the built-in emulator (demo=True)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import datetime
 import pytest
 
 import sqlspapi
-from sqlspapi import dbapi, errors
+from sqlspapi import errors
+from sqlspapi.interfaces import dbapi
 
 
 @pytest.fixture(scope="module")

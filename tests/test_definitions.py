@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import spapi_models as sm
 
-from sqlspapi.connstr import API_VERSIONS
-from sqlspapi.tables import SectionSpec, TableSpec, load_all, supported_versions
+from sqlspapi.definitions.loader import SectionSpec, TableSpec, load_all, supported_versions
+from sqlspapi.settings.connstr import API_VERSIONS
 
 SECTIONS = [s for s in load_all() if s.model]
 

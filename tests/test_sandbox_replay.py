@@ -16,12 +16,12 @@ from urllib.parse import urlsplit
 import pytest
 import spapi_models as sm
 
-from sqlspapi.client import Client
-from sqlspapi.connstr import parse
+from sqlspapi.definitions.loader import load_all
+from sqlspapi.definitions.schema import OperationSpec
 from sqlspapi.errors import SPAPIError
-from sqlspapi.rows import as_rows, dig, row_builder
-from sqlspapi.spec import OperationSpec
-from sqlspapi.tables import load_all
+from sqlspapi.http.client import Client
+from sqlspapi.settings.connstr import parse
+from sqlspapi.sql.rows import as_rows, dig, row_builder
 
 MODELS = ["orders-v0.json", "orders-2026-01-01.json", "sellers-v1.json"]
 

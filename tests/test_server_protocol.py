@@ -11,8 +11,9 @@ import struct
 import pytest
 
 from sqlspapi import errors
-from sqlspapi.server import auth, start_in_thread
 from sqlspapi.server import protocol as pq
+from sqlspapi.server import scram as auth
+from sqlspapi.server import start_in_thread
 from sqlspapi.server.codec import batch_encoder, binary_encoder, decode_binary_param, decode_text_param
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from sqlspapi.cli import main
 from sqlspapi.engine import open_database
-from sqlspapi.shell import SPAPIShell, format_table
+from sqlspapi.interfaces.cli import main
+from sqlspapi.interfaces.shell import SPAPIShell, format_table
 
 SCRIPT = Path(sys.executable).parent / "sqlspapi"
 COUNT_SQL = "SELECT count(*) AS n FROM marketplaces"
@@ -50,7 +50,7 @@ def assert_message_only(result: subprocess.CompletedProcess[str], code: int = 1)
 
 @pytest.fixture(scope="module")
 def marketplace_count() -> int:
-    from sqlspapi import dbapi
+    from sqlspapi.interfaces import dbapi
 
     with dbapi.connect(demo=True) as connection:
         return connection.cursor().execute(COUNT_SQL).fetchone()[0]
@@ -288,7 +288,7 @@ def test_format_table_aligns_numbers():
 
 
 def test_connection_string_is_told_apart_from_sql():
-    from sqlspapi.cli import looks_like_connection_string
+    from sqlspapi.interfaces.cli import looks_like_connection_string
 
     assert looks_like_connection_string("ClientId=amzn1;RefreshToken={a;b}")
     assert looks_like_connection_string(" OrdersApiVersion = v0")

@@ -13,7 +13,7 @@ pd = pytest.importorskip("pandas")
 from sqlalchemy import create_engine, inspect, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from sqlspapi.sqla import SPAPIDialect  # noqa: E402
+from sqlspapi.interfaces.sqla import SPAPIDialect  # noqa: E402
 
 API_TABLES = {"orders", "order_items", "order_addresses", "order_buyer_info", "marketplaces"}
 

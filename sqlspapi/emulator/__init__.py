@@ -12,8 +12,8 @@ from datetime import datetime
 
 from sqlspapi.emulator.calllog import CallLog, EmulatorCall
 from sqlspapi.emulator.cli import main
-from sqlspapi.emulator.limits import USAGE_PLANS
 from sqlspapi.emulator.lwa import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
+from sqlspapi.emulator.ratelimit import USAGE_PLANS
 from sqlspapi.emulator.server import Emulator
 
 

@@ -24,7 +24,6 @@ from sqlspapi.emulator import orders_2026, orders_v0, sellers, tokens
 from sqlspapi.emulator.calllog import CallLog, EmulatorCall
 from sqlspapi.emulator.common import QUOTA_EXCEEDED, ApiError, Config, Request, Response
 from sqlspapi.emulator.data import Dataset
-from sqlspapi.emulator.limits import Limiter
 from sqlspapi.emulator.lwa import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -34,6 +33,7 @@ from sqlspapi.emulator.lwa import (
     Auth,
     rdt_elements,
 )
+from sqlspapi.emulator.ratelimit import Limiter
 
 LWA_OPERATION = "lwaToken"
 Handler = Callable[[Request], Response]

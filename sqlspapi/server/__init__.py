@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlspapi.errors import Error
-from sqlspapi.server import auth
+from sqlspapi.server import scram as auth
 
 PASSWORD_ENV = "SQLSPAPI_BRIDGE_PASSWORD"
 CONNSTR_ENV = "SQLSPAPI_CONNECTION_STRING"

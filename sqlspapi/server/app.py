@@ -17,8 +17,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sqlspapi.server import auth
 from sqlspapi.server import protocol as pq
+from sqlspapi.server import scram as auth
 from sqlspapi.server.handler import Handler
 from sqlspapi.server.output import ClientGone, Output
 

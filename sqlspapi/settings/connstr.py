@@ -6,7 +6,7 @@ inside braces is one ``}``. Keys are case-insensitive (``_``, ``-`` and spaces i
 so ``client_id`` = ``ClientId``) and may be given once only, whichever alias is used. An empty value
 means "use the default".
 
-Every key is a row of :data:`KEYS` (:mod:`sqlspapi.connkeys`, re-exported here). Secrets are
+Every key is a row of :data:`KEYS` (:mod:`sqlspapi.settings.keys`, re-exported here). Secrets are
 :class:`Secret` (``***`` in ``repr``/``str``); no error message ever contains a secret value.
 """
 
@@ -19,8 +19,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlspapi import marketplaces as mp
-from sqlspapi.connkeys import (
+from sqlspapi.errors import ConnectionStringError
+from sqlspapi.settings import marketplaces as mp
+from sqlspapi.settings.keys import (
     _KEY_BY_NAME,
     API_VERSIONS,
     DEFAULT_TOKEN_URL,
@@ -38,7 +39,6 @@ from sqlspapi.connkeys import (
     _unknown_key,
     lookup_key,
 )
-from sqlspapi.errors import ConnectionStringError
 
 __all__ = [
     "Secret", "RetryPolicy", "Settings", "KeySpec", "KEYS", "API_VERSIONS", "DEFAULT_TOKEN_URL",

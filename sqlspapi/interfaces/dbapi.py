@@ -7,10 +7,10 @@ raised as one of the PEP 249 classes in :mod:`sqlspapi.errors`. Errors sqlspapi 
 filter, a bad connection string, an SP-API answer) reach the caller unchanged; SQLite's own errors are mapped.
 
 The type objects, constructors and parameter adaptation (statement parameters, and the keyword arguments of
-:func:`connect` merged into the connection string) live in :mod:`sqlspapi.dbtypes`, the error mapping in
-:mod:`sqlspapi.dberrors`; this module re-exports their public names, so it is a complete DB-API module.
+:func:`connect` merged into the connection string) live in :mod:`sqlspapi.interfaces.dbtypes`, the error mapping in
+:mod:`sqlspapi.interfaces.dberrors`; this module re-exports their public names, so it is a complete DB-API module.
 
-    >>> import sqlspapi.dbapi as db
+    >>> import sqlspapi.interfaces.dbapi as db
     >>> with db.connect(demo=True) as con:
     ...     con.cursor().execute("SELECT count(*) FROM marketplaces").fetchone()
 """
@@ -22,8 +22,21 @@ from typing import Any
 
 import apsw
 
-from sqlspapi.dberrors import reraise
-from sqlspapi.dbtypes import (
+from sqlspapi.errors import (
+    ConnectionStringError,
+    DatabaseError,
+    DataError,
+    Error,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    NotSupportedError,
+    OperationalError,
+    ProgrammingError,
+    Warning,
+)
+from sqlspapi.interfaces.dberrors import reraise
+from sqlspapi.interfaces.dbtypes import (
     BINARY,
     DATETIME,
     NUMBER,
@@ -39,19 +52,6 @@ from sqlspapi.dbtypes import (
     TimestampFromTicks,
     adapt_params,
     type_object,
-)
-from sqlspapi.errors import (
-    ConnectionStringError,
-    DatabaseError,
-    DataError,
-    Error,
-    IntegrityError,
-    InterfaceError,
-    InternalError,
-    NotSupportedError,
-    OperationalError,
-    ProgrammingError,
-    Warning,
 )
 
 apilevel = "2.0"
@@ -170,7 +170,7 @@ class Connection:
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
-        return f"<sqlspapi.dbapi.Connection {state}>"
+        return f"<sqlspapi.interfaces.dbapi.Connection {state}>"
 
 
 class _Tracer:

@@ -2,12 +2,12 @@
 
 ``Client.call(op, path=..., query=..., body=..., rdt=...)`` sends one SP-API operation and returns an
 :class:`ApiResponse`. Before sending it waits for the process-wide token bucket of (account, operation)
-(:mod:`sqlspapi.limits`); it retries per ``Settings.retry``; a token the API calls expired is refreshed once
-(:mod:`sqlspapi.auth`); SP-API error bodies become :class:`~sqlspapi.errors.SPAPIError` (or
+(:mod:`sqlspapi.http.ratelimit`); it retries per ``Settings.retry``; a token the API calls expired is refreshed once
+(:mod:`sqlspapi.http.tokens`); SP-API error bodies become :class:`~sqlspapi.errors.SPAPIError` (or
 :class:`~sqlspapi.errors.ThrottledError`) carrying code, message, details, status, request id and operation
-(:mod:`sqlspapi.apierrors`). Identical GET calls in flight at the same time in the process are sent once
-(single flight, :mod:`sqlspapi.flight`).
-Long waits (> 2 s) are shown on a TTY stderr, otherwise logged at INFO on ``sqlspapi.client``.
+(:mod:`sqlspapi.http.apierrors`). Identical GET calls in flight at the same time in the process are sent once
+(single flight, :mod:`sqlspapi.http.flight`).
+Long waits (> 2 s) are shown on a TTY stderr, otherwise logged at INFO on ``sqlspapi.http.client``.
 """
 
 from __future__ import annotations
@@ -25,14 +25,16 @@ from urllib.parse import urlsplit
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from sqlspapi import __version__, apierrors, auth
-from sqlspapi import flight as flights
-from sqlspapi.calllog import CallLog, CallRecord
+from sqlspapi import __version__
+from sqlspapi.definitions.schema import OperationSpec, RestrictedResource
 from sqlspapi.errors import OperationalError
-from sqlspapi.limits import LIMITER, TokenBucket
-from sqlspapi.spec import OperationSpec, RestrictedResource
+from sqlspapi.http import apierrors
+from sqlspapi.http import flight as flights
+from sqlspapi.http import tokens as auth
+from sqlspapi.http.calllog import CallLog, CallRecord
+from sqlspapi.http.ratelimit import LIMITER, TokenBucket
 
-log = logging.getLogger("sqlspapi.client")
+log = logging.getLogger("sqlspapi.http.client")
 
 USER_AGENT = f"sqlspapi/{__version__} (Language=Python/{platform.python_version()})"
 #: Waits longer than this (seconds) are announced on stderr (TTY) or logged at INFO.

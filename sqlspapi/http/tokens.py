@@ -10,7 +10,7 @@
   (account, resources) until shortly before ``expiresIn``.
 
 LWA refusals become :class:`~sqlspapi.errors.AuthError` with a message that names the key to fix
-(:mod:`sqlspapi.apierrors`).
+(:mod:`sqlspapi.http.apierrors`).
 AWS SigV4 signing is not implemented: SP-API ignores signatures since 2023-10-02 (LWA token only).
 """
 
@@ -27,13 +27,13 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from sqlspapi import apierrors
-from sqlspapi.spec import OperationSpec, RestrictedResource
+from sqlspapi.definitions.schema import OperationSpec, RestrictedResource
+from sqlspapi.http import apierrors
 
 if TYPE_CHECKING:
-    from sqlspapi.client import Client
+    from sqlspapi.http.client import Client
 
-log = logging.getLogger("sqlspapi.auth")
+log = logging.getLogger("sqlspapi.http.tokens")
 
 #: Tokens API operation used for Restricted Data Tokens (tokens-2021-03-01.json: rate 1, burst 10).
 CREATE_RDT_OP = OperationSpec(
@@ -164,7 +164,7 @@ def invalidate(settings: Any, token: str | None = None) -> bool:
 
 def _request_token(settings: Any, session: requests.Session | None) -> _Token:
     """Run the refresh-token grant, retrying transient failures per ``settings.retry``."""
-    from sqlspapi.client import backoff_seconds, retry_allows
+    from sqlspapi.http.client import backoff_seconds, retry_allows
 
     http = session or requests
     url = settings.token_url

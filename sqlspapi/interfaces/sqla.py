@@ -1,4 +1,4 @@
-"""SQLAlchemy dialect ``sqlspapi``: SQLAlchemy's SQLite dialect over :mod:`sqlspapi.dbapi`.
+"""SQLAlchemy dialect ``sqlspapi``: SQLAlchemy's SQLite dialect over :mod:`sqlspapi.interfaces.dbapi`.
 
 Engine URLs (registered by the ``sqlalchemy.dialects`` entry point ``sqlspapi``)::
 
@@ -22,7 +22,7 @@ _TRUE = {"1", "true", "yes", "on"}
 
 
 class SPAPIDialect(SQLiteDialect):
-    """SQLAlchemy's SQLite dialect, connecting through :func:`sqlspapi.dbapi.connect`."""
+    """SQLAlchemy's SQLite dialect, connecting through :func:`sqlspapi.interfaces.dbapi.connect`."""
 
     name = "sqlspapi"
     driver = "apsw"
@@ -32,8 +32,8 @@ class SPAPIDialect(SQLiteDialect):
 
     @classmethod
     def import_dbapi(cls) -> Any:
-        """The DB-API module: :mod:`sqlspapi.dbapi`."""
-        from sqlspapi import dbapi
+        """The DB-API module: :mod:`sqlspapi.interfaces.dbapi`."""
+        from sqlspapi.interfaces import dbapi
 
         return dbapi
 
@@ -45,7 +45,7 @@ class SPAPIDialect(SQLiteDialect):
         return None
 
     def create_connect_args(self, url: URL) -> tuple[list[Any], dict[str, Any]]:
-        """Keyword arguments of :func:`sqlspapi.dbapi.connect` from the URL's query parameters."""
+        """Keyword arguments of :func:`sqlspapi.interfaces.dbapi.connect` from the URL's query parameters."""
         kwargs: dict[str, Any] = {}
         for key, value in url.query.items():
             text = ",".join(value) if isinstance(value, tuple) else value

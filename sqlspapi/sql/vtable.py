@@ -13,11 +13,11 @@ from typing import Any
 
 import apsw
 
-from sqlspapi import planner
+from sqlspapi.definitions.loader import TableSpec
 from sqlspapi.errors import MissingFilterError, RestrictedDataError
-from sqlspapi.fetch import Fetcher, Row
-from sqlspapi.rows import row_builder
-from sqlspapi.tables import TableSpec
+from sqlspapi.sql import planner
+from sqlspapi.sql.fetch import Fetcher, Row
+from sqlspapi.sql.rows import row_builder
 
 #: SQLite's constraint operator codes → the planner's names.
 OPS: dict[int, str] = {

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from sqlspapi.spec import OperationSpec
+from sqlspapi.definitions.schema import OperationSpec
 
 #: Smallest rate accepted (requests per second); protects against a zero or absurd header value.
 MIN_RATE = 1e-4
@@ -156,7 +156,7 @@ class Limiter:
             self._buckets.clear()
 
 
-#: The process-wide limiter used by every :class:`sqlspapi.client.Client`.
+#: The process-wide limiter used by every :class:`sqlspapi.http.client.Client`.
 LIMITER = Limiter()
 
 

@@ -87,7 +87,7 @@ def write_results(out: TextIO, columns: Sequence[str], rows: list[tuple[Any, ...
         json.dump(records, out, ensure_ascii=False, indent=1)
         out.write("\n")
     else:
-        from sqlspapi.shell import format_table
+        from sqlspapi.interfaces.shell import format_table
 
         out.write(format_table(columns, rows))
 
@@ -99,7 +99,7 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         connection_string, sql = None, args.text[0]
     else:
         raise _Usage("query takes [CONNSTR] \"SQL\"")
-    from sqlspapi import dbapi
+    from sqlspapi.interfaces import dbapi
 
     with dbapi.Connection(_open(connection_string, args.demo, err)) as connection:
         cursor = connection.cursor()
@@ -108,7 +108,7 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             rows = cursor.fetchall()
             write_results(out, [column[0] for column in cursor.description], rows, args.format)
         if args.calls:
-            from sqlspapi.shell import format_calls
+            from sqlspapi.interfaces.shell import format_calls
 
             err.write(format_calls(connection.last_calls()))
     return 0
@@ -138,7 +138,7 @@ def _cmd_shell(items: list[str], out: TextIO, err: TextIO, stdin: TextIO | None 
     if items and looks_like_connection_string(items[0]):
         connection_string = items.pop(0)
     options, commands = _split_shell_args(items)
-    from sqlspapi.shell import SPAPIShell
+    from sqlspapi.interfaces.shell import SPAPIShell
 
     database = _open(connection_string, demo, err)
     shell = SPAPIShell(database, stdin=stdin, stdout=out, stderr=err)

@@ -13,11 +13,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
+from sqlspapi.definitions.loader import GetSpec, TableSpec
+from sqlspapi.definitions.schema import OperationSpec, RestrictedResource
 from sqlspapi.errors import SPAPIError
-from sqlspapi.planner import Bound, Request
-from sqlspapi.rows import as_rows, dig
-from sqlspapi.spec import OperationSpec, RestrictedResource
-from sqlspapi.tables import GetSpec, TableSpec
+from sqlspapi.sql.planner import Bound, Request
+from sqlspapi.sql.rows import as_rows, dig
 
 #: How many responses one statement keeps at most (a full scan of a large account pages through many).
 MAX_CACHED_RESPONSES = 2000

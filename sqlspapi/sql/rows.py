@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlspapi.tables import ColumnSpec
+from sqlspapi.definitions.loader import ColumnSpec
 
 _MISSING = object()
 

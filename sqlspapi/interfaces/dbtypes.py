@@ -1,9 +1,10 @@
-"""PEP 249 type objects, value constructors and parameter adaptation for :mod:`sqlspapi.dbapi`.
+"""PEP 249 type objects, value constructors and parameter adaptation for :mod:`sqlspapi.interfaces.dbapi`.
 
 The type objects (:data:`STRING`, :data:`BINARY`, :data:`NUMBER`, :data:`DATETIME`, :data:`ROWID`) compare equal
 to the declared SQL types they stand for, so ``cursor.description[i][1] == STRING`` works. The constructors
 (:data:`Date`, :func:`DateFromTicks`, ...) are the ones PEP 249 names, and :func:`adapt_params` turns the
-parameters of a statement into values SQLite can bind. :mod:`sqlspapi.dbapi` re-exports every public name here.
+parameters of a statement into values SQLite can bind. :mod:`sqlspapi.interfaces.dbapi` re-exports every
+public name here.
 """
 
 from __future__ import annotations

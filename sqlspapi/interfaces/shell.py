@@ -82,7 +82,7 @@ def _path_patterns() -> dict[str, list[re.Pattern[str]]]:
     """Operation name → regexes of its path templates, capturing the path parameters (``{orderId}``)."""
     patterns: dict[str, list[re.Pattern[str]]] = {}
     try:
-        from sqlspapi.tables import load_all
+        from sqlspapi.definitions.loader import load_all
 
         for section in load_all():
             for name, operation in section.operations.items():

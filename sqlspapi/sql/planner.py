@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlspapi.isotime import format_api_time, to_api_time
-from sqlspapi.spec import OperationSpec
-from sqlspapi.tables import FilterSpec, TableSpec, WindowSpec
+from sqlspapi.definitions.loader import FilterSpec, TableSpec, WindowSpec
+from sqlspapi.definitions.schema import OperationSpec
+from sqlspapi.sql.isotime import format_api_time, to_api_time
 
 #: Operators the planner understands (the vtable maps SQLite's codes to these names).
 EQ, GT, GE, LT, LE, LIMIT, OFFSET, OTHER = "EQ", "GT", "GE", "LT", "LE", "LIMIT", "OFFSET", "OTHER"

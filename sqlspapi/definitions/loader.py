@@ -15,8 +15,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from sqlspapi.definitions.schema import OperationSpec
 from sqlspapi.errors import InterfaceError, InternalError
-from sqlspapi.spec import OperationSpec
 
 #: Column types a definition may use, and the declared SQLite type each becomes.
 COLUMN_TYPES: Mapping[str, str] = {
@@ -173,7 +173,7 @@ class SectionSpec:
 
 def definitions_dir() -> Path:
     """Where the TOML definitions are: inside the installed package, or ``vtables/`` in a source checkout."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent
     for candidate in (here / "vtables", here.parent / "vtables"):
         if candidate.is_dir() and any(candidate.glob("*.toml")):
             return candidate

@@ -2,9 +2,9 @@
 
 Each :class:`KeySpec` row holds a key's canonical name, its aliases, its default, the allowed values or the
 converter that checks the text and turns it into the stored value, a one-line description, the
-:class:`~sqlspapi.connstr.Settings` attribute it feeds and whether it is secret. Adding or changing a key is a
-change to this table, not to the parser (:mod:`sqlspapi.connstr` holds the grammar and builds
-:class:`~sqlspapi.connstr.Settings`).
+:class:`~sqlspapi.settings.connstr.Settings` attribute it feeds and whether it is secret. Adding or changing a key is a
+change to this table, not to the parser (:mod:`sqlspapi.settings.connstr` holds the grammar and builds
+:class:`~sqlspapi.settings.connstr.Settings`).
 
 Also here: the value types stored in Settings (:class:`Secret`, whose ``repr`` and ``str`` are ``***``;
 :class:`RetryPolicy`), the per-API version keys (:data:`API_VERSIONS`), :func:`lookup_key` (keys are case-,
@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from sqlspapi import marketplaces as mp
 from sqlspapi.errors import ConnectionStringError
+from sqlspapi.settings import marketplaces as mp
 
 if TYPE_CHECKING:
-    from sqlspapi.connstr import Settings
+    from sqlspapi.settings.connstr import Settings
 
 __all__ = [
     "Secret", "RetryPolicy", "RETRY_MODES", "KeySpec", "KEYS", "API_VERSIONS", "DEFAULT_TOKEN_URL",
@@ -132,7 +132,7 @@ class RetryPolicy:
 
 
 class _FrozenMap(Mapping[str, Any]):
-    """A read-only, hashable mapping keyed by str (so :class:`~sqlspapi.connstr.Settings` stays hashable)."""
+    """A read-only, hashable mapping keyed by str (so :class:`~sqlspapi.settings.connstr.Settings` stays hashable)."""
 
     __slots__ = ("_data",)
 
@@ -168,7 +168,7 @@ class KeySpec:
     """One connection-string key: how it is spelled, what it defaults to, how its value is checked and stored.
 
     ``convert(spec, text)`` turns the (non-empty) text into the stored value or raises
-    ConnectionStringError; ``attr`` is the :class:`~sqlspapi.connstr.Settings` attribute it feeds
+    ConnectionStringError; ``attr`` is the :class:`~sqlspapi.settings.connstr.Settings` attribute it feeds
     (``None``: accepted and ignored); ``allowed`` lists the accepted values for the docs and error
     messages (empty: free-form).
     """

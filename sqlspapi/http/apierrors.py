@@ -6,7 +6,7 @@
 * :func:`is_token_problem` tells whether a 401/403 says the access token expired (worth one refresh).
 * Login with Amazon refusals become :class:`~sqlspapi.errors.AuthError` naming the key to fix.
 
-Every text taken from an answer is passed through :func:`sqlspapi.auth.scrub` before it reaches a message, so
+Every text taken from an answer is passed through :func:`sqlspapi.http.tokens.scrub` before it reaches a message, so
 no secret (client secret, refresh token, access token) ends up in one.
 """
 
@@ -20,8 +20,8 @@ from sqlspapi.errors import AuthError, SPAPIError, ThrottledError
 if TYPE_CHECKING:
     import requests
 
-    from sqlspapi.client import ApiResponse
-    from sqlspapi.spec import OperationSpec
+    from sqlspapi.definitions.schema import OperationSpec
+    from sqlspapi.http.client import ApiResponse
 
 #: Hint appended to an SP-API error message, per HTTP status.
 HINTS: dict[int, str] = {
@@ -35,8 +35,8 @@ HINTS: dict[int, str] = {
 
 
 def _scrub(text: str, settings: Any) -> str:
-    # Imported here: sqlspapi.auth imports this module for lwa_error.
-    from sqlspapi.auth import scrub
+    # Imported here: sqlspapi.http.tokens imports this module for lwa_error.
+    from sqlspapi.http.tokens import scrub
 
     return scrub(text, settings)
 

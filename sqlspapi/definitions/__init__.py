@@ -1,0 +1,1 @@
+"""Table definitions: the schema of a definition file, the strict loader, and the specs it builds."""

@@ -1,0 +1,1 @@
+"""The HTTP side: client, LWA and RDT tokens, rate limits, single flight, call log, API error mapping."""

@@ -1,0 +1,1 @@
+"""Connection settings: the connection-string grammar, the key catalogue, regions and marketplaces → Settings."""
