@@ -10,30 +10,30 @@ sit on the :class:`Database` this module returns.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import apsw
 
-from sqlspapi.definitions.loader import SectionSpec, TableSpec, entity_source, load_all, select_sections
+from sqlspapi.definitions.loader import SectionSpec, TableSpec, entity_source, select_sections
 from sqlspapi.errors import InterfaceError
 from sqlspapi.http.calllog import CallRecord
 from sqlspapi.http.client import Client
 from sqlspapi.settings.connstr import Settings, parse
 from sqlspapi.sql import isotime, planner
-from sqlspapi.sql.fetch import Fetcher
+from sqlspapi.sql.rows import row_builder
+from sqlspapi.sql.statement import StatementScope
 from sqlspapi.sql.vtable import Module, TableContext
 
 #: Clock speed-up of the demo emulator (its usage plans run this many times faster than Amazon's).
 DEMO_TIME_SCALE = 100.0
 
 _demo_lock = threading.Lock()
-_demo: Any = None
-_marketplace_cache: dict[str, tuple[str, ...]] = {}
-_marketplace_lock = threading.Lock()
+_demo: Any = None  # the one demo emulator of the process (docs/internals.md, "Process-wide state")
 
 
 def demo_emulator() -> Any:
@@ -72,7 +72,7 @@ def resolve_settings(connection_string: str | None = None, *, demo: bool = False
 
 
 class Database:
-    """An open sqlspapi database: the APSW connection, its settings, client and per-statement state."""
+    """An open sqlspapi database: the APSW connection, its settings, client and statement scope."""
 
     def __init__(self, settings: Settings, client: Client | None = None) -> None:
         self.settings = settings
@@ -80,12 +80,13 @@ class Database:
         self._own_client = client is None
         self.sections: list[SectionSpec] = select_sections(settings.api_versions)
         self._tables: list[TableSpec] = [t for s in self.sections for t in s.tables.values()]
-        self.fetcher = Fetcher(self.client, include_restricted=settings.include_restricted_data,
-                               entity_source=self._entity_source)
+        self.scope = StatementScope(self.client, include_restricted=settings.include_restricted_data,
+                                    entity_source=self._entity_source, connection=self._connection_values(),
+                                    poll_scale=float(os.environ.get("SQLSPAPI_POLL_SCALE", "1")))
         self._marker = self.client.calls.position()
         self.connection = apsw.Connection(":memory:")
         isotime.register(self.connection)
-        context = TableContext(self.fetcher, self._bind_context, settings.include_restricted_data)
+        context = TableContext(self.scope, self._bind_context, settings.include_restricted_data)
         for table in self._tables:
             module = f"spapi_{table.section}_{table.name}"
             self.connection.create_module(module, Module(table, context), use_bestindex_object=True,
@@ -96,15 +97,30 @@ class Database:
     def __repr__(self) -> str:
         return f"<sqlspapi.Database endpoint={self.settings.endpoint!r} tables={len(self._tables)}>"
 
+    def _connection_values(self) -> dict[str, Any]:
+        """What ``$name`` columns and derived parameters may read from the connection (no secrets)."""
+        return {"sellerId": self.settings.seller_id, "region": self.settings.region,
+                "endpoint": self.settings.endpoint}
+
     # ------------------------------------------------------------------------------------------ statements
     def _trace(self, cursor: apsw.Cursor, sql: str, bindings: Any) -> bool:
         self.begin_statement()
         return True
 
     def begin_statement(self) -> None:
-        """A new SQL statement starts: reset the response cache and mark the call log."""
-        self.fetcher.begin_statement()
+        """A new SQL statement starts: a fresh statement scope (caches) and a mark in the call log.
+
+        The connection's exec tracer calls it for every statement; a caller that installs its own cursor exec
+        tracer (DB-API, shell, bridge) calls it there.
+        """
+        self.scope.begin()
         self._marker = self.client.calls.position()
+
+    @contextlib.contextmanager
+    def statement(self) -> Iterator[Database]:
+        """``with db.statement():`` — run one statement with fresh caches; ``last_calls()`` covers it."""
+        self.begin_statement()
+        yield self
 
     def last_calls(self) -> list[CallRecord]:
         """The API calls made since the current (or last) statement began."""
@@ -130,28 +146,33 @@ class Database:
 
     # ------------------------------------------------------------------------------------- marketplaces
     def marketplace_ids(self) -> tuple[str, ...]:
-        """MarketplaceIds from the connection string, else the seller's marketplaces (one cached Sellers call)."""
+        """MarketplaceIds from the connection string, else the seller's marketplaces (one Sellers call per account,
+        kept by the account runtime), read through the ``marketplaces`` table's definition."""
         if self.settings.marketplace_ids:
             return tuple(self.settings.marketplace_ids)
-        key = self.settings.account_key
-        with _marketplace_lock:
-            if key in _marketplace_cache:
-                return _marketplace_cache[key]
-        op = _sellers_operation()
-        data = self.client.call(op).json or {}
-        payload = data.get("payload") if isinstance(data, dict) else None
-        ids = tuple(
-            p["marketplace"]["id"] for p in payload or []
-            if isinstance(p, dict) and p.get("marketplace", {}).get("id")
-            and p.get("participation", {}).get("isParticipating", True)
-        )
+        return self.client.runtime.memo("marketplaces", self._discover_marketplaces)
+
+    def _discover_marketplaces(self) -> tuple[str, ...]:
+        table = next((t for t in self._tables if t.name == "marketplaces"), None)
+        if table is None:
+            raise InterfaceError("the Sellers API definition (vtables/sellers-*.toml) is missing; set MarketplaceIds=…")
+        names = [c.name for c in table.columns]
+        used = [names.index("marketplace_id"), names.index("participation_isParticipating")]
+        choice = planner.choose(table, [], columns_used=used)
+        ctx = self._bind_context()
+        scope = StatementScope(self.client, include_restricted=False, entity_source=self._entity_source,
+                               connection=self.scope.connection)
+        build = row_builder(table.columns, used, self.scope.connection)
+        ids = []
+        for obj, request, parent in scope.rows(choice.plan, planner.bind(choice.plan, [], ctx)):
+            row = build(obj, request, parent)
+            if row[used[0]] and row[used[1]] != 0:
+                ids.append(row[used[0]])
         if not ids:
             raise InterfaceError(
                 "The Sellers API lists no marketplace this seller participates in; set MarketplaceIds=… "
                 "(e.g. MarketplaceIds=US,CA) in the connection string.")
-        with _marketplace_lock:
-            _marketplace_cache[key] = ids
-        return ids
+        return tuple(ids)
 
     def _bind_context(self) -> planner.BindContext:
         # The clock is read to the minute: statements issued in the same minute (ten dashboards refreshing at
@@ -161,6 +182,7 @@ class Database:
             lookback_days=self.settings.lookback_days,
             include_restricted=self.settings.include_restricted_data,
             marketplace_ids=self.marketplace_ids,
+            connection=self.scope.connection,
         )
 
     # ------------------------------------------------------------------------------------------ lifetime
@@ -177,13 +199,6 @@ class Database:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _sellers_operation() -> Any:
-    for spec in load_all():
-        if "getMarketplaceParticipations" in spec.operations:
-            return spec.operations["getMarketplaceParticipations"]
-    raise InterfaceError("the Sellers API definition (vtables/sellers-*.toml) is missing")
 
 
 def open_database(connection_string: str | None = None, *, demo: bool = False, client: Client | None = None,

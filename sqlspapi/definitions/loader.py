@@ -1,174 +1,116 @@
-"""Loads the declarative table definitions in ``vtables/*.toml`` into typed, validated specs.
+"""Loads the declarative table definitions in ``vtables/*.toml`` into typed, validated specs — strictly.
 
 One TOML file describes one SP-API section at one version: its operations (path, method, published usage plan)
-and its tables (columns, the list/get/nested routes, and the key columns with the operators that reach the API).
-The loader knows nothing of HTTP or SQL execution; the planner and the virtual-table glue read what it builds.
+and its tables (columns, routes, key columns with the operators that reach the API). Every key of every table is
+checked against :data:`KEYS` (the schema of the language, as data): an unknown key is an error that names the file,
+the table and the closest known key; a missing required key likewise. Table names are one namespace across all
+files of one API-version selection. The loader knows nothing of HTTP or SQL execution.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlspapi.definitions.schema import OperationSpec
+from sqlspapi.definitions.schema import (
+    COLUMN_SOURCES,
+    COLUMN_TYPES,
+    FILTER_OPS,
+    BatchSpec,
+    ColumnSpec,
+    DocumentSpec,
+    FilterSpec,
+    GetSpec,
+    ListSpec,
+    NestedSpec,
+    OperationSpec,
+    PartsSpec,
+    PythonSpec,
+    RouteSpec,
+    SectionSpec,
+    TableSpec,
+    WindowSpec,
+)
 from sqlspapi.errors import InterfaceError, InternalError
 
-#: Column types a definition may use, and the declared SQLite type each becomes.
-COLUMN_TYPES: Mapping[str, str] = {
-    "TEXT": "TEXT",
-    "INTEGER": "INTEGER",
-    "REAL": "REAL",
-    "BOOLEAN": "BOOLEAN",
-    "JSON": "TEXT",
-    "TIME": "TEXT",
+__all__ = [
+    "DefinitionError", "KEYS", "ROUTE_KINDS", "definitions_dir", "parse_columns", "load_file", "load_all",
+    "select_sections", "supported_versions", "default_version", "version_keys", "entity_source",
+    "SectionSpec", "TableSpec", "ColumnSpec", "FilterSpec", "WindowSpec", "GetSpec", "ListSpec", "NestedSpec",
+]
+
+
+class DefinitionError(InternalError):
+    """A table definition is invalid: the message names the file, the table and the key."""
+
+
+_ROUTE_COMMON = {"operation": False, "params": False, "restricted_params": False, "derived": False}
+_LIST_KEYS = {
+    **_ROUTE_COMMON, "operation": True, "rows": True, "next_token": False, "next_param": False,
+    "token_only": False, "token_ttl_seconds": False, "page_size_param": False, "page_size_max": False,
+    "marketplace_param": False, "marketplace_batch": False, "window_required": False,
+    "before_min_age_seconds": False, "max_lookback_days": False, "windows": False, "filters": False,
+    "result_ceiling": False, "total": False,
 }
 
-#: SQL operators a key column may declare.
-FILTER_OPS = frozenset({"=", "IN"})
+#: The schema of the definition language: for each kind of TOML table, its keys and whether each is required.
+KEYS: Mapping[str, Mapping[str, bool]] = {
+    "file": {"section": True, "version": True, "version_key": True, "title": True, "model": False,
+             "deprecation": False, "default": False, "hooks": False, "operations": False, "tables": False},
+    "operation": {"method": True, "path": True, "rate": True, "burst": True, "restricted": False,
+                  "rdt_data_elements": False},
+    "table": {"description": True, "columns": True, "entity": False, "key": False, "restricted": False,
+              "hint": False, "one_of": False, "parts": False, "hook": False, "example": False,
+              "get": False, "list": False, "window": False, "nested": False, "batch": False, "document": False,
+              "python": False},
+    "hint": {"required": False},
+    "parts": {"param": True, "names": True, "always": False},
+    "get": {**_ROUTE_COMMON, "operation": True, "column": True, "path_param": True, "row": True,
+            "not_found_empty": False},
+    "list": _LIST_KEYS,
+    "window": _LIST_KEYS,
+    "nested": {**_ROUTE_COMMON, "entity": True, "column": True, "items": True, "parts": False},
+    "batch": {**_ROUTE_COMMON, "operation": True, "column": True, "max_items": True, "body": False,
+              "template": True, "rows": False, "row": False, "marketplace_column": False},
+    "document": {**_ROUTE_COMMON, "operation": True, "body": False, "id": True, "poll": True, "poll_param": True,
+                 "status": False, "done": False, "failed": False, "document_id": True, "get_document": True,
+                 "document_param": True, "url": False, "compression": False, "format": True, "rows": False,
+                 "poll_seconds": False, "timeout_seconds": False},
+    "python": {**_ROUTE_COMMON, "function": True},
+    "filter": {"column": True, "ops": True, "param": False, "path_param": False, "batch": False, "exact": False,
+               "required": False, "params": False},
+    "window_spec": {"column": True, "after": False, "before": False, "max_span_days": False},
+}
+
+#: Route kinds, in the order the planner tries them (a get by key beats a nested read beats a list scan).
+ROUTE_KINDS = ("get", "nested", "batch", "list", "window", "document", "python")
 
 _COLUMN_LINE = re.compile(
-    r"^(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)=)?(?P<path>[@^]?[A-Za-z_][\w.]*)\s+(?P<type>[A-Z]+)\s*(?P<doc>.*)$"
+    r"^(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)=)?(?P<path>'[^'\s]*'|[@?^$]?[A-Za-z_][\w.\-]*)\s+"
+    r"(?P<type>[A-Z]+)(?P<hidden>\s+HIDDEN)?\s*(?P<doc>.*)$"
 )
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-@dataclass(frozen=True)
-class ColumnSpec:
-    """One column: its SQL name, where its value comes from, its type and a description.
-
-    ``source`` is ``row`` (a dotted path inside the row object), ``path_param`` (the value of a request path
-    parameter, written ``@name``) or ``parent`` (a field of the parent entity, written ``^name``).
-    """
-
-    name: str
-    path: tuple[str, ...]
-    kind: str
-    description: str = ""
-    source: str = "row"
-
-    @property
-    def sqltype(self) -> str:
-        """The declared SQLite type."""
-        return COLUMN_TYPES[self.kind]
-
-    @property
-    def declaration(self) -> str:
-        """The column's declaration in CREATE TABLE: timestamps compare as instants (see ``isotime``)."""
-        collate = " COLLATE ISOTIME" if self.kind == "TIME" else ""
-        return f'"{self.name}" {self.sqltype}{collate}'
-
-
-@dataclass(frozen=True)
-class FilterSpec:
-    """A key column whose ``=``/``IN`` constraints reach the API as a query parameter or a path parameter."""
-
-    column: str
-    ops: frozenset[str]
-    param: str | None = None
-    path_param: str | None = None
-    batch: int | None = None
-    exact: bool = True
-    required: bool = False
-
-
-@dataclass(frozen=True)
-class WindowSpec:
-    """A timestamp column whose range constraints become an After/Before parameter pair."""
-
-    column: str
-    after: str
-    before: str
-
-
-@dataclass(frozen=True)
-class ListSpec:
-    """How a table lists rows: the operation, where rows and the next-page token are, and what can be pushed."""
-
-    operation: OperationSpec
-    rows: str
-    next_token: str | None = None
-    next_param: str | None = None
-    page_size_param: str | None = None
-    page_size_max: int | None = None
-    marketplace_param: str | None = None
-    marketplace_batch: int = 50
-    window_required: bool = False
-    before_min_age_seconds: int = 0
-    max_lookback_days: int = 730
-    windows: tuple[WindowSpec, ...] = ()
-    filters: tuple[FilterSpec, ...] = ()
-    params: Mapping[str, Any] = field(default_factory=dict)
-    restricted_params: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class GetSpec:
-    """How a table fetches one row by its key (e.g. getOrder by AmazonOrderId)."""
-
-    operation: OperationSpec
-    column: str
-    path_param: str
-    row: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-    restricted_params: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class NestedSpec:
-    """A table whose rows live inside a parent entity (e.g. 2026 order items inside the order)."""
-
-    entity: str
-    column: str
-    items: str
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """A virtual table: its columns and the routes that fill it."""
-
-    name: str
-    section: str
-    version: str
-    description: str
-    columns: tuple[ColumnSpec, ...]
-    list: ListSpec | None = None
-    get: GetSpec | None = None
-    nested: NestedSpec | None = None
-    entity: str | None = None
-    key: str | None = None
-    restricted: bool = False
-    required_hint: str | None = None
-
-    def column_index(self, name: str) -> int:
-        """The position of column ``name`` (case-insensitive, as SQL is)."""
-        lowered = name.lower()
-        for i, col in enumerate(self.columns):
-            if col.name.lower() == lowered:
-                return i
-        raise KeyError(name)
-
-    def create_sql(self) -> str:
-        """The CREATE TABLE statement that declares this table's columns to SQLite."""
-        cols = ", ".join(c.declaration for c in self.columns)
-        return f'CREATE TABLE "{self.name}"({cols})'
-
-
-@dataclass(frozen=True)
-class SectionSpec:
-    """One definition file: an SP-API section at one version."""
-
-    section: str
-    version: str
-    version_key: str
-    model: str | None
-    deprecation: str | None
-    operations: Mapping[str, OperationSpec]
-    tables: Mapping[str, TableSpec]
-    source: str
+def _check(raw: Any, kind: str, where: str) -> Mapping[str, Any]:
+    """Reject unknown keys (suggesting the closest) and missing required keys of a TOML table of ``kind``."""
+    if not isinstance(raw, Mapping):
+        raise DefinitionError(f"{where}: expected a table of keys, got {type(raw).__name__}")
+    allowed = KEYS[kind]
+    for key in raw:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: {', '.join(sorted(allowed))}"
+            raise DefinitionError(f"{where}: unknown key {key!r}{hint}")
+    for key, required in allowed.items():
+        if required and key not in raw:
+            raise DefinitionError(f"{where}: missing required key {key!r}")
+    return raw
 
 
 def definitions_dir() -> Path:
@@ -182,7 +124,7 @@ def definitions_dir() -> Path:
 
 
 def parse_columns(text: str, where: str) -> tuple[ColumnSpec, ...]:
-    """Parse a definition's column block: one ``[name=]path TYPE description`` per line."""
+    """Parse a definition's column block: one ``[name=]path TYPE [HIDDEN] description`` per line."""
     columns: list[ColumnSpec] = []
     seen: set[str] = set()
     for raw in text.strip().splitlines():
@@ -191,138 +133,220 @@ def parse_columns(text: str, where: str) -> tuple[ColumnSpec, ...]:
             continue
         m = _COLUMN_LINE.match(line)
         if not m or m["type"] not in COLUMN_TYPES:
-            raise InternalError(f"{where}: cannot read column line {line!r} (want 'path TYPE description')")
+            raise DefinitionError(f"{where}: cannot read column line {line!r} (want '[name=]path TYPE description'; "
+                                  f"types: {', '.join(COLUMN_TYPES)})")
         path = m["path"]
-        source = {"@": "path_param", "^": "parent"}.get(path[0], "row")
-        path = path.lstrip("@^")
-        name = m["name"] or path.replace(".", "_")
+        prefix = path[0] if path[0] in "@?^$'" else ""
+        source = COLUMN_SOURCES[prefix]
+        if source == "const":
+            if not m["name"]:
+                raise DefinitionError(f"{where}: constant column {path} needs a name (name='value')")
+            parts: tuple[str, ...] = (path.strip("'"),)
+        else:
+            parts = tuple(path[len(prefix):].split("."))
+        name = m["name"] or "_".join(parts).replace("-", "_")
         if name.lower() in seen:
-            raise InternalError(f"{where}: column {name} is declared twice")
+            raise DefinitionError(f"{where}: column {name} is declared twice")
         seen.add(name.lower())
-        columns.append(ColumnSpec(name, tuple(path.split(".")), m["type"], m["doc"].strip(), source))
+        columns.append(ColumnSpec(name, parts, m["type"], m["doc"].strip(), source, bool(m["hidden"])))
     return tuple(columns)
 
 
-def _operation(section: str, version: str, name: str, raw: Mapping[str, Any]) -> OperationSpec:
+def _operation(section: str, version: str, name: str, raw: Any, where: str) -> OperationSpec:
+    raw = _check(raw, "operation", f"{where}: operation {name}")
     return OperationSpec(
-        name=name,
-        section=section,
-        version=version,
-        method=raw["method"].upper(),
-        path=raw["path"],
-        rate=float(raw["rate"]),
-        burst=int(raw["burst"]),
-        restricted=bool(raw.get("restricted", False)),
+        name=name, section=section, version=version, method=str(raw["method"]).upper(), path=raw["path"],
+        rate=float(raw["rate"]), burst=int(raw["burst"]), restricted=bool(raw.get("restricted", False)),
         rdt_data_elements=tuple(raw.get("rdt_data_elements", ())),
     )
 
 
-def _op(ops: Mapping[str, OperationSpec], name: str, where: str) -> OperationSpec:
-    if name not in ops:
-        raise InternalError(f"{where}: operation {name!r} is not declared in [operations]")
-    return ops[name]
+class _Reader:
+    """Builds the specs of one file; ``where`` prefixes every message."""
+
+    def __init__(self, where: str, ops: Mapping[str, OperationSpec]) -> None:
+        self.where = where
+        self.ops = ops
+
+    def op(self, name: Any, where: str) -> OperationSpec:
+        if name not in self.ops:
+            close = difflib.get_close_matches(str(name), list(self.ops), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise DefinitionError(f"{where}: operation {name!r} is not declared in [operations]{hint}")
+        return self.ops[name]
+
+    def common(self, kind: str, raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+        derived = dict(raw.get("derived", {}))
+        for param, expr in derived.items():
+            if not (isinstance(expr, str) and expr[:1] in ("?", "$")):
+                raise DefinitionError(f"{where}: derived {param} = {expr!r}: want '?queryParam' or '$connectionValue'")
+        return {
+            "kind": kind,
+            "operation": self.op(raw["operation"], where) if "operation" in raw else None,
+            "params": dict(raw.get("params", {})),
+            "restricted_params": dict(raw.get("restricted_params", {})),
+            "derived": derived,
+        }
+
+    def filters(self, raw: Iterable[Any], where: str) -> tuple[FilterSpec, ...]:
+        out = []
+        for i, f in enumerate(raw):
+            f = _check(f, "filter", f"{where}: filters[{i}]")
+            spec = FilterSpec(
+                column=f["column"], ops=frozenset(str(op).upper() for op in f["ops"]), param=f.get("param"),
+                path_param=f.get("path_param"), batch=f.get("batch"), exact=bool(f.get("exact", True)),
+                required=bool(f.get("required", False)), params=dict(f.get("params", {})),
+            )
+            if not spec.ops <= FILTER_OPS or (spec.param is None) == (spec.path_param is None):
+                raise DefinitionError(f"{where}: filter on {spec.column} needs ops within {sorted(FILTER_OPS)} "
+                                      "and exactly one of param/path_param")
+            out.append(spec)
+        return tuple(out)
+
+    def route(self, kind: str, raw: Any, where: str) -> RouteSpec:
+        where = f"{where} [{kind}]"
+        raw = _check(raw, kind, where)
+        common = self.common(kind, raw, where)
+        if kind == "get":
+            return GetSpec(**common, column=raw["column"], path_param=raw["path_param"], row=raw["row"],
+                           not_found_empty=bool(raw.get("not_found_empty", True)))
+        if kind in ("list", "window"):
+            windows: list[WindowSpec] = []
+            for i, w in enumerate(raw.get("windows", ())):
+                w = _check(w, "window_spec", f"{where} windows[{i}]")
+                windows.append(WindowSpec(w["column"], w.get("after"), w.get("before"), w.get("max_span_days")))
+            for w in windows:
+                if w.after is None and w.before is None:
+                    raise DefinitionError(f"{where}: window on {w.column} needs after, before or both")
+            if kind == "window" and not any(w.max_span_days for w in windows):
+                raise DefinitionError(f"{where}: a [window] route needs a window with max_span_days")
+            fields = {k: raw[k] for k in _LIST_KEYS if k in raw and k not in _ROUTE_COMMON
+                      and k not in ("windows", "filters")}
+            filters = self.filters(raw.get("filters", ()), where)
+            return ListSpec(**common, **fields, windows=tuple(windows), filters=filters)
+        if kind == "nested":
+            return NestedSpec(**common, entity=raw["entity"], column=raw["column"], items=raw["items"],
+                              parts=tuple(raw.get("parts", ())))
+        if kind == "batch":
+            fields = {k: raw[k] for k in KEYS["batch"] if k in raw and k not in _ROUTE_COMMON}
+            return BatchSpec(**common, **fields)
+        if kind == "document":
+            fields = {k: raw[k] for k in KEYS["document"] if k in raw and k not in _ROUTE_COMMON}
+            fields["poll"] = self.op(raw["poll"], where)
+            fields["get_document"] = self.op(raw["get_document"], where)
+            if "failed" in fields:
+                fields["failed"] = tuple(fields["failed"])
+            return DocumentSpec(**common, **fields)
+        assert kind == "python"
+        return PythonSpec(**common, function=raw["function"])
 
 
-def _list_spec(raw: Mapping[str, Any], ops: Mapping[str, OperationSpec], where: str) -> ListSpec:
-    filters = tuple(
-        FilterSpec(
-            column=f["column"],
-            ops=frozenset(op.upper() for op in f["ops"]),
-            param=f.get("param"),
-            path_param=f.get("path_param"),
-            batch=f.get("batch"),
-            exact=bool(f.get("exact", True)),
-            required=bool(f.get("required", False)),
-        )
-        for f in raw.get("filters", ())
-    )
-    for f in filters:
-        if not f.ops <= FILTER_OPS or (f.param is None) == (f.path_param is None):
-            raise InternalError(
-                f"{where}: filter on {f.column} needs ops within {sorted(FILTER_OPS)} and one of param/path_param")
-    windows = tuple(WindowSpec(w["column"], w["after"], w["before"]) for w in raw.get("windows", ()))
-    return ListSpec(
-        operation=_op(ops, raw["operation"], where),
-        rows=raw["rows"],
-        next_token=raw.get("next_token"),
-        next_param=raw.get("next_param"),
-        page_size_param=raw.get("page_size_param"),
-        page_size_max=raw.get("page_size_max"),
-        marketplace_param=raw.get("marketplace_param"),
-        marketplace_batch=int(raw.get("marketplace_batch", 50)),
-        window_required=bool(raw.get("window_required", False)),
-        before_min_age_seconds=int(raw.get("before_min_age_seconds", 0)),
-        max_lookback_days=int(raw.get("max_lookback_days", 730)),
-        windows=windows,
-        filters=filters,
-        params=dict(raw.get("params", {})),
-        restricted_params=dict(raw.get("restricted_params", {})),
-    )
-
-
-def _table(name: str, raw: Mapping[str, Any], section: str, version: str,
-           ops: Mapping[str, OperationSpec], where: str) -> TableSpec:
-    where = f"{where} table {name}"
-    columns = parse_columns(raw.get("columns", ""), where)
-    get = None
-    if "get" in raw:
-        g = raw["get"]
-        get = GetSpec(_op(ops, g["operation"], where), g["column"], g["path_param"], g["row"],
-                      dict(g.get("params", {})), dict(g.get("restricted_params", {})))
-    nested = None
-    if "nested" in raw:
-        n = raw["nested"]
-        nested = NestedSpec(n["entity"], n["column"], n["items"])
+def _table(name: str, raw: Any, section: str, version: str, reader: _Reader, where: str) -> TableSpec:
+    where = f"{where}: table {name}"
+    if not _NAME.match(name):
+        raise DefinitionError(f"{where}: table names are lower_snake_case")
+    raw = _check(raw, "table", where)
+    columns = parse_columns(raw["columns"], where)
+    routes = tuple(reader.route(kind, raw[kind], where) for kind in ROUTE_KINDS if kind in raw)
+    if not routes:
+        raise DefinitionError(f"{where}: a table needs at least one route ({', '.join(ROUTE_KINDS)})")
+    parts = None
+    if "parts" in raw:
+        p = _check(raw["parts"], "parts", f"{where} [parts]")
+        parts = PartsSpec(p["param"], tuple(p["names"]), tuple(p.get("always", ())))
+    hint = _check(raw.get("hint", {}), "hint", f"{where} [hint]")
     table = TableSpec(
-        name=name,
-        section=section,
-        version=version,
-        description=raw.get("description", ""),
-        columns=columns,
-        list=_list_spec(raw["list"], ops, where) if "list" in raw else None,
-        get=get,
-        nested=nested,
-        entity=raw.get("entity"),
-        key=raw.get("key"),
-        restricted=bool(raw.get("restricted", False)),
-        required_hint=raw.get("hint", {}).get("required"),
+        name=name, section=section, version=version, description=raw["description"], columns=columns,
+        routes=routes, entity=raw.get("entity"), key=raw.get("key"), restricted=bool(raw.get("restricted", False)),
+        required_hint=hint.get("required"), one_of=tuple(tuple(g) for g in raw.get("one_of", ())), parts=parts,
+        hook=raw.get("hook"), example=raw.get("example"), source=where.split(":")[0],
     )
-    if not (table.list or table.nested):
-        raise InternalError(f"{where}: a table needs a [list] or a [nested] route")
-    referenced = [f.column for f in (table.list.filters if table.list else ())]
-    referenced += [w.column for w in (table.list.windows if table.list else ())]
-    referenced += [x.column for x in (table.get, table.nested) if x is not None]
+    _check_columns(table, where)
+    return table
+
+
+def _check_columns(table: TableSpec, where: str) -> None:
+    """Every column a route, filter, window, key or one-of group names must be a column of the table."""
+    referenced: list[str] = [c for group in table.one_of for c in group]
     referenced += [table.key] if table.key else []
+    for route in table.routes:
+        if isinstance(route, ListSpec):
+            referenced += [f.column for f in route.filters] + [w.column for w in route.windows]
+        elif isinstance(route, GetSpec | NestedSpec | BatchSpec):
+            referenced.append(route.column)
     for col in referenced:
         try:
             table.column_index(col)
         except KeyError:
-            raise InternalError(f"{where}: key column {col!r} is not one of its columns") from None
-    return table
+            close = difflib.get_close_matches(col, [c.name for c in table.columns], n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise DefinitionError(f"{where}: column {col!r} is named but not declared in columns{hint}") from None
 
 
 def load_file(path: Path) -> SectionSpec:
     """Read and validate one definition file."""
-    where = path.name
+    where = f"vtables/{path.name}"
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise InternalError(f"{where}: not valid TOML: {exc}") from None
+        raise DefinitionError(f"{where}: not valid TOML: {exc}") from None
+    raw = _check(raw, "file", where)
     section, version = raw["section"], raw["version"]
-    ops = {name: _operation(section, version, name, spec) for name, spec in raw.get("operations", {}).items()}
-    tables = {name: _table(name, spec, section, version, ops, where) for name, spec in raw.get("tables", {}).items()}
+    ops = {name: _operation(section, version, name, spec, where) for name, spec in raw.get("operations", {}).items()}
+    reader = _Reader(where, ops)
+    tables = {name: _table(name, spec, section, version, reader, where)
+              for name, spec in raw.get("tables", {}).items()}
     for table in tables.values():
-        if table.nested and not any(t.entity == table.nested.entity and t.get for t in tables.values()):
-            raise InternalError(f"{where}: table {table.name} nests in entity {table.nested.entity!r}, "
-                                "which no table with a [get] route declares")
-    return SectionSpec(section, version, raw["version_key"], raw.get("model"), raw.get("deprecation"),
-                       ops, tables, where)
+        nested = table.nested
+        if nested and not any(t.entity == nested.entity and t.get for t in tables.values()):
+            raise DefinitionError(f"{where}: table {table.name} nests in entity {nested.entity!r}, "
+                                  "which no table with a [get] route declares")
+    return SectionSpec(section, version, raw["version_key"], raw.get("model"), raw.get("deprecation"), ops,
+                       tables, where, title=raw["title"], default=bool(raw.get("default", False)),
+                       hooks=raw.get("hooks"))
 
 
 @cache
 def load_all() -> tuple[SectionSpec, ...]:
-    """Every definition shipped with sqlspapi, in file-name order."""
-    return tuple(load_file(p) for p in sorted(definitions_dir().glob("*.toml")))
+    """Every definition shipped with sqlspapi, in file-name order (checked as one namespace per version choice)."""
+    sections = tuple(load_file(p) for p in sorted(definitions_dir().glob("*.toml")))
+    _check_namespace(sections)
+    return sections
+
+
+def _check_namespace(sections: tuple[SectionSpec, ...]) -> None:
+    """Table names are one namespace: two sections that can be chosen together may not share a table name."""
+    by_key: dict[str, list[SectionSpec]] = {}
+    for spec in sections:
+        by_key.setdefault(spec.version_key, []).append(spec)
+    owner: dict[str, SectionSpec] = {}
+    for spec in sections:
+        for name in spec.tables:
+            other = owner.get(name)
+            if other is not None and other.version_key != spec.version_key:
+                raise DefinitionError(f"{spec.source}: table {name} is also defined by {other.source}; table names "
+                                      "are one namespace (prefix the API-specific one, e.g. vendor_purchase_orders)")
+            owner.setdefault(name, spec)
+    for key, specs in by_key.items():
+        defaults = [s for s in specs if s.default]
+        if len({s.version for s in specs}) > 1 and len(defaults) != 1:
+            raise DefinitionError(f"{key}: exactly one of {', '.join(s.source for s in specs)} must say default = true")
+
+
+def version_keys() -> dict[str, tuple[tuple[str, ...], str, str]]:
+    """Version keys from the definitions: key → (supported versions, default version, API title)."""
+    out: dict[str, tuple[tuple[str, ...], str, str]] = {}
+    for key in sorted({s.version_key for s in load_all()}):
+        specs = [s for s in load_all() if s.version_key == key]
+        versions = tuple(sorted({s.version for s in specs}, reverse=True))
+        default = next((s.version for s in specs if s.default), versions[0])
+        out[key] = ((default, *[v for v in versions if v != default]), default, specs[0].title)
+    return out
+
+
+def default_version(version_key: str) -> str:
+    """The default version of a version key (the definition that says ``default = true``)."""
+    return version_keys()[version_key][1]
 
 
 def select_sections(api_versions: Mapping[str, str]) -> list[SectionSpec]:
@@ -342,7 +366,7 @@ def supported_versions(version_key: str) -> list[str]:
     return sorted(s.version for s in load_all() if s.version_key == version_key)
 
 
-def entity_source(sections: list[SectionSpec], entity: str, section: str) -> TableSpec:
+def entity_source(sections: Iterable[SectionSpec], entity: str, section: str) -> TableSpec:
     """The table (with a get route) that provides parent entity ``entity`` within ``section``."""
     for spec in sections:
         if spec.section != section:

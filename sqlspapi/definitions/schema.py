@@ -1,11 +1,19 @@
-"""Plain data types shared by the table loader, the planner and the HTTP client.
+"""The typed form of a table definition: what ``vtables/*.toml`` files (and Python tables) declare.
 
-They describe SP-API operations and restricted resources; they hold no behaviour beyond formatting.
+Plain frozen data, no behaviour beyond formatting: the loader (:mod:`sqlspapi.definitions.loader`) builds these
+from TOML and validates them; the planner and the routes (:mod:`sqlspapi.sql`) read them; the HTTP client reads
+:class:`OperationSpec`; the emulator and the generated docs read usage plans and descriptions from them.
+
+A table has columns and one or more *routes* (how rows are fetched). Each route kind has its own spec class
+(:class:`GetSpec`, :class:`ListSpec` for ``list``/``window``, :class:`NestedSpec`, :class:`BatchSpec`,
+:class:`DocumentSpec`, :class:`PythonSpec`); the route's behaviour lives in :mod:`sqlspapi.sql.routes`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -26,7 +34,7 @@ class OperationSpec:
     restricted: bool = False
     rdt_data_elements: tuple[str, ...] = ()
 
-    def format_path(self, path_params: dict[str, str] | None = None) -> str:
+    def format_path(self, path_params: Mapping[str, Any] | None = None) -> str:
         """The path with ``{name}`` placeholders replaced by URL-quoted values."""
         from urllib.parse import quote
 
@@ -43,3 +51,284 @@ class RestrictedResource:
     method: str
     path: str
     data_elements: tuple[str, ...] = ()
+
+
+#: Column types a definition may use, and the declared SQLite type each becomes.
+COLUMN_TYPES: Mapping[str, str] = {
+    "TEXT": "TEXT",
+    "INTEGER": "INTEGER",
+    "REAL": "REAL",
+    "BOOLEAN": "BOOLEAN",
+    "JSON": "TEXT",
+    "TIME": "TEXT",
+}
+
+#: Where a column's value comes from, by the prefix of its path in a column line.
+COLUMN_SOURCES: Mapping[str, str] = {
+    "": "row",  # a dotted path inside the row object (numeric steps index arrays: images.0.link)
+    "@": "path_param",  # a path parameter of the call that returned the row
+    "?": "query_param",  # a query parameter of that call (a one-item list gives the item): the call's marketplace
+    "^": "parent",  # a field of the parent entity (nested tables)
+    "$": "connection",  # a value of the connection: sellerId, region, endpoint
+    "'": "const",  # a constant: name='value'
+}
+
+#: SQL operators a filter may declare.
+FILTER_OPS = frozenset({"=", "IN"})
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column: its SQL name, where its value comes from, its type, a description, and whether it is hidden.
+
+    ``source`` is one of :data:`COLUMN_SOURCES`' values. A ``hidden`` column is an input: it is not in
+    ``SELECT *`` and becomes a table-valued-function argument (``SELECT * FROM catalog_items('usb charger')``).
+    """
+
+    name: str
+    path: tuple[str, ...]
+    kind: str
+    description: str = ""
+    source: str = "row"
+    hidden: bool = False
+
+    @property
+    def sqltype(self) -> str:
+        """The declared SQLite type."""
+        return COLUMN_TYPES[self.kind]
+
+    @property
+    def declaration(self) -> str:
+        """The column's declaration in CREATE TABLE: timestamps compare as instants (see ``isotime``)."""
+        collate = " COLLATE ISOTIME" if self.kind == "TIME" else ""
+        hidden = " HIDDEN" if self.hidden else ""
+        return f'"{self.name}" {self.sqltype}{hidden}{collate}'
+
+
+@dataclass(frozen=True)
+class FilterSpec:
+    """A key column whose ``=``/``IN`` constraints reach the API as a query parameter or a path parameter.
+
+    ``batch`` caps the values sent in one call (``IN`` lists are split); ``exact`` says the API filters exactly
+    (SQLite need not re-check, LIMIT may be pushed); ``required`` makes the table refuse to run without it.
+    """
+
+    column: str
+    ops: frozenset[str]
+    param: str | None = None
+    path_param: str | None = None
+    batch: int | None = None
+    exact: bool = True
+    required: bool = False
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """A timestamp column whose range constraints become an After/Before parameter pair (either may be absent).
+
+    ``max_span_days`` splits a longer range into consecutive calls (the ``window`` route).
+    """
+
+    column: str
+    after: str | None
+    before: str | None = None
+    max_span_days: int | None = None
+
+
+@dataclass(frozen=True)
+class PartsSpec:
+    """A "which parts" parameter (``includedData``) chosen from the columns a query uses (SQLite's colUsed).
+
+    A column needs part ``p`` when the first step of its path is ``p`` (``summaries.0.itemName`` → summaries);
+    ``always`` parts are always asked for.
+    """
+
+    param: str
+    names: tuple[str, ...]
+    always: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """Common fields of every route: its kind (the registry key) and where the definition declared it."""
+
+    kind: str
+    operation: OperationSpec | None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    restricted_params: Mapping[str, Any] = field(default_factory=dict)
+    derived: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GetSpec(RouteSpec):
+    """One call per key value (``getOrder`` by id): ``key = v`` → one call; ``key IN (…)`` → one call per value."""
+
+    column: str = ""
+    path_param: str = ""
+    row: str = ""
+    not_found_empty: bool = True
+
+
+@dataclass(frozen=True)
+class ListSpec(RouteSpec):
+    """A paged list call (``list``), optionally split into date windows no longer than the API allows (``window``).
+
+    Paging: the next-page token is read at ``next_token`` and sent back as ``next_param`` with the original
+    parameters, or alone when ``token_only``. ``token_ttl_seconds`` makes the route ask for the next page as soon as
+    a page arrives (tokens that expire quickly survive a slow reader). ``result_ceiling``/``total`` turn the API's
+    reachable-results ceiling into an error instead of a silently truncated answer.
+    """
+
+    rows: str = ""
+    next_token: str | None = None
+    next_param: str | None = None
+    token_only: bool = False
+    token_ttl_seconds: float | None = None
+    page_size_param: str | None = None
+    page_size_max: int | None = None
+    marketplace_param: str | None = None
+    marketplace_batch: int = 50
+    window_required: bool = False
+    before_min_age_seconds: int = 0
+    max_lookback_days: int = 730
+    windows: tuple[WindowSpec, ...] = ()
+    filters: tuple[FilterSpec, ...] = ()
+    result_ceiling: int | None = None
+    total: str | None = None
+
+
+@dataclass(frozen=True)
+class NestedSpec(RouteSpec):
+    """Rows that live inside a parent entity (``order_items`` inside a 2026 order): read from the statement's
+    entity cache, else fetched through the parent table's routes."""
+
+    entity: str = ""
+    column: str = ""
+    items: str = ""
+    parts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BatchSpec(RouteSpec):
+    """One POST carrying up to ``max_items`` sub-requests built from ``template`` (pricing and fees batches).
+
+    ``{value}`` in the template is the key value, ``{marketplace}`` the marketplace of the sub-request. Responses
+    are read at ``rows`` (one per sub-request) and the row object inside each at ``row``.
+    """
+
+    column: str = ""
+    max_items: int = 20
+    body: str = "requests"
+    template: Mapping[str, Any] = field(default_factory=dict)
+    rows: str = "responses"
+    row: str = ""
+    marketplace_column: str | None = None
+
+
+@dataclass(frozen=True)
+class DocumentSpec(RouteSpec):
+    """create → poll → download → decode (Reports, Data Kiosk): the contract; the Reports issue fills the tables.
+
+    ``operation`` creates (its body is ``body``, ``{marketplaces}`` filled from the connection); the id at ``id``
+    is polled with ``poll`` until ``status`` is ``done`` (or one of ``failed``); the document id at ``document_id``
+    is fetched with ``get_document``; its ``url`` is downloaded, gunzipped when ``compression`` says GZIP, and
+    decoded as ``format`` (``tsv``, ``csv``, ``json``, ``jsonl``); for JSON, rows are at ``rows``.
+    """
+
+    body: Mapping[str, Any] = field(default_factory=dict)
+    id: str = ""
+    poll: OperationSpec | None = None
+    poll_param: str = ""
+    status: str = "processingStatus"
+    done: str = "DONE"
+    failed: tuple[str, ...] = ("FATAL", "CANCELLED")
+    document_id: str = ""
+    get_document: OperationSpec | None = None
+    document_param: str = ""
+    url: str = "url"
+    compression: str = "compressionAlgorithm"
+    format: str = "tsv"
+    rows: str = ""
+    poll_seconds: float = 5.0
+    timeout_seconds: float = 3600.0
+
+
+@dataclass(frozen=True)
+class PythonSpec(RouteSpec):
+    """A table (or route) written in Python: ``function`` names ``module:function`` in ``sqlspapi.vtables``."""
+
+    function: str = ""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A virtual table: its columns and the routes that fill it (in the order the planner tries them)."""
+
+    name: str
+    section: str
+    version: str
+    description: str
+    columns: tuple[ColumnSpec, ...]
+    routes: tuple[RouteSpec, ...] = ()
+    entity: str | None = None
+    key: str | None = None
+    restricted: bool = False
+    required_hint: str | None = None
+    one_of: tuple[tuple[str, ...], ...] = ()
+    parts: PartsSpec | None = None
+    hook: str | None = None
+    example: str | None = None
+    source: str = ""
+
+    def route(self, kind: str) -> RouteSpec | None:
+        """The route of this kind, if the table has one."""
+        return next((r for r in self.routes if r.kind == kind), None)
+
+    @property
+    def get(self) -> GetSpec | None:
+        """The ``get`` route (one call per key), if any."""
+        route = self.route("get")
+        return route if isinstance(route, GetSpec) else None
+
+    @property
+    def list(self) -> ListSpec | None:
+        """The ``list`` or ``window`` route, if any."""
+        route = self.route("list") or self.route("window")
+        return route if isinstance(route, ListSpec) else None
+
+    @property
+    def nested(self) -> NestedSpec | None:
+        """The ``nested`` route, if any."""
+        route = self.route("nested")
+        return route if isinstance(route, NestedSpec) else None
+
+    def column_index(self, name: str) -> int:
+        """The position of column ``name`` (case-insensitive, as SQL is)."""
+        lowered = name.lower()
+        for i, col in enumerate(self.columns):
+            if col.name.lower() == lowered:
+                return i
+        raise KeyError(name)
+
+    def create_sql(self) -> str:
+        """The CREATE TABLE statement that declares this table's columns to SQLite."""
+        cols = ", ".join(c.declaration for c in self.columns)
+        return f'CREATE TABLE "{self.name}"({cols})'
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    """One definition file: an SP-API section at one version."""
+
+    section: str
+    version: str
+    version_key: str
+    model: str | None
+    deprecation: str | None
+    operations: Mapping[str, OperationSpec]
+    tables: Mapping[str, TableSpec]
+    source: str
+    title: str = ""
+    default: bool = False
+    hooks: str | None = None

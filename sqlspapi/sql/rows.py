@@ -10,20 +10,24 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlspapi.definitions.loader import ColumnSpec
+from sqlspapi.definitions.schema import ColumnSpec
 
 _MISSING = object()
 
 
 def dig(obj: Any, path: str | Sequence[str] | None) -> Any:
-    """The value at a dotted path inside nested dicts, or None when any step is missing."""
+    """The value at a dotted path inside nested dicts (a numeric step indexes a list), or None when missing."""
     if path is None:
         return None
     parts = path.split(".") if isinstance(path, str) else path
     for part in parts:
-        if not isinstance(obj, Mapping):
+        if isinstance(obj, Mapping):
+            obj = obj.get(part)
+        elif isinstance(obj, list) and part.isdigit():
+            index = int(part)
+            obj = obj[index] if index < len(obj) else None
+        else:
             return None
-        obj = obj.get(part)
         if obj is None:
             return None
     return obj
@@ -108,11 +112,33 @@ CONVERTERS: Mapping[str, Callable[[Any], Any]] = {
 }
 
 
-RowBuilder = Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any] | None], list[Any]]
+RowBuilder = Callable[[Mapping[str, Any], Any, Mapping[str, Any] | None], list[Any]]
 
 
-def row_builder(columns: Sequence[ColumnSpec], used: Iterable[int] | None = None) -> RowBuilder:
-    """A function (row object, path params, parent entity) → list of column values.
+def source_value(column: ColumnSpec, obj: Mapping[str, Any], request: Any, parent: Mapping[str, Any] | None,
+                 connection: Mapping[str, Any]) -> Any:
+    """The raw value of one column for a row: from the row, the call's path or query parameters, the parent entity,
+    the connection, or a constant (see ``COLUMN_SOURCES``)."""
+    source, path = column.source, column.path
+    if source == "row":
+        return dig(obj, path)
+    if source == "path_param":
+        return request.path.get(path[0]) if request is not None else None
+    if source == "query_param":
+        value = request.query.get(path[0]) if request is not None else None
+        if isinstance(value, list | tuple):
+            return value[0] if len(value) == 1 else (list(value) or None)
+        return value
+    if source == "parent":
+        return dig(parent, path)
+    if source == "connection":
+        return connection.get(path[0])
+    return path[0]  # const
+
+
+def row_builder(columns: Sequence[ColumnSpec], used: Iterable[int] | None = None,
+                connection: Mapping[str, Any] | None = None) -> RowBuilder:
+    """A function (row object, request, parent entity) → list of column values.
 
     Only the columns in ``used`` (SQLite's colUsed) are computed; the others are None.
     """
@@ -120,18 +146,25 @@ def row_builder(columns: Sequence[ColumnSpec], used: Iterable[int] | None = None
     wanted = sorted(i for i in (range(n) if used is None else used) if 0 <= i < n)
     if used is not None and any(i >= 63 for i in used):
         wanted = list(range(n))  # colUsed bit 63 means "63 and above"
-    plan = [(i, columns[i].source, columns[i].path, CONVERTERS[columns[i].kind]) for i in wanted]
+    conn = connection or {}
+    plain = [(i, columns[i].path, CONVERTERS[columns[i].kind]) for i in wanted if columns[i].source == "row"]
+    other = [(i, columns[i], CONVERTERS[columns[i].kind]) for i in wanted if columns[i].source != "row"]
 
-    def build(obj: Mapping[str, Any], path_params: Mapping[str, Any],
-              parent: Mapping[str, Any] | None) -> list[Any]:
+    def build(obj: Mapping[str, Any], request: Any, parent: Mapping[str, Any] | None) -> list[Any]:
         out: list[Any] = [None] * n
-        for i, source, path, convert in plan:
-            if source == "row":
-                value = dig(obj, path)
-            elif source == "path_param":
-                value = path_params.get(path[0])
-            else:
-                value = dig(parent, path)
+        for i, path, convert in plain:
+            value = obj
+            for part in path:
+                if isinstance(value, Mapping):
+                    value = value.get(part)
+                else:
+                    value = dig(value, (part,))
+                if value is None:
+                    break
+            if value is not None:
+                out[i] = convert(value)
+        for i, column, convert in other:
+            value = source_value(column, obj, request, parent, conn)
             if value is not None:
                 out[i] = convert(value)
         return out

@@ -1,7 +1,7 @@
 """APSW virtual-table glue: BestIndexObject asks the planner, Filter binds the plan and streams rows.
 
 Nothing here knows an SP-API detail: the table definition and the planner decide which operation and which
-parameters; the fetcher talks to the client; this module only translates between SQLite's protocol and them.
+parameters; the statement scope talks to the client; this module only translates between SQLite's protocol and them.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from typing import Any
 
 import apsw
 
-from sqlspapi.definitions.loader import TableSpec
+from sqlspapi.definitions.schema import TableSpec
 from sqlspapi.errors import MissingFilterError, RestrictedDataError
 from sqlspapi.sql import planner
-from sqlspapi.sql.fetch import Fetcher, Row
+from sqlspapi.sql.plan import Row
 from sqlspapi.sql.rows import row_builder
+from sqlspapi.sql.statement import StatementScope
 
 #: SQLite's constraint operator codes → the planner's names.
 OPS: dict[int, str] = {
@@ -35,11 +36,11 @@ _MAX_PLANS = 512
 
 
 class TableContext:
-    """What a table needs from its connection: the fetcher and how to bind plans (clock, settings)."""
+    """What a table needs from its connection: the statement scope and how to bind plans (clock, settings)."""
 
-    def __init__(self, fetcher: Fetcher, bind_context: Callable[[], planner.BindContext],
+    def __init__(self, scope: StatementScope, bind_context: Callable[[], planner.BindContext],
                  include_restricted: bool) -> None:
-        self.fetcher = fetcher
+        self.scope = scope
         self.bind_context = bind_context
         self.include_restricted = include_restricted
 
@@ -143,11 +144,11 @@ class Cursor:
         if plan.missing:
             hint = f"\n  e.g. {spec.required_hint}" if spec.required_hint else ""
             raise MissingFilterError(
-                f"{spec.name} needs {' and '.join(plan.missing)}: filter it (= or IN) or join it from "
-                f"orders.{hint}")
+                f"{spec.name} needs {' and '.join(plan.missing)}: filter it with = or IN in WHERE (or join on it), "
+                f"or pass it as an argument.{hint}")
         bound = planner.bind(plan, args, context.bind_context())
-        self._build = row_builder(spec.columns, plan.columns_used)
-        rows = context.fetcher.rows(spec, plan.route, bound)
+        self._build = row_builder(spec.columns, plan.columns_used, context.scope.connection)
+        rows = context.scope.rows(plan, bound)
         if bound.stop_after is not None:
             rows = itertools.islice(rows, bound.stop_after)
         self._rows = rows
@@ -161,8 +162,8 @@ class Cursor:
             self._current = None
             return
         assert self._build is not None
-        obj, path_params, parent = item
-        self._current = self._build(obj, path_params, parent)
+        obj, request, parent = item
+        self._current = self._build(obj, request, parent)
         self._rowid += 1
 
     def Eof(self) -> bool:  # noqa: N802

@@ -1,0 +1,227 @@
+"""The route contract and the helpers every route shares.
+
+A route is a fetch strategy with three steps, each a method of :class:`Route`:
+
+- ``choose(table, spec, constraints, n_orderby, used)`` — inside BestIndexObject, pure: which constraints reach the
+  API (a :class:`~sqlspapi.sql.plan.Choice`), or None when this route cannot serve the access;
+- ``bind(plan, values, ctx)`` — inside Filter, pure: the plan plus the constraint values → the requests;
+- ``fetch(plan, bound, scope)`` — the I/O: requests → row objects, through the statement scope (which owns the
+  client and the per-statement caches).
+
+Routes register themselves by kind in :data:`sqlspapi.sql.routes.REGISTRY`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlspapi.definitions.schema import FilterSpec, RouteSpec, TableSpec
+from sqlspapi.sql.isotime import to_api_time
+from sqlspapi.sql.plan import (
+    EQ,
+    LIMIT,
+    OFFSET,
+    RANGE_TEXT,
+    UNKNOWN,
+    Arg,
+    BindContext,
+    Bound,
+    Choice,
+    Constraint,
+    Plan,
+    Row,
+)
+
+if TYPE_CHECKING:
+    from sqlspapi.sql.statement import StatementScope
+
+
+class Route:
+    """Base of every route: subclasses set ``kind`` and implement choose / bind / fetch."""
+
+    kind = ""
+
+    def choose(self, table: TableSpec, spec: RouteSpec, constraints: Sequence[Constraint], n_orderby: int,
+               used: frozenset[int] | None) -> Choice | None:
+        """Pick the constraints to push, or None when this route cannot serve the access."""
+        raise NotImplementedError
+
+    def bind(self, plan: Plan, values: Sequence[Any], ctx: BindContext) -> Bound:
+        """Turn a plan and its Filter arguments into requests; an impossible filter gives none."""
+        raise NotImplementedError
+
+    def fetch(self, plan: Plan, bound: Bound, scope: StatementScope) -> Iterator[Row]:
+        """Yield the row objects of a bound plan, lazily."""
+        raise NotImplementedError
+
+    def operation_name(self, plan: Plan) -> str:
+        """The operation EXPLAIN shows."""
+        return plan.route.operation.name if plan.route.operation else plan.route.kind
+
+    def note(self, plan: Plan) -> str:
+        """A short cost note EXPLAIN appends (e.g. "one call per value")."""
+        return ""
+
+    def defaults(self, plan: Plan) -> list[str]:
+        """Parameters EXPLAIN shows that no constraint gave (default windows, connection marketplaces)."""
+        return []
+
+
+# ------------------------------------------------------------------------------------------------- helpers
+
+
+def usable_on(table: TableSpec, constraints: Sequence[Constraint], column: str, *ops: str,
+              is_in: bool | None = None) -> list[tuple[int, Constraint]]:
+    """The usable constraints on ``column`` with one of ``ops`` (and the given IN-ness)."""
+    idx = table.column_index(column)
+    return [(i, c) for i, c in enumerate(constraints)
+            if c.usable and c.column == idx and c.op in ops and (is_in is None or c.is_in == is_in)]
+
+
+def filter_for(filters: Sequence[FilterSpec], column: str) -> FilterSpec | None:
+    """The filter declared on ``column`` (case-insensitive), if any."""
+    lowered = column.lower()
+    return next((f for f in filters if f.column.lower() == lowered), None)
+
+
+def push_limit(constraints: Sequence[Constraint], usage: list[tuple[int, int, bool, bool]], args: list[Arg],
+               shown: list[Constraint]) -> None:
+    """Hand LIMIT and OFFSET to the route (only when every other constraint was consumed exactly)."""
+    for op in (LIMIT, OFFSET):
+        for i, c in enumerate(constraints):
+            if c.usable and c.op == op:
+                usage.append((i, len(usage) + 1, False, False))
+                args.append(Arg(op.lower(), op=op))
+                shown.append(c)
+                break
+
+
+def all_exact(constraints: Sequence[Constraint], usage: Sequence[tuple[int, int, bool, bool]]) -> bool:
+    """True when SQLite has nothing left to filter: every constraint but LIMIT/OFFSET is consumed and omitted."""
+    omitted = {i for i, _argv, omit, _in in usage if omit}
+    return all(c.op in (LIMIT, OFFSET) or i in omitted for i, c in enumerate(constraints))
+
+
+def missing_groups(table: TableSpec, args: Sequence[Arg], required: Sequence[str] = ()) -> tuple[str, ...]:
+    """What a plan lacks: required filter columns and "one of" groups none of whose columns is filtered."""
+    have = {a.column.lower() for a in args}
+    missing = [c for c in required if c.lower() not in have]
+    for group in table.one_of:
+        if not any(c.lower() in have for c in group):
+            missing.append("one of " + ", ".join(group))
+    return tuple(missing)
+
+
+def describe(plan: Plan, shown: Sequence[Constraint], route: Route) -> Plan:
+    """Attach the EXPLAIN text: the operation, the parameters that will be sent, and a cost note."""
+    parts = []
+    for arg, c in zip(plan.args, shown, strict=False):
+        value = " ?" if c.rhs is UNKNOWN and arg.is_in else "?" if c.rhs is UNKNOWN else repr(c.rhs)
+        if arg.role in ("after", "before"):
+            parts.append(f"{arg.param}←{arg.column}{RANGE_TEXT[arg.op]}{value}")
+        elif arg.role in ("limit", "offset"):
+            parts.append(f"{arg.role.upper()} {value}")
+        else:
+            parts.append(f"{arg.param or arg.column}{' IN' if arg.is_in else '='}{value}")
+    parts += route.defaults(plan)
+    if plan.missing:
+        parts.append("MISSING required " + " and ".join(plan.missing))
+    note = route.note(plan)
+    text = f"{route.operation_name(plan)}({', '.join(parts)})" + (f" — {note}" if note else "")
+    return replace(plan, text=text)
+
+
+@dataclass
+class Values:
+    """The Filter arguments of a plan, sorted by role: value sets per (role, column, param), window bounds, limit."""
+
+    sets: dict[tuple[str, str, str | None], set[str]] = field(default_factory=dict)
+    after: list[datetime] = field(default_factory=list)
+    before: list[datetime] = field(default_factory=list)
+    stop_after: int | None = None
+    empty: bool = False
+
+
+def collect(plan: Plan, values: Sequence[Any]) -> Values:
+    """Sort a plan's Filter arguments (IN lists become sets; two ``=`` on one column intersect)."""
+    out = Values()
+    limit = offset = None
+    for arg, value in zip(plan.args, values, strict=True):
+        if arg.role in ("after", "before"):
+            if value is None:
+                out.empty = True
+                continue
+            (out.after if arg.role == "after" else out.before).append(to_api_time(value, arg.column))
+        elif arg.role == "limit":
+            limit = int(value)
+        elif arg.role == "offset":
+            offset = int(value)
+        else:
+            items = value if arg.is_in else (value,)
+            new = {as_text(v) for v in items if v is not None}
+            key = (arg.role, arg.column, arg.param)
+            old = out.sets.get(key)
+            out.sets[key] = new if old is None else old & new
+    if any(not v for v in out.sets.values()):
+        out.empty = True  # e.g. OrderStatus = 'A' AND OrderStatus = 'B', or a NULL: nothing can match
+    out.stop_after = None if limit is None or limit < 0 else limit + max(offset or 0, 0)
+    return out
+
+
+def base_query(spec: RouteSpec, include_restricted: bool) -> dict[str, Any]:
+    """The route's fixed parameters, plus its restricted ones when restricted data is on (lists are merged)."""
+    out = {k: list(v) if isinstance(v, list) else v for k, v in spec.params.items()}
+    if include_restricted:
+        for k, v in spec.restricted_params.items():
+            out[k] = (list(out.get(k, [])) + list(v)) if isinstance(v, list) else v
+    return out
+
+
+def apply_parts(table: TableSpec, query: dict[str, Any], used: frozenset[int] | None) -> None:
+    """Set the "which parts" parameter (includedData) from the columns the query uses."""
+    parts = table.parts
+    if parts is None:
+        return
+    indexes = range(len(table.columns)) if used is None or any(i >= 63 for i in used) else used
+    wanted = set(parts.always)
+    for i in indexes:
+        col = table.columns[i]
+        if col.source == "row" and col.path[0] in parts.names:
+            wanted.add(col.path[0])
+    query[parts.param] = sorted(wanted or parts.names[:1])
+
+
+def apply_derived(spec: RouteSpec, query: dict[str, Any], ctx: BindContext) -> None:
+    """Fill parameters derived from others or from the connection, unless a filter already set them.
+
+    ``?param`` is the value of another query parameter of the same call (a one-item list gives the item:
+    ``granularityId = ?marketplaceIds``); ``$name`` is a connection value (``$sellerId``, ``$marketplaces`` — the
+    connection's marketplaces — and the other keys of ``BindContext.connection``).
+    """
+    for param, expr in spec.derived.items():
+        if query.get(param) is not None:
+            continue
+        if expr.startswith("?"):
+            value = query.get(expr[1:])
+            if isinstance(value, list | tuple):
+                value = value[0] if len(value) == 1 else list(value)
+        elif expr == "$marketplaces":
+            value = list(ctx.marketplace_ids())
+        else:
+            value = ctx.connection.get(expr[1:])
+        if value is not None:
+            query[param] = value
+
+
+def as_text(value: Any) -> str:
+    """A constraint value as the text an API parameter carries (1.0 → "1")."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+__all__ = ["Route", "Values", "usable_on", "filter_for", "push_limit", "all_exact", "missing_groups", "describe",
+           "collect", "base_query", "apply_parts", "apply_derived", "as_text", "EQ"]

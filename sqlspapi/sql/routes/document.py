@@ -1,0 +1,169 @@
+"""The ``document`` route: create → poll → download → decode (Reports and Data Kiosk build on it).
+
+The contract, for any "asynchronous document" API:
+
+1. ``operation`` (a POST) creates the job with ``body`` (``{marketplaces}`` in a string becomes the connection's
+   marketplace list; hidden input columns given in the query fill ``{column}`` placeholders); the job id is at ``id``
+   in the answer;
+2. ``poll`` (a GET with path parameter ``poll_param``) is called every ``poll_seconds`` (the rate limiter paces it
+   further) until ``status`` is ``done``; a status in ``failed`` raises :class:`~sqlspapi.errors.ReportFailedError`
+   naming the job id; past ``timeout_seconds`` an error says which job to look at later;
+3. ``get_document`` (path parameter ``document_param``, the id at ``document_id``) gives a pre-signed ``url`` and a
+   ``compression`` algorithm;
+4. the URL is downloaded (no SP-API token), gunzipped when compressed (and when the bytes are gzip whatever the
+   header says), decoded as UTF-8 (else cp1252), and parsed as ``format``: ``tsv``/``csv`` rows keyed by the header,
+   ``json`` (rows at ``rows``) or ``jsonl``.
+
+Rows stream from the decoded text; the Reports issue adds reuse windows, the disk cache and typed report tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlspapi.definitions.schema import DocumentSpec, RouteSpec, TableSpec
+from sqlspapi.errors import OperationalError, ReportFailedError
+from sqlspapi.sql.plan import EQ, Arg, BindContext, Bound, Choice, Constraint, Plan, Request, Row
+from sqlspapi.sql.routes.base import Route, base_query, collect, describe, missing_groups
+from sqlspapi.sql.rows import as_rows, dig
+
+if TYPE_CHECKING:
+    from sqlspapi.sql.statement import StatementScope
+
+
+class DocumentRoute(Route):
+    """One asynchronous document per scan; hidden input columns fill the create body."""
+
+    kind = "document"
+
+    def choose(self, table: TableSpec, spec: RouteSpec, constraints: Sequence[Constraint], n_orderby: int,
+               used: frozenset[int] | None) -> Choice:
+        """``=`` on hidden input columns reaches the create body; everything else is filtered by SQLite."""
+        usage: list[tuple[int, int, bool, bool]] = []
+        args: list[Arg] = []
+        shown: list[Constraint] = []
+        for i, c in enumerate(constraints):
+            if c.usable and c.op == EQ and not c.is_in and 0 <= c.column < len(table.columns) \
+                    and table.columns[c.column].hidden:
+                usage.append((i, len(usage) + 1, True, False))
+                args.append(Arg("input", table.columns[c.column].name))
+                shown.append(c)
+        missing = missing_groups(table, args)
+        plan = describe(Plan(table, spec, tuple(args), missing=missing, columns_used=used), shown, self)
+        return Choice(plan, usage, cost=1e6, rows=100_000)
+
+    def note(self, plan: Plan) -> str:
+        """The lifecycle."""
+        return "create, poll until done, download"
+
+    def bind(self, plan: Plan, values: Sequence[Any], ctx: BindContext) -> Bound:
+        """The create request, its body filled from the inputs and the connection's marketplaces."""
+        spec = plan.route
+        assert isinstance(spec, DocumentSpec) and spec.operation is not None
+        got = collect(plan, values)
+        if got.empty:
+            return Bound()
+        inputs = {column: next(iter(vals)) for (_role, column, _p), vals in got.sets.items()}
+        fill = {**{k: v for k, v in ctx.connection.items() if isinstance(v, str)}, **inputs}
+        body = _fill_body(spec.body, fill, ctx)
+        bound = Bound([Request(spec.operation, {}, base_query(spec, ctx.include_restricted), body)],
+                      stop_after=got.stop_after)
+        bound.inputs.update(inputs)
+        return bound
+
+    def fetch(self, plan: Plan, bound: Bound, scope: StatementScope) -> Iterator[Row]:
+        """Create, poll, download, decode; rows keyed by the document's header."""
+        spec = plan.route
+        assert isinstance(spec, DocumentSpec) and spec.poll is not None and spec.get_document is not None
+        for req in bound.requests:
+            created = scope.call(req.operation, req.path, req.query, req.body)
+            job_id = dig(created, spec.id)
+            if not job_id:
+                raise OperationalError(f"{req.operation.name} answered without {spec.id}; nothing to poll")
+            document_id = self._wait(spec, str(job_id), scope)
+            meta = scope.call(spec.get_document, {spec.document_param: document_id}, {}, fresh=True)
+            url = dig(meta, spec.url)
+            if not url:
+                raise OperationalError(f"{spec.get_document.name} for {document_id} gave no {spec.url}")
+            raw = scope.download(str(url))
+            text = decode_document(raw, dig(meta, spec.compression))
+            for obj in parse_document(text, spec.format, spec.rows):
+                yield obj, req, None
+
+    @staticmethod
+    def _wait(spec: DocumentSpec, job_id: str, scope: StatementScope) -> str:
+        assert spec.poll is not None
+        deadline = time.monotonic() + spec.timeout_seconds
+        while True:
+            state = scope.call(spec.poll, {spec.poll_param: job_id}, {}, fresh=True)
+            status = dig(state, spec.status)
+            if status == spec.done:
+                document_id = dig(state, spec.document_id)
+                if document_id:
+                    return str(document_id)
+                raise ReportFailedError(f"{spec.poll_param} {job_id} is {status} but has no {spec.document_id}")
+            if status in spec.failed:
+                raise ReportFailedError(
+                    f"{spec.poll_param} {job_id} ended {status}; Amazon produced no document. Check it in Seller "
+                    "Central, or retry later (FATAL often means no data for the period).")
+            if time.monotonic() >= deadline:
+                raise OperationalError(f"{spec.poll_param} {job_id} is still {status} after "
+                                       f"{spec.timeout_seconds:.0f} s; query it again later")
+            time.sleep(spec.poll_seconds * scope.poll_scale)
+
+
+def _fill_body(template: Any, values: Mapping[str, Any], ctx: BindContext) -> Any:
+    if isinstance(template, str):
+        if template == "{marketplaces}":
+            return list(ctx.marketplace_ids())
+        return template.format_map(_Missing(values))
+    if isinstance(template, Mapping):
+        return {k: _fill_body(v, values, ctx) for k, v in template.items()}
+    if isinstance(template, list):
+        return [_fill_body(v, values, ctx) for v in template]
+    return template
+
+
+class _Missing(dict):  # type: ignore[type-arg]
+    """format_map helper: unknown placeholders stay as they are."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def decode_document(raw: bytes, compression: Any) -> str:
+    """Bytes → text: gunzip when the header says GZIP or the bytes are gzip; UTF-8 (with BOM) else cp1252."""
+    if compression == "GZIP" or raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
+
+
+def parse_document(text: str, fmt: str, rows: str = "") -> Iterator[Mapping[str, Any]]:
+    """Rows of a decoded document: tsv/csv keyed by header (ragged rows padded/trimmed), json at ``rows``, jsonl."""
+    if fmt in ("tsv", "csv"):
+        reader = csv.reader(io.StringIO(text), delimiter="\t" if fmt == "tsv" else ",")
+        header = next(reader, None)
+        if header is None:
+            return
+        header = [h.strip() for h in header]
+        for record in reader:
+            if not any(cell.strip() for cell in record):
+                continue
+            yield dict(zip(header, record + [""] * (len(header) - len(record)), strict=False))
+    elif fmt == "json":
+        yield from as_rows(dig(json.loads(text), rows) if rows else json.loads(text))
+    elif fmt == "jsonl":
+        for line in text.splitlines():
+            if line.strip():
+                yield json.loads(line)
+    else:
+        raise OperationalError(f"unknown document format {fmt!r}")

@@ -1,0 +1,300 @@
+"""The ``list`` route (a paged list call) and the ``window`` route (a long date range split into API-sized calls).
+
+Rules, all driven by the definition:
+
+- ``=``/``IN`` on a declared filter column → its query parameter (a list parameter takes the IN list, split into
+  batches of ``batch``: the "multiget" case, e.g. 50 order ids or 20 ASINs a call), or one call per value for a
+  path parameter (``order_items`` by order id).
+- range constraints on a window column → its After/Before parameter (a window may have only one of them). Only one
+  window reaches the API (the first with a lower bound, else the first with any bound); SQLite re-checks all.
+  Before is clamped to now − the API's minimum age. With no window filter and ``window_required`` the scan starts
+  ``LookbackDays`` ago. ``max_span_days`` splits the range into consecutive calls.
+- the marketplace parameter, when no filter sets it, holds the connection's marketplaces in batches of
+  ``marketplace_batch`` (1 = one call per marketplace: the fan-out that fills a ``?marketplaceIds`` column).
+- LIMIT (and OFFSET) size the page and stop paging only when every constraint was consumed exactly and there is
+  no ORDER BY: otherwise SQLite's own filtering after a truncated scan would give wrong results.
+- paging: the token goes back with the original parameters, or alone (``token_only``); with
+  ``token_ttl_seconds`` the next page is asked for as soon as a page arrives (one page of look-ahead).
+- ``result_ceiling``: a search whose total exceeds what the API lets one page through is an error, not a
+  silently short answer.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlspapi.definitions.schema import ListSpec, RouteSpec, TableSpec, WindowSpec
+from sqlspapi.errors import ProgrammingError, SPAPIError
+from sqlspapi.sql.isotime import format_api_time
+from sqlspapi.sql.plan import (
+    EQ,
+    GE,
+    GT,
+    IMPOSSIBLE_COST,
+    LE,
+    LIMIT,
+    LT,
+    OFFSET,
+    Arg,
+    BindContext,
+    Bound,
+    Choice,
+    Constraint,
+    Plan,
+    Request,
+    Row,
+)
+from sqlspapi.sql.routes.base import (
+    Route,
+    all_exact,
+    apply_derived,
+    apply_parts,
+    base_query,
+    collect,
+    describe,
+    filter_for,
+    missing_groups,
+    push_limit,
+    usable_on,
+)
+from sqlspapi.sql.rows import as_rows, dig
+
+if TYPE_CHECKING:
+    from sqlspapi.sql.statement import StatementScope
+
+
+class ListRoute(Route):
+    """A paged list operation with pushed-down filters, windows, marketplaces and LIMIT."""
+
+    kind = "list"
+
+    def choose(self, table: TableSpec, spec: RouteSpec, constraints: Sequence[Constraint], n_orderby: int,
+               used: frozenset[int] | None) -> Choice:
+        """Push every declared filter and one window; LIMIT only when nothing is left for SQLite."""
+        assert isinstance(spec, ListSpec)
+        names = [c.name for c in table.columns]
+        usage: list[tuple[int, int, bool, bool]] = []
+        args: list[Arg] = []
+        shown: list[Constraint] = []
+        rows = 1_000_000.0
+        key = table.get.column if table.get else table.key
+        for i, c in enumerate(constraints):
+            if not c.usable or c.op != EQ or c.column < 0:
+                continue
+            f = filter_for(spec.filters, names[c.column])
+            if f is None or ("IN" if c.is_in else "=") not in f.ops:
+                continue
+            usage.append((i, len(usage) + 1, f.exact, c.is_in))
+            args.append(Arg("path" if f.path_param else "filter", f.column, EQ, f.path_param or f.param, c.is_in))
+            shown.append(c)
+            rows /= 50 if f.column == key else 10
+        window = _pick_window(spec.windows, table, constraints)
+        if window is not None:
+            for i, c in usable_on(table, constraints, window.column, GT, GE, LT, LE):
+                lower = c.op in (GT, GE)
+                param = window.after if lower else window.before
+                if param is None:
+                    continue  # a one-sided window: SQLite filters the other side
+                usage.append((i, len(usage) + 1, False, False))
+                args.append(Arg("after" if lower else "before", window.column, c.op, param))
+                shown.append(c)
+            rows /= 10
+        missing = missing_groups(table, args, [f.column for f in spec.filters if f.required])
+        if all_exact(constraints, usage) and n_orderby == 0 and not missing:
+            push_limit(constraints, usage, args, shown)
+        mode = "multiget" if any(a.is_in and a.column == key for a in args) else self.kind
+        plan = describe(Plan(table, spec, tuple(args), window, missing, used, mode=mode), shown, self)
+        if missing:
+            return Choice(plan, usage, cost=IMPOSSIBLE_COST, rows=2**62)
+        if any(a.role == "path" for a in args):
+            return Choice(plan, usage, cost=10.0, rows=10)
+        return Choice(plan, usage, cost=max(rows, 100.0), rows=int(max(rows, 100.0)))
+
+    def defaults(self, plan: Plan) -> list[str]:
+        """The default look-back and the connection's marketplaces, when no constraint gives them."""
+        spec = plan.route
+        assert isinstance(spec, ListSpec)
+        out = []
+        if spec.window_required and plan.window is None and spec.windows:
+            batched = any(a.role == "filter" and (f := filter_for(spec.filters, a.column)) is not None and f.batch
+                          and f.param != spec.marketplace_param for a in plan.args)
+            out.append(f"{spec.windows[0].after}=now-{spec.max_lookback_days}d" if batched
+                       else f"{spec.windows[0].after}=now-LookbackDays")
+        if spec.marketplace_param and not any(a.param == spec.marketplace_param for a in plan.args):
+            out.append(f"{spec.marketplace_param}=<connection marketplaces>")
+        return out
+
+    def note(self, plan: Plan) -> str:
+        """Split windows say so."""
+        spec = plan.route
+        assert isinstance(spec, ListSpec)
+        span = next((w.max_span_days for w in spec.windows if w.max_span_days), None)
+        return f"one call per {span} days of the range" if span else ""
+
+    # ---------------------------------------------------------------------------------------------- bind
+    def bind(self, plan: Plan, values: Sequence[Any], ctx: BindContext) -> Bound:
+        """The requests: filters as parameters, IN lists batched, path parameters and marketplaces fanned out."""
+        spec = plan.route
+        assert isinstance(spec, ListSpec)
+        got = collect(plan, values)
+        if got.empty:
+            return Bound()
+        query = base_query(spec, ctx.include_restricted)
+        apply_parts(plan.table, query, plan.columns_used)
+        dims: list[list[tuple[str, str, Any]]] = []
+        id_list = False
+        for (role, column, name), vals in got.sets.items():
+            assert name is not None
+            f = filter_for(spec.filters, column)
+            assert f is not None
+            ordered = sorted(vals)
+            if role == "path":
+                dims.append([("path", name, v) for v in ordered])
+            elif "IN" in f.ops:
+                size = f.batch or len(ordered)
+                dims.append([("query", name, ordered[k:k + size]) for k in range(0, len(ordered), size)])
+                id_list |= f.batch is not None and f.param != spec.marketplace_param
+            else:
+                query[name] = ordered[0]
+            query.update(f.params)
+        if spec.marketplace_param and not any(name == spec.marketplace_param for (_r, _c, name) in got.sets):
+            ids = list(ctx.marketplace_ids())
+            size = spec.marketplace_batch
+            dims.append([("query", spec.marketplace_param, ids[k:k + size]) for k in range(0, len(ids), size)])
+        windows = _windows(plan, spec, got.after, got.before, ctx, id_list)
+        if windows is None:
+            return Bound()
+        if got.stop_after is not None and spec.page_size_param and spec.page_size_max:
+            query[spec.page_size_param] = max(1, min(spec.page_size_max, got.stop_after))
+        requests = []
+        for window_params, *combo in itertools.product(windows, *dims):
+            q, p = {**query, **window_params}, {}
+            for kind, name, v in combo:
+                (p if kind == "path" else q)[name] = v
+            apply_derived(spec, q, ctx)
+            requests.append(Request(spec.operation, p, q))  # type: ignore[arg-type]
+        return Bound(requests, stop_after=got.stop_after)
+
+    # --------------------------------------------------------------------------------------------- fetch
+    def fetch(self, plan: Plan, bound: Bound, scope: StatementScope) -> Iterator[Row]:
+        """Page through each request; stop as soon as ``stop_after`` rows were produced."""
+        spec = plan.route
+        assert isinstance(spec, ListSpec)
+        produced = 0
+        for req in bound.requests:
+            for data in self._pages(spec, req, scope, bound.stop_after):
+                for obj in as_rows(dig(data, spec.rows)):
+                    yield obj, req, None
+                    produced += 1
+                if bound.stop_after is not None and produced >= bound.stop_after:
+                    return
+
+    def _pages(self, spec: ListSpec, req: Request, scope: StatementScope, stop_after: int | None) -> Iterator[Any]:
+        """The pages of one request chain; with a short-lived token, the next page is fetched before yielding."""
+        data = self._call(spec, req, req.query, scope)
+        if data is None:
+            return
+        self._check_ceiling(spec, req, data, stop_after)
+        while True:
+            token = dig(data, spec.next_token) if spec.next_token else None
+            following = None
+            if token and spec.token_ttl_seconds:
+                following = self._call(spec, req, self._next_query(spec, req, token), scope)
+            yield data
+            if not token:
+                return
+            data = following if following is not None else self._call(spec, req, self._next_query(spec, req, token),
+                                                                       scope)
+            if data is None:
+                return
+
+    @staticmethod
+    def _next_query(spec: ListSpec, req: Request, token: str) -> dict[str, Any]:
+        param = spec.next_param or "NextToken"
+        return {param: token} if spec.token_only else {**req.query, param: token}
+
+    @staticmethod
+    def _call(spec: ListSpec, req: Request, query: Any, scope: StatementScope) -> Any:
+        try:
+            return scope.call(req.operation, req.path, query)
+        except SPAPIError as exc:
+            if exc.status == 404 and req.path:
+                return None  # e.g. the items of an order that does not exist: no rows
+            raise
+
+    @staticmethod
+    def _check_ceiling(spec: ListSpec, req: Request, data: Any, stop_after: int | None) -> None:
+        if not (spec.result_ceiling and spec.total):
+            return
+        total = dig(data, spec.total)
+        wanted = total if stop_after is None else min(stop_after, total or 0)
+        if isinstance(total, int) and wanted is not None and wanted > spec.result_ceiling:
+            shown = ", ".join(f"{k}={v}" for k, v in sorted(req.query.items()) if k != spec.page_size_param)
+            raise ProgrammingError(
+                f"{req.operation.name} matched {total:,} results but Amazon lets one search page through at most "
+                f"{spec.result_ceiling:,} ({shown}). Narrow the search (more keywords, brandNames, "
+                f"classificationIds, a marketplaceId) or add LIMIT {spec.result_ceiling} to take the first "
+                f"{spec.result_ceiling:,}.")
+
+
+class WindowRoute(ListRoute):
+    """A list route whose date range is split into consecutive calls no longer than the API allows."""
+
+    kind = "window"
+
+
+def _pick_window(windows: Sequence[WindowSpec], table: TableSpec,
+                 constraints: Sequence[Constraint]) -> WindowSpec | None:
+    for ops in ((GT, GE), (LT, LE)):
+        for window in windows:
+            if usable_on(table, constraints, window.column, *ops):
+                return window
+    return None
+
+
+def _windows(plan: Plan, spec: ListSpec, after: list[datetime], before: list[datetime], ctx: BindContext,
+             id_list: bool) -> list[dict[str, str]] | None:
+    """The After/Before parameters of each call (one dict per window slice); None when the range is empty."""
+    window = plan.window
+    if window is None and not spec.window_required:
+        return [{}]
+    window = window or spec.windows[0]
+    lo = max(after) if after else None
+    hi = min(before) if before else None
+    now = ctx.now.astimezone(UTC).replace(microsecond=0)
+    if spec.before_min_age_seconds:
+        latest = now - timedelta(seconds=spec.before_min_age_seconds)
+        if hi is not None and hi > latest:
+            hi = latest
+    if lo is None and spec.window_required:
+        days = spec.max_lookback_days if (id_list or hi is not None) else ctx.lookback_days
+        lo = now - timedelta(days=days)
+    if lo is not None and hi is not None and lo >= hi:
+        return None
+    if not window.max_span_days or lo is None or window.before is None:
+        return [_window_params(window, lo, hi)]
+    end = hi or now - timedelta(seconds=spec.before_min_age_seconds)
+    span = timedelta(days=window.max_span_days)
+    out = []
+    start = lo
+    while start < end:
+        stop = min(start + span, end)
+        out.append(_window_params(window, start, stop))
+        start = stop
+    return out
+
+
+def _window_params(window: WindowSpec, lo: datetime | None, hi: datetime | None) -> dict[str, str]:
+    out = {}
+    if lo is not None and window.after:
+        out[window.after] = format_api_time(lo)
+    if hi is not None and window.before:
+        out[window.before] = format_api_time(hi)
+    return out
+
+
+# Keep the LIMIT/OFFSET names importable for the vtable's operator map.
+__all__ = ["ListRoute", "WindowRoute", "LIMIT", "OFFSET"]

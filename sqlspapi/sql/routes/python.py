@@ -1,0 +1,83 @@
+"""The ``python`` route: a table (or route) written in Python, registered the same way as the others.
+
+``function = "module:name"`` names a function in ``sqlspapi.vtables.<module>``. Its hidden input columns given
+with ``=`` in the query (or as table-valued-function arguments) arrive as keyword arguments; it receives the
+statement scope (so its calls go through the same auth, RDTs, rate limits, retries and call log) and yields
+``(object, request)`` pairs or plain objects.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from sqlspapi.definitions.schema import PythonSpec, RouteSpec, TableSpec
+from sqlspapi.errors import InternalError
+from sqlspapi.sql.plan import EQ, Arg, BindContext, Bound, Choice, Constraint, Plan, Row
+from sqlspapi.sql.routes.base import Route, collect, describe, missing_groups
+
+if TYPE_CHECKING:
+    from sqlspapi.sql.statement import StatementScope
+
+
+@cache
+def load_function(reference: str) -> Callable[..., Any]:
+    """``module:name`` in ``sqlspapi.vtables`` → the function (imported once)."""
+    module, _, name = reference.partition(":")
+    try:
+        return getattr(importlib.import_module(f"sqlspapi.vtables.{module}"), name)  # type: ignore[no-any-return]
+    except (ImportError, AttributeError) as exc:
+        raise InternalError(f"hook {reference!r} cannot be loaded from sqlspapi.vtables: {exc}") from None
+
+
+class PythonRoute(Route):
+    """Hidden inputs in, whatever the function yields out."""
+
+    kind = "python"
+
+    def choose(self, table: TableSpec, spec: RouteSpec, constraints: Sequence[Constraint], n_orderby: int,
+               used: frozenset[int] | None) -> Choice:
+        """Every ``=`` on a hidden column is an input (exactly consumed)."""
+        usage: list[tuple[int, int, bool, bool]] = []
+        args: list[Arg] = []
+        shown: list[Constraint] = []
+        for i, c in enumerate(constraints):
+            if c.usable and c.op == EQ and not c.is_in and 0 <= c.column < len(table.columns) \
+                    and table.columns[c.column].hidden:
+                usage.append((i, len(usage) + 1, True, False))
+                args.append(Arg("input", table.columns[c.column].name))
+                shown.append(c)
+        missing = missing_groups(table, args)
+        plan = describe(Plan(table, spec, tuple(args), missing=missing, columns_used=used), shown, self)
+        return Choice(plan, usage, cost=1e3 if not missing else 1e300, rows=100)
+
+    def operation_name(self, plan: Plan) -> str:
+        """EXPLAIN names the function."""
+        assert isinstance(plan.route, PythonSpec)
+        return plan.route.function
+
+    def bind(self, plan: Plan, values: Sequence[Any], ctx: BindContext) -> Bound:
+        """The inputs by column name."""
+        got = collect(plan, values)
+        bound = Bound(stop_after=got.stop_after)
+        if got.empty:
+            bound.inputs["__empty__"] = True
+        for (_role, column, _p), vals in got.sets.items():
+            bound.inputs[column] = next(iter(vals))
+        bound.inputs["__context__"] = ctx
+        return bound
+
+    def fetch(self, plan: Plan, bound: Bound, scope: StatementScope) -> Iterator[Row]:
+        """Call the function; plain objects become rows with no request."""
+        spec = plan.route
+        assert isinstance(spec, PythonSpec)
+        if bound.inputs.get("__empty__"):
+            return
+        inputs = {k: v for k, v in bound.inputs.items() if not k.startswith("__")}
+        for item in load_function(spec.function)(scope, bound.inputs["__context__"], **inputs):
+            if isinstance(item, tuple):
+                yield item[0], item[1], None
+            elif isinstance(item, Mapping):
+                yield item, None, None

@@ -1,0 +1,159 @@
+"""The statement scope: where routes meet the client, with the per-statement caches, bounded.
+
+One :class:`StatementScope` per connection; :meth:`StatementScope.statement` (a context manager) or
+:meth:`begin` starts a new SQL statement. Within a statement:
+
+- the response cache answers a GET already made (same operation and parameters) without a call — so a join that
+  re-scans a small table costs nothing — and holds at most :data:`MAX_CACHED_BYTES` of response bodies (least
+  recently used out first): a streamed scan of a large account keeps only its last pages, so memory stays flat;
+- the entity cache keeps the last :data:`MAX_CACHED_ENTITIES` parent objects (orders by id) with the parts they were
+  fetched with, for nested tables (``orders JOIN order_items`` reads items from the order just scanned).
+
+It also applies a table's named hook (a processor that may reshape or explode each object) and remembers entities.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, Protocol
+
+from sqlspapi.definitions.schema import OperationSpec, RestrictedResource, TableSpec
+from sqlspapi.sql.plan import Bound, Plan, Row
+from sqlspapi.sql.routes import route_for
+from sqlspapi.sql.routes.python import load_function
+from sqlspapi.sql.rows import source_value
+
+#: Response bytes one statement keeps at most for re-use (least recently used evicted first).
+MAX_CACHED_BYTES = 2_000_000
+#: Parent entities (e.g. orders) one statement keeps at most for nested tables (the most recent ones).
+MAX_CACHED_ENTITIES = 2_000
+
+
+class ClientLike(Protocol):
+    """What the scope needs of :class:`sqlspapi.http.client.Client`."""
+
+    def call(self, op: OperationSpec, *, path: Mapping[str, Any] | None = ..., query: Mapping[str, Any] | None = ...,
+             body: Any = ..., rdt: RestrictedResource | None = ...) -> Any:
+        """Send one operation; the answer has ``.json`` and ``.headers``."""
+
+    def download(self, url: str) -> Any:
+        """GET a pre-signed URL; the answer has ``.content``."""
+
+
+class StatementScope:
+    """Per connection: sends requests through the client, with the per-statement caches."""
+
+    def __init__(self, client: ClientLike, *, include_restricted: bool,
+                 entity_source: Callable[[TableSpec], TableSpec], connection: Mapping[str, Any] | None = None,
+                 poll_scale: float = 1.0) -> None:
+        self.client = client
+        self.include_restricted = include_restricted
+        self.entity_source = entity_source
+        self.connection = dict(connection or {})
+        self.poll_scale = poll_scale
+        self._lock = threading.Lock()
+        self._responses: OrderedDict[tuple[Any, ...], tuple[Any, int]] = OrderedDict()
+        self._bytes = 0
+        self._entities: OrderedDict[tuple[str, str], tuple[Mapping[str, Any], frozenset[str]]] = OrderedDict()
+
+    def begin(self) -> None:
+        """A new statement: forget the previous one's responses and entities."""
+        with self._lock:
+            self._responses.clear()
+            self._entities.clear()
+            self._bytes = 0
+
+    @contextlib.contextmanager
+    def statement(self) -> Iterator[StatementScope]:
+        """``with scope.statement():`` — one SQL statement's caches (cleared on entry)."""
+        self.begin()
+        yield self
+
+    # ------------------------------------------------------------------------------------------ requests
+    def call(self, op: OperationSpec, path: Mapping[str, Any], query: Mapping[str, Any], body: Any = None, *,
+             fresh: bool = False) -> Any:
+        """One API call's decoded JSON; a GET already made in this statement is answered from the cache."""
+        cacheable = op.method == "GET" and not fresh
+        key = (op.name, op.version, tuple(sorted(path.items())),
+               tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in query.items())))
+        if cacheable:
+            with self._lock:
+                hit = self._responses.get(key)
+                if hit is not None:
+                    self._responses.move_to_end(key)
+                    return hit[0]
+        rdt = None
+        if op.restricted and self.include_restricted:
+            rdt = RestrictedResource(op.method, op.path, op.rdt_data_elements)
+        response = self.client.call(op, path=dict(path), query=dict(query), body=body, rdt=rdt)
+        data = response.json
+        if cacheable:
+            size = _size(response)
+            with self._lock:
+                self._responses[key] = (data, size)
+                self._bytes += size
+                while self._bytes > MAX_CACHED_BYTES and len(self._responses) > 1:
+                    _old, (_data, old_size) = self._responses.popitem(last=False)
+                    self._bytes -= old_size
+        return data
+
+    def download(self, url: str) -> bytes:
+        """The bytes at a pre-signed URL (no SP-API token, no rate limit)."""
+        return bytes(self.client.download(url).content)
+
+    # ------------------------------------------------------------------------------------------ entities
+    def remember(self, table: TableSpec, obj: Mapping[str, Any], request: Any, parent: Any = None,
+                 parts: frozenset[str] = frozenset()) -> None:
+        """Keep ``obj`` as entity ``table.entity`` under its key (most recent first out of the bounded cache)."""
+        if table.entity is None or table.key is None:
+            return
+        key = source_value(table.columns[table.column_index(table.key)], obj, request, parent, self.connection)
+        if key is None:
+            return
+        with self._lock:
+            entry = (table.entity, str(key))
+            self._entities[entry] = (obj, parts)
+            self._entities.move_to_end(entry)
+            while len(self._entities) > MAX_CACHED_ENTITIES:
+                self._entities.popitem(last=False)
+
+    def entity(self, entity: str, key: str, parts: Iterable[str] = ()) -> Mapping[str, Any] | None:
+        """A cached entity fetched with at least ``parts``, else None."""
+        with self._lock:
+            hit = self._entities.get((entity, key))
+        if hit is None or not set(parts) <= hit[1]:
+            return None
+        return hit[0]
+
+    # ------------------------------------------------------------------------------------------ rows
+    def rows(self, plan: Plan, bound: Bound) -> Iterator[Row]:
+        """The row objects of a bound plan: the route's fetch, the table's hook, entities remembered."""
+        table = plan.table
+        hook = load_function(table.hook) if table.hook else None
+        parts = _parts(table, bound)
+        for obj, request, parent in route_for(plan.route.kind).fetch(plan, bound, self):
+            self.remember(table, obj, request, parent, parts if request is not None else frozenset())
+            if hook is None:
+                yield obj, request, parent
+            else:
+                for shaped in hook(obj, request):
+                    yield shaped, request, parent
+
+
+def _parts(table: TableSpec, bound: Bound) -> frozenset[str]:
+    """The parts (includedData) the bound requests asked for: what cached entities may serve later."""
+    if table.parts is None or not bound.requests:
+        return frozenset()
+    value = bound.requests[0].query.get(table.parts.param) or ()
+    return frozenset(value if isinstance(value, list | tuple) else [value])
+
+
+def _size(response: Any) -> int:
+    headers = getattr(response, "headers", None) or {}
+    try:
+        return int(headers.get("content-length") or 0) or 1_000
+    except (TypeError, ValueError):
+        return 1_000
