@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sqlspapi import emulator
-from sqlspapi.http import tokens as auth
-from sqlspapi.http.ratelimit import LIMITER
+from sqlspapi.http.runtime import reset_runtimes
 from sqlspapi.settings.connstr import Settings, parse
 
 
@@ -25,9 +24,8 @@ def settings_for(emu, **keys) -> Settings:
 
 
 def reset_process_state() -> None:
-    """As a new process would be: no cached tokens, fresh rate buckets."""
-    auth.clear_cache()
-    LIMITER.reset()
+    """As a new process would be: no account runtime (no cached tokens, fresh rate buckets, no single flight)."""
+    reset_runtimes()
 
 
 @pytest.fixture(autouse=True)

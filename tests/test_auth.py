@@ -17,6 +17,7 @@ from sqlspapi.definitions.schema import OperationSpec, RestrictedResource
 from sqlspapi.errors import AuthError
 from sqlspapi.http import tokens as auth
 from sqlspapi.http.client import Client
+from sqlspapi.http.runtime import reset_runtimes
 from sqlspapi.settings.connstr import parse
 
 emulator = pytest.importorskip("sqlspapi.emulator")
@@ -30,6 +31,11 @@ US = "ATVPDKIKX0DER"
 ORDERS_QUERY = {"MarketplaceIds": [US], "CreatedAfter": "2000-01-01T00:00:00Z"}
 LWA = "lwaToken"
 
+
+def access_token(settings) -> str:
+    """The LWA access token a new connection with ``settings`` would send."""
+    with Client(settings) as client:
+        return client.access_token()
 
 
 @pytest.fixture
@@ -72,7 +78,7 @@ def test_concurrent_first_use_refreshes_once(emu):
 
     def worker():
         barrier.wait()
-        tokens.append(auth.get_access_token(settings))
+        tokens.append(access_token(settings))
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
     for t in threads:
@@ -135,7 +141,7 @@ def test_invalid_grant_after_revocation(emu):
 
 def test_unknown_refresh_token_is_invalid_grant(emu):
     with pytest.raises(AuthError) as info:
-        auth.get_access_token(settings_for(emu, RefreshToken="Atzr|someone-else"))
+        access_token(settings_for(emu, RefreshToken="Atzr|someone-else"))
     assert info.value.lwa_error == "invalid_grant"
     assert "Atzr|someone-else" not in str(info.value)
 
@@ -144,7 +150,7 @@ def test_invalid_request(emu):
     settings = parse(f"ClientId={emulator.DEMO_CLIENT_ID};ClientSecret={emulator.DEMO_CLIENT_SECRET};"
                      f"TokenUrl={emu.token_url};Endpoint={emu.url}", require_credentials=False)
     with pytest.raises(AuthError) as info:
-        auth.get_access_token(settings)
+        access_token(settings)
     assert info.value.lwa_error == "invalid_request"
     assert "malformed" in str(info.value) and emu.token_url in str(info.value)
 
@@ -157,7 +163,7 @@ def test_unreachable_token_url_names_it(emu):
         dead = f"http://127.0.0.1:{s.getsockname()[1]}/auth/o2/token"
     settings = settings_for(emu, TokenUrl=dead, RetryCountMax=1)
     with pytest.raises(AuthError) as info:
-        auth.get_access_token(settings)
+        access_token(settings)
     assert dead in str(info.value) and "TokenUrl" in str(info.value) and "2 attempts" in str(info.value)
 
 
@@ -205,7 +211,7 @@ def test_unauthorized_client(lwa_stub):
     handler.script = [(400, {"error": "unauthorized_client", "error_description": "Not authorized for "
                                                                                   "requested operation"})]
     with pytest.raises(AuthError) as info:
-        auth.get_access_token(settings())
+        access_token(settings())
     assert info.value.lwa_error == "unauthorized_client" and "ClientId cid" in str(info.value)
 
 
@@ -214,12 +220,12 @@ def test_lwa_server_errors_are_retried_then_name_token_url(lwa_stub):
     handler.script = [(503, {"error": "temporarily_unavailable"})]
     s = settings(RetryCountMax=2)
     with pytest.raises(AuthError) as info:
-        auth.get_access_token(s)
+        access_token(s)
     assert handler.hits == 3
     assert s.token_url in str(info.value) and "HTTP 503" in str(info.value)
     handler.hits = 0
     handler.script = [(500, {}), (200, {"access_token": "Atza|fine", "expires_in": 3600})]
-    assert auth.get_access_token(settings(RetryCountMax=2)) == "Atza|fine"
+    assert access_token(settings(RetryCountMax=2)) == "Atza|fine"
     assert handler.hits == 2
 
 
@@ -227,7 +233,7 @@ def test_lwa_description_never_echoes_secrets(lwa_stub):
     handler, settings = lwa_stub
     handler.script = [(400, {"error": "invalid_request", "error_description": "bad csecret-123 Atzr|rtoken-456"})]
     with pytest.raises(AuthError) as info:
-        auth.get_access_token(settings())
+        access_token(settings())
     assert "csecret-123" not in str(info.value) and "rtoken-456" not in str(info.value)
 
 
@@ -235,7 +241,7 @@ def test_non_lwa_answer_points_at_token_url(lwa_stub):
     handler, settings = lwa_stub
     handler.script = [(404, {"message": "no such path"})]
     with pytest.raises(AuthError, match="check TokenUrl"):
-        auth.get_access_token(settings())
+        access_token(settings())
 
 
 # ------------------------------------------------------------------------------------- token cache file
@@ -244,18 +250,18 @@ def test_non_lwa_answer_points_at_token_url(lwa_stub):
 def test_token_cache_file(emu, tmp_path):
     path = tmp_path / "tokens.json"
     settings = settings_for(emu, TokenCache=str(path))
-    token = auth.get_access_token(settings)
+    token = access_token(settings)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     text = path.read_text()
     assert token in text and settings.account_key in text
     assert emulator.DEMO_CLIENT_SECRET not in text and emulator.DEMO_REFRESH_TOKEN not in text
-    auth.clear_cache()  # a new process: the token comes from the file
+    reset_runtimes()  # a new process: the token comes from the file
     assert Client(settings).call(PARTICIPATIONS).status == 200
     assert emu.calls.count(LWA) == 1
     # without TokenCache nothing is read or written
-    auth.clear_cache()
+    reset_runtimes()
     plain = settings_for(emu)
-    auth.get_access_token(plain)
+    access_token(plain)
     assert emu.calls.count(LWA) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tokens.json"]
 
@@ -293,7 +299,7 @@ def test_rdt_obtained_used_and_cached(emu):
     assert [r.operation for r in client.calls].count("createRestrictedDataToken") == 1
     # a different resource set is a different token
     other = RestrictedResource("GET", f"/orders/v0/orders/{order_id}", ("shippingAddress",))
-    assert auth.get_rdt(client, [other]) != auth.get_rdt(client, [resource])
+    assert client.tokens.rdt([other]) != client.tokens.rdt([resource])
     assert emu.calls.count("createRestrictedDataToken") == 2
 
 
@@ -302,9 +308,9 @@ def test_secrets_absent_from_logs_and_errors(emu, caplog):
     client = Client(settings)
     with caplog.at_level(logging.DEBUG):
         client.call(PARTICIPATIONS)
-        rdt = auth.get_rdt(client, [RestrictedResource("GET", "/orders/v0/orders/{orderId}", ("buyerInfo",))])
+        rdt = client.tokens.rdt([RestrictedResource("GET", "/orders/v0/orders/{orderId}", ("buyerInfo",))])
         with pytest.raises(AuthError) as info:
-            auth.get_access_token(settings_for(emu, ClientSecret="wrong-secret-xyz", RefreshToken="Atzr|other"))
+            access_token(settings_for(emu, ClientSecret="wrong-secret-xyz", RefreshToken="Atzr|other"))
     token = client.access_token()
     text = "\n".join([caplog.text, repr(client), repr(settings), str(info.value), repr(list(client.calls))])
     for secret in (emulator.DEMO_CLIENT_SECRET, emulator.DEMO_REFRESH_TOKEN, "wrong-secret-xyz", token, rdt):

@@ -17,10 +17,12 @@ from emu_helpers import fresh_process_state, settings_for  # noqa: F401 (fresh_p
 
 from sqlspapi.definitions.schema import OperationSpec
 from sqlspapi.errors import OperationalError, SPAPIError, ThrottledError
-from sqlspapi.http import client as client_mod
+from sqlspapi.http import retry as retry_mod
 from sqlspapi.http.calllog import CallLog, CallRecord
-from sqlspapi.http.client import ApiResponse, Client, backoff_seconds, retry_allows
+from sqlspapi.http.client import Client
 from sqlspapi.http.ratelimit import Limiter, TokenBucket
+from sqlspapi.http.response import ApiResponse
+from sqlspapi.http.retry import backoff_seconds, retry_allows
 from sqlspapi.settings.connstr import RetryPolicy, parse
 
 emulator = pytest.importorskip("sqlspapi.emulator")
@@ -117,13 +119,13 @@ def test_bucket_is_thread_safe():
     assert sorted(waits) == pytest.approx([0.0] * 5 + [0.1 * k for k in range(1, 396)])
 
 
-def test_limiter_registry_per_account_and_operation():
-    lim = Limiter()
-    assert lim.bucket("a", GET_ORDERS) is lim.bucket("a", GET_ORDERS)
-    assert lim.bucket("a", GET_ORDERS) is not lim.bucket("b", GET_ORDERS)
-    assert lim.bucket("a", GET_ORDERS) is not lim.bucket("a", GET_ORDER)
-    assert lim.bucket("a", GET_ORDERS).rate == pytest.approx(0.0167)
-    assert lim.bucket("a", GET_ORDERS).burst == 20
+def test_limiter_registry_per_operation():
+    lim = Limiter()  # one per account (each AccountRuntime owns one)
+    assert lim.bucket(GET_ORDERS) is lim.bucket(GET_ORDERS)
+    assert lim.bucket(GET_ORDERS) is not Limiter().bucket(GET_ORDERS)
+    assert lim.bucket(GET_ORDERS) is not lim.bucket(GET_ORDER)
+    assert lim.bucket(GET_ORDERS).rate == pytest.approx(0.0167)
+    assert lim.bucket(GET_ORDERS).burst == 20
 
 
 def test_retry_policy_arithmetic():
@@ -348,7 +350,7 @@ def test_connection_error_names_endpoint(emu):
 
 
 def test_long_waits_are_logged_when_stderr_is_not_a_tty(emu, caplog, monkeypatch):
-    monkeypatch.setattr(client_mod, "VISIBLE_WAIT", 0.05)
+    monkeypatch.setattr(retry_mod, "VISIBLE_WAIT", 0.05)
     client = Client(settings_for(emu, RetryWaitTimeMs=100))
     emu.fail_next("getMarketplaceParticipations", 503, 1)
     with caplog.at_level(logging.INFO, logger="sqlspapi.http.client"):
@@ -457,7 +459,7 @@ def test_long_waits_show_a_progress_line_on_a_tty(emu, monkeypatch):
 
     stream = TTY()
     monkeypatch.setattr(sys, "stderr", stream)
-    monkeypatch.setattr(client_mod, "VISIBLE_WAIT", 0.05)
+    monkeypatch.setattr(retry_mod, "VISIBLE_WAIT", 0.05)
     client = Client(settings_for(emu))
     client.call(PARTICIPATIONS)
     bucket = client.bucket(PARTICIPATIONS)
@@ -480,3 +482,19 @@ def test_share_window_reuses_a_just_completed_answer(emu):
     again = shared.call(PARTICIPATIONS)
     assert emu.calls.count("getMarketplaceParticipations") == 3
     assert again.json == first.json and shared.calls[-1].shared
+
+
+def test_download_retries_5xx_then_names_the_status(stub):
+    handler, settings = stub
+    client = Client(settings.with_overrides(RetryMode="RetryAny", RetryCountMax=2, RetryWaitTimeMs=1))
+    handler.answer = (503, {})
+    with pytest.raises(OperationalError, match=r"download from http://127\.0\.0\.1:\d+ failed \(HTTP 503\)"):
+        client.download(settings.endpoint + "/doc/1")
+    assert len(handler.seen) == 3
+    handler.answer = (404, {})
+    with pytest.raises(OperationalError, match=r"\(HTTP 404\)"):
+        client.download(settings.endpoint + "/doc/1")
+    assert len(handler.seen) == 4  # a 4xx is not retried
+    handler.answer = (200, {"rows": 1})
+    assert client.download(settings.endpoint + "/doc/1").json() == {"rows": 1}
+    assert "x-amz-access-token" not in {k.lower() for k in handler.seen[-1]}

@@ -1,1 +1,2 @@
-"""The HTTP side: client, LWA and RDT tokens, rate limits, single flight, call log, API error mapping."""
+"""The HTTP side: client, per-account runtime (runtime_for), LWA and RDT tokens, one retry loop, rate limits,
+single flight, call log, API error mapping."""

@@ -6,13 +6,14 @@
 * :func:`is_token_problem` tells whether a 401/403 says the access token expired (worth one refresh).
 * Login with Amazon refusals become :class:`~sqlspapi.errors.AuthError` naming the key to fix.
 
-Every text taken from an answer is passed through :func:`sqlspapi.http.tokens.scrub` before it reaches a message, so
-no secret (client secret, refresh token, access token) ends up in one.
+Every text taken from an answer is passed through :func:`scrub` before it reaches a message, so no secret (client
+secret, refresh token, the access token that was sent) ends up in one. This module imports no other module of
+:mod:`sqlspapi.http`: the client and the token provider both use it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlspapi.errors import AuthError, SPAPIError, ThrottledError
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     import requests
 
     from sqlspapi.definitions.schema import OperationSpec
-    from sqlspapi.http.client import ApiResponse
+    from sqlspapi.http.response import ApiResponse
 
 #: Hint appended to an SP-API error message, per HTTP status.
 HINTS: dict[int, str] = {
@@ -34,11 +35,19 @@ HINTS: dict[int, str] = {
 }
 
 
-def _scrub(text: str, settings: Any) -> str:
-    # Imported here: sqlspapi.http.tokens imports this module for lwa_error.
-    from sqlspapi.http.tokens import scrub
-
-    return scrub(text, settings)
+def scrub(text: str, settings: Any, secrets: Iterable[str | None] = ()) -> str:
+    """``text`` with the client secret, the refresh token and ``secrets`` (e.g. the token sent) replaced by ***."""
+    if not text:
+        return text
+    found = list(secrets)
+    for name in ("client_secret", "refresh_token"):
+        value = getattr(settings, name, None)
+        if value is not None and hasattr(value, "reveal"):
+            found.append(value.reveal())
+    for secret in found:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
 
 
 # ------------------------------------------------------------------------------------------------ SP-API
@@ -97,16 +106,16 @@ def success_body_error(op: OperationSpec, status: int, payload: Any, request_id:
 
 
 def api_error(op: OperationSpec, status: int, payload: Any, resp: requests.Response, request_id: str | None,
-              retries: int, settings: Any) -> SPAPIError:
+              retries: int, settings: Any, secrets: Iterable[str | None] = ()) -> SPAPIError:
     """The exception for a non-2xx SP-API answer (after ``retries`` retries): ThrottledError for 429.
 
     A body that is not an SP-API error body contributes at most 300 characters of its text, scrubbed of the
-    secrets of ``settings``.
+    secrets of ``settings`` and of ``secrets`` (the token the request carried).
     """
     code, api_message, details, count = first_error(payload)
     if code is None and api_message is None:
         text = (resp.text or "").strip()
-        api_message = _scrub(text[:300], settings) if text else resp.reason or None
+        api_message = scrub(text[:300], settings, secrets) if text else resp.reason or None
         code = resp.headers.get("x-amzn-ErrorType") or None
     hint = HINTS.get(status)
     cls = SPAPIError
@@ -146,7 +155,7 @@ def lwa_error(
 ) -> AuthError:
     """The AuthError for an LWA refusal: says which of ClientId/ClientSecret/RefreshToken/TokenUrl to fix."""
     url = settings.token_url
-    said = f": {_scrub(str(description), settings)[:300]}" if description else ""
+    said = f": {scrub(str(description), settings)[:300]}" if description else ""
     if error == "invalid_client":
         msg = (
             f"LWA rejected ClientId/ClientSecret (invalid_client{said}): the secret is wrong or expired — "
@@ -207,6 +216,6 @@ def lwa_unreachable_error(url: str, exc: BaseException, retries: int) -> AuthErr
 
 
 __all__ = [
-    "HINTS", "is_token_problem", "first_error", "error_message", "success_body_error", "api_error",
+    "HINTS", "scrub", "is_token_problem", "first_error", "error_message", "success_body_error", "api_error",
     "missing_rdt_error", "attempts_note", "lwa_error", "lwa_unreachable_error",
 ]

@@ -1,25 +1,26 @@
 """The HTTP client: one ``requests.Session`` per ``Client``, rate limiting, retries, error mapping, call log.
 
 ``Client.call(op, path=..., query=..., body=..., rdt=...)`` sends one SP-API operation and returns an
-:class:`ApiResponse`. Before sending it waits for the process-wide token bucket of (account, operation)
-(:mod:`sqlspapi.http.ratelimit`); it retries per ``Settings.retry``; a token the API calls expired is refreshed once
-(:mod:`sqlspapi.http.tokens`); SP-API error bodies become :class:`~sqlspapi.errors.SPAPIError` (or
-:class:`~sqlspapi.errors.ThrottledError`) carrying code, message, details, status, request id and operation
-(:mod:`sqlspapi.http.apierrors`). Identical GET calls in flight at the same time in the process are sent once
-(single flight, :mod:`sqlspapi.http.flight`).
-Long waits (> 2 s) are shown on a TTY stderr, otherwise logged at INFO on ``sqlspapi.http.client``.
+:class:`~sqlspapi.http.response.ApiResponse`. The client keeps only what is its own (session, call log,
+``share_window``); what belongs to the seller account lives in its :class:`~sqlspapi.http.runtime.AccountRuntime`
+(``client.runtime``, shared by every client of the account in the process): before sending, a call waits for the
+account's token bucket of the operation (:mod:`sqlspapi.http.ratelimit`); identical GET calls in flight at the same
+time are sent once (single flight, :mod:`sqlspapi.http.flight`). Tokens come from a :class:`TokenProvider`
+(:class:`sqlspapi.http.tokens.AccountTokens` over the runtime's token store); a token the API calls expired is
+refreshed once. Retries follow ``Settings.retry`` through the one retry loop of :mod:`sqlspapi.http.retry` (which
+also announces long waits: a TTY progress line, else INFO on ``sqlspapi.http.client``). SP-API error bodies become
+:class:`~sqlspapi.errors.SPAPIError` (or :class:`~sqlspapi.errors.ThrottledError`) carrying code, message, details,
+status, request id and operation (:mod:`sqlspapi.http.apierrors`).
 """
 
 from __future__ import annotations
 
 import logging
 import platform
-import sys
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -29,47 +30,36 @@ from sqlspapi import __version__
 from sqlspapi.definitions.schema import OperationSpec, RestrictedResource
 from sqlspapi.errors import OperationalError
 from sqlspapi.http import apierrors
-from sqlspapi.http import flight as flights
-from sqlspapi.http import tokens as auth
 from sqlspapi.http.calllog import CallLog, CallRecord
-from sqlspapi.http.ratelimit import LIMITER, TokenBucket
+from sqlspapi.http.ratelimit import TokenBucket
+from sqlspapi.http.response import ApiResponse
+from sqlspapi.http.retry import Failure, RetryState, pause, retry_after, run
+from sqlspapi.http.runtime import AccountRuntime, runtime_for
+from sqlspapi.http.tokens import AccountTokens
 
 log = logging.getLogger("sqlspapi.http.client")
 
 USER_AGENT = f"sqlspapi/{__version__} (Language=Python/{platform.python_version()})"
-#: Waits longer than this (seconds) are announced on stderr (TTY) or logged at INFO.
-VISIBLE_WAIT = 2.0
 
 
-@dataclass(frozen=True)
-class ApiResponse:
-    """A successful SP-API answer: status, decoded JSON (None if empty/not JSON), headers, request id."""
+class TokenProvider(Protocol):
+    """Where the client gets the bearer tokens it sends (:class:`sqlspapi.http.tokens.AccountTokens`)."""
 
-    status: int
-    json: Any
-    headers: Mapping[str, str] = field(repr=False)
-    request_id: str | None = None
+    def access_token(self) -> str:
+        """A valid LWA access token."""
+        ...
 
+    def rdt(self, resources: Sequence[RestrictedResource]) -> str:
+        """A valid Restricted Data Token for ``resources``."""
+        ...
 
-# ------------------------------------------------------------------------------------------- retry policy
+    def invalidate(self, token: str | None = None) -> bool:
+        """Drop the access token the API refused (only if it is still ``token``); True if one was dropped."""
+        ...
 
-
-def retry_allows(policy: Any, status: int | None, retries: int, *, transient: bool = False) -> bool:
-    """Whether ``policy`` (a ``RetryPolicy``) allows one more retry after ``retries`` retries.
-
-    The rule itself is ``RetryPolicy.should_retry`` (None = a connection error); ``transient`` widens
-    ``RetryAny`` to an answer the caller knows is temporary (e.g. an LWA ``temporarily_unavailable``).
-    """
-    if policy is None:
-        return False
-    if transient and policy.mode == "RetryAny" and retries < policy.count_max:
-        return True
-    return bool(policy.should_retry(status, retries))
-
-
-def backoff_seconds(policy: Any, retries: int) -> float:
-    """Seconds before retry number ``retries + 1`` (``RetryPolicy.wait_ms``)."""
-    return max(0.0, policy.wait_ms(retries) / 1000.0)
+    def invalidate_rdt(self, resources: Sequence[RestrictedResource], token: str | None = None) -> bool:
+        """Drop the RDT of ``resources`` the API refused (only if it is still ``token``)."""
+        ...
 
 
 # ------------------------------------------------------------------------------------------ query encoding
@@ -97,18 +87,29 @@ def _encode_query(query: Mapping[str, Any] | None) -> dict[str, str]:
 
 
 class Client:
-    """SP-API client for one seller account (``Settings``); safe to share between threads."""
+    """SP-API client for one seller account (``Settings``); safe to share between threads.
 
-    def __init__(self, settings: Any, *, session: requests.Session | None = None) -> None:
+    ``runtime`` defaults to the account's runtime in this process (:func:`~sqlspapi.http.runtime.runtime_for`).
+    """
+
+    def __init__(self, settings: Any, *, session: requests.Session | None = None,
+                 runtime: AccountRuntime | None = None) -> None:
         self.settings = settings
+        if runtime is None:
+            runtime = runtime_for(settings)
+        elif runtime.account_key != settings.account_key:
+            raise ValueError(f"{runtime!r} belongs to another account than these settings")
+        #: The account's state (tokens, rate-limit buckets, single flight, memoised facts), shared by its clients.
+        self.runtime = runtime
         if session is None:
             session = requests.Session()
             adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
         self.session = session
+        #: The tokens this client sends; RDTs are requested through :meth:`call`.
+        self.tokens: TokenProvider = AccountTokens(settings, runtime.tokens, session=session, call=self.call)
         self.calls = CallLog()
-        self.limiter = LIMITER
         #: Seconds a completed GET answer stays shareable with other callers of this account (0 = only calls
         #: in flight at the same moment are shared). The bridge server sets it so that dashboards refreshing
         #: together cost one client's calls; the shell and DB-API keep 0 (every statement sees fresh data).
@@ -118,7 +119,7 @@ class Client:
         return f"Client(endpoint={self.settings.endpoint!r}, client_id={self.settings.client_id!r})"
 
     def close(self) -> None:
-        """Close the HTTP session (cached tokens stay in the process-wide cache)."""
+        """Close the HTTP session (tokens stay in the account's runtime)."""
         self.session.close()
 
     def __enter__(self) -> Client:
@@ -130,34 +131,12 @@ class Client:
     # -- helpers -----------------------------------------------------------------------------------------
 
     def bucket(self, op: OperationSpec) -> TokenBucket:
-        """The process-wide rate-limit bucket of ``op`` for this account."""
-        return self.limiter.bucket(self.settings.account_key, op)
+        """The account's rate-limit bucket of ``op`` (shared by every client of the account)."""
+        return self.runtime.bucket(op)
 
     def access_token(self) -> str:
         """The current LWA access token (fetched or refreshed as needed). Never print it."""
-        return auth.get_access_token(self.settings, self.session)
-
-    def _wait(self, seconds: float, what: str) -> None:
-        """Sleep, announcing long waits (TTY stderr progress line, else an INFO log record)."""
-        if seconds <= 0:
-            return
-        if seconds > VISIBLE_WAIT:
-            text = f"[sqlspapi] waiting {seconds:.1f} s for {what}…"
-            stream = sys.stderr
-            tty = False
-            try:
-                tty = stream is not None and stream.isatty()
-            except (AttributeError, ValueError):
-                tty = False
-            if tty:
-                stream.write("\r" + text)
-                stream.flush()
-                time.sleep(seconds)
-                stream.write("\r" + " " * len(text) + "\r")
-                stream.flush()
-                return
-            log.info("waiting %.1f s for %s", seconds, what)
-        time.sleep(seconds)
+        return self.tokens.access_token()
 
     # -- the call ----------------------------------------------------------------------------------------
 
@@ -177,8 +156,8 @@ class Client:
         params = _encode_query(query)
         if method != "GET":
             return self._send(op, method, url, rel_path, params, body, rdt)
-        flight_key = (self.settings.account_key, method, url, tuple(sorted(params.items())),
-                      ("rdt", rdt) if rdt is not None else ("lwa",))
+        flights = self.runtime.flights
+        flight_key = (method, url, tuple(sorted(params.items())), ("rdt", rdt) if rdt is not None else ("lwa",))
         window = self.share_window
         flight, leader = flights.join(flight_key, window)
         if leader:
@@ -204,149 +183,147 @@ class Client:
         return result
 
     def _token_for(self, rdt: RestrictedResource | None) -> str:
-        if rdt is None:
-            return auth.get_access_token(self.settings, self.session)
-        return auth.get_rdt(self, [rdt])
+        return self.tokens.access_token() if rdt is None else self.tokens.rdt([rdt])
+
+    def _refresher(self, op: OperationSpec, status: int, rdt: RestrictedResource | None, token: str
+                   ) -> Callable[[], None]:
+        """What drops ``token`` after the API refused it (the retry loop calls it once, then retries)."""
+        def refresh() -> None:
+            if rdt is None:
+                self.tokens.invalidate(token)
+            else:
+                self.tokens.invalidate_rdt([rdt], token)
+            log.info("%s: HTTP %d, access token refused; refreshing it once", op.name, status)
+
+        return refresh
 
     def _send(self, op: OperationSpec, method: str, url: str, rel_path: str, params: dict[str, str],
               body: Any, rdt: RestrictedResource | None) -> ApiResponse:
         settings = self.settings
-        policy = settings.retry
         bucket = self.bucket(op)
+        state = RetryState()
         started = time.time()
         t0 = time.monotonic()
         throttle_wait = 0.0
-        retry_wait = 0.0
-        retries = 0
-        attempts = 0
-        refreshed = False
         status = 0
         request_id: str | None = None
         timeout = float(getattr(settings, "timeout", 60.0) or 60.0)
 
-        def record() -> None:
+        def attempt() -> ApiResponse | Failure:
+            nonlocal throttle_wait, status, request_id
+            token = self._token_for(rdt)
+            waited = _await_turn(op, bucket)
+            if waited:
+                throttle_wait += waited
+                token = self._token_for(rdt)  # it may have expired while we waited
+            headers = {
+                "x-amz-access-token": token,
+                "x-amz-date": datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"),
+                "user-agent": USER_AGENT,
+                "accept": "application/json",
+            }
+            if body is not None:
+                headers["content-type"] = "application/json"
+            state.attempts += 1
+            try:
+                resp = self.session.request(method, url, params=params or None,
+                                            json=body if body is not None else None,
+                                            headers=headers, timeout=timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                status = 0
+                return _unreachable(op, method, url, settings.endpoint, exc, state.attempts)
+            except requests.RequestException as exc:
+                status = 0
+                raise OperationalError(
+                    f"{op.name} failed: request to {settings.endpoint} could not be sent ({type(exc).__name__})."
+                ) from None
+
+            status = resp.status_code
+            resp_headers = resp.headers
+            request_id = resp_headers.get("x-amzn-RequestId") or resp_headers.get("x-amz-request-id")
+            limit = resp_headers.get("x-amzn-RateLimit-Limit")
+            if limit:
+                bucket.observe_limit_header(limit)
+            payload = _decode(resp)
+            log.debug("%s %s %s -> %d (%.3f s, request id %s)", op.name, method, rel_path, status,
+                      resp.elapsed.total_seconds() if resp.elapsed else 0.0, request_id)
+            if 200 <= status < 300:
+                body_error = apierrors.success_body_error(op, status, payload, request_id)
+                if body_error is not None:
+                    raise body_error
+                return ApiResponse(status, payload, CaseInsensitiveDict(resp_headers), request_id)
+            if status == 429:
+                bucket.drain()
+            answered, rid = status, request_id
+            return Failure(
+                status,
+                lambda retries: apierrors.api_error(op, answered, payload, resp, rid, retries, settings, (token,)),
+                f"HTTP {status}", retry_after=retry_after(resp_headers),
+                refresh=(self._refresher(op, status, rdt, token)
+                         if apierrors.is_token_problem(status, payload, resp_headers) else None),
+            )
+
+        try:
+            return run(settings.retry, attempt, what=op.name, log=log, state=state)
+        finally:
             self.calls.append(CallRecord(
                 operation=op.name, method=method, path=rel_path, params=dict(params), status=status,
                 started=started, elapsed=time.monotonic() - t0, throttle_wait=throttle_wait,
-                request_id=request_id, shared=False, attempts=attempts, retry_wait=retry_wait,
+                request_id=request_id, shared=False, attempts=state.attempts, retry_wait=state.retry_wait,
             ))
-
-        try:
-            while True:
-                token = self._token_for(rdt)
-                wait = bucket.reserve()
-                if wait > 0:
-                    # Send a little after our bucket allows it: the server's bucket started a moment later
-                    # than ours (its clock starts at the first request's arrival), so exactly-on-time sends
-                    # would draw 429s. The slack is not cumulative: throughput stays at the bucket's rate.
-                    wait += min(0.1, 0.5 / bucket.rate)
-                    self._wait(wait, f"{op.name} rate limit")
-                    throttle_wait += wait
-                    token = self._token_for(rdt)
-                headers = {
-                    "x-amz-access-token": token,
-                    "x-amz-date": datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"),
-                    "user-agent": USER_AGENT,
-                    "accept": "application/json",
-                }
-                if body is not None:
-                    headers["content-type"] = "application/json"
-                attempts += 1
-                try:
-                    resp = self.session.request(method, url, params=params or None,
-                                                json=body if body is not None else None,
-                                                headers=headers, timeout=timeout)
-                except (requests.ConnectionError, requests.Timeout) as exc:
-                    status = 0
-                    # A read timeout on a non-GET may have been executed: only connection failures are
-                    # retried for writes.
-                    safe = method == "GET" or not isinstance(exc, requests.ReadTimeout)
-                    if safe and retry_allows(policy, None, retries):
-                        delay = backoff_seconds(policy, retries)
-                        retries += 1
-                        log.info("%s: cannot reach %s (%s); retry %d", op.name, _host(url),
-                                 type(exc).__name__, retries)
-                        self._wait(delay, f"retry {retries} of {op.name} (connection error)")
-                        retry_wait += delay
-                        continue
-                    raise OperationalError(
-                        f"{op.name} failed: cannot reach SP-API endpoint {settings.endpoint} "
-                        f"({type(exc).__name__}{f', {attempts} attempts' if attempts > 1 else ''}); "
-                        "check the network or proxy, and the Endpoint/Region keys."
-                    ) from None
-                except requests.RequestException as exc:
-                    status = 0
-                    raise OperationalError(
-                        f"{op.name} failed: request to {settings.endpoint} could not be sent "
-                        f"({type(exc).__name__})."
-                    ) from None
-
-                status = resp.status_code
-                resp_headers = resp.headers
-                request_id = resp_headers.get("x-amzn-RequestId") or resp_headers.get("x-amz-request-id")
-                limit = resp_headers.get("x-amzn-RateLimit-Limit")
-                if limit:
-                    bucket.observe_limit_header(limit)
-                payload = _decode(resp)
-                log.debug("%s %s %s -> %d (%.3f s, request id %s)", op.name, method, rel_path, status,
-                          resp.elapsed.total_seconds() if resp.elapsed else 0.0, request_id)
-
-                if 200 <= status < 300:
-                    body_error = apierrors.success_body_error(op, status, payload, request_id)
-                    if body_error is not None:
-                        raise body_error
-                    return ApiResponse(status, payload, CaseInsensitiveDict(resp_headers), request_id)
-
-                if not refreshed and apierrors.is_token_problem(status, payload, resp_headers):
-                    refreshed = True
-                    if rdt is None:
-                        auth.invalidate(settings, token)
-                    else:
-                        auth.invalidate_rdt(self, [rdt], token)
-                    log.info("%s: HTTP %d, access token refused; refreshing it once", op.name, status)
-                    continue
-
-                if status == 429:
-                    bucket.drain()
-                if retry_allows(policy, status, retries):
-                    delay = backoff_seconds(policy, retries)
-                    retry_after = _retry_after(resp_headers)
-                    if retry_after is not None:
-                        delay = max(delay, retry_after)
-                    retries += 1
-                    self._wait(delay, f"retry {retries} of {op.name} (HTTP {status})")
-                    retry_wait += delay
-                    continue
-                raise apierrors.api_error(op, status, payload, resp, request_id, retries, settings)
-        finally:
-            record()
 
     def download(self, url: str, *, timeout: float | None = None) -> requests.Response:
         """GET a pre-signed URL (e.g. a report document) with this session: no SP-API token, no limiter.
 
-        Connection errors are retried per ``Settings.retry``; non-2xx answers raise OperationalError.
+        Connection errors and 5xx answers are retried per ``Settings.retry``; non-2xx answers raise
+        OperationalError.
         """
-        policy = self.settings.retry
-        retries = 0
+        host = _host(url)
         timeout = timeout or float(getattr(self.settings, "timeout", 60.0) or 60.0)
-        while True:
+
+        def attempt() -> requests.Response | Failure:
             try:
                 resp = self.session.get(url, timeout=timeout, headers={"user-agent": USER_AGENT})
             except (requests.ConnectionError, requests.Timeout) as exc:
-                if retry_allows(policy, None, retries):
-                    delay = backoff_seconds(policy, retries)
-                    retries += 1
-                    self._wait(delay, f"retry {retries} of download from {_host(url)}")
-                    continue
-                raise OperationalError(f"download from {_host(url)} failed ({type(exc).__name__})") from None
-            if resp.status_code >= 500 and retry_allows(policy, resp.status_code, retries):
-                delay = backoff_seconds(policy, retries)
-                retries += 1
-                self._wait(delay, f"retry {retries} of download from {_host(url)}")
-                continue
-            if not 200 <= resp.status_code < 300:
-                raise OperationalError(f"download from {_host(url)} failed (HTTP {resp.status_code})")
-            return resp
+                kind = type(exc).__name__
+                return Failure(None, lambda _retries: OperationalError(f"download from {host} failed ({kind})"),
+                               "connection error")
+            status = resp.status_code
+            if 200 <= status < 300:
+                return resp
+            error = OperationalError(f"download from {host} failed (HTTP {status})")
+            if status < 500:
+                raise error
+            return Failure(status, lambda _retries: error, f"HTTP {status}")
+
+        return run(self.settings.retry, attempt, what=f"download from {host}", log=log)
+
+
+def _await_turn(op: OperationSpec, bucket: TokenBucket) -> float:
+    """Take a token of ``op``'s bucket, sleeping until it is due; return the seconds waited."""
+    wait = bucket.reserve()
+    if wait <= 0:
+        return 0.0
+    # Send a little after our bucket allows it: the server's bucket started a moment later than ours (its clock
+    # starts at the first request's arrival), so exactly-on-time sends would draw 429s. The slack is not
+    # cumulative: throughput stays at the bucket's rate.
+    wait += min(0.1, 0.5 / bucket.rate)
+    pause(wait, f"{op.name} rate limit", log)
+    return wait
+
+
+def _unreachable(op: OperationSpec, method: str, url: str, endpoint: str, exc: requests.RequestException,
+                 attempts: int) -> Failure:
+    """The failure of a request that got no answer (connection error or timeout) after ``attempts`` attempts."""
+    kind = type(exc).__name__
+    message = (f"{op.name} failed: cannot reach SP-API endpoint {endpoint} "
+               f"({kind}{f', {attempts} attempts' if attempts > 1 else ''}); "
+               "check the network or proxy, and the Endpoint/Region keys.")
+    return Failure(None, lambda _retries: OperationalError(message), "connection error",
+                   note=f"{op.name}: cannot reach {_host(url)} ({kind})",
+                   # A read timeout on a non-GET may have been executed: only connection failures are retried
+                   # for writes.
+                   retryable=method == "GET" or not isinstance(exc, requests.ReadTimeout))
 
 
 def _host(url: str) -> str:
@@ -363,14 +340,4 @@ def _decode(resp: requests.Response) -> Any:
         return None
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    value = headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return min(max(float(value), 0.0), 300.0)
-    except ValueError:
-        return None
-
-
-__all__ = ["ApiResponse", "Client", "USER_AGENT", "retry_allows", "backoff_seconds", "CallLog", "CallRecord"]
+__all__ = ["ApiResponse", "Client", "TokenProvider", "USER_AGENT", "CallLog", "CallRecord"]

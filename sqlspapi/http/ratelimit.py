@@ -1,11 +1,12 @@
-"""Client-side rate limiting: one token bucket per (account, operation), shared by the whole process.
+"""Client-side rate limiting: one token bucket per operation in each account's :class:`Limiter`.
 
 SP-API throttles each operation with a token bucket per application + selling-partner pair (``rate``
 tokens per second, ``burst`` tokens at most). The client mirrors it: before sending,
 :meth:`TokenBucket.reserve` takes a token (or reserves the next one and says how long to wait), so a steady
 scan waits instead of drawing 429s. A response's ``x-amzn-RateLimit-Limit`` header teaches the bucket the real
-rate (:meth:`TokenBucket.observe_limit_header`); a 429 empties it (:meth:`TokenBucket.drain`). The registry
-key is ``Settings.account_key``, so every connection to the same seller account shares the buckets.
+rate (:meth:`TokenBucket.observe_limit_header`); a 429 empties it (:meth:`TokenBucket.drain`). Each
+:class:`~sqlspapi.http.runtime.AccountRuntime` (one per ``Settings.account_key``) owns one :class:`Limiter`, so
+every connection to the same seller account in the process shares the buckets.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ class TokenBucket:
 
 
 class Limiter:
-    """The registry of buckets keyed by (account_key, operation name); one per process (``LIMITER``)."""
+    """One account's buckets, one per operation name (owned by an :class:`~sqlspapi.http.runtime.AccountRuntime`)."""
 
     def __init__(
         self,
@@ -127,42 +128,27 @@ class Limiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._buckets: dict[tuple[str, str], TokenBucket] = {}
+        self._buckets: dict[str, TokenBucket] = {}
         self._lock = threading.Lock()
         self._clock = clock
         self._sleep = sleep
 
-    def bucket(self, account_key: str, op: OperationSpec) -> TokenBucket:
-        """The bucket of ``op`` for this account, created from the operation's published rate and burst."""
-        key = (account_key, op.name)
+    def bucket(self, op: OperationSpec) -> TokenBucket:
+        """The bucket of ``op``, created (full) from the operation's published rate and burst on first use."""
         with self._lock:
-            found = self._buckets.get(key)
+            found = self._buckets.get(op.name)
             if found is None:
-                found = TokenBucket(op.rate, op.burst, clock=self._clock, sleep=self._sleep)
-                self._buckets[key] = found
+                found = self._buckets[op.name] = TokenBucket(op.rate, op.burst, clock=self._clock, sleep=self._sleep)
             return found
 
-    def acquire(self, account_key: str, op: OperationSpec) -> float:
-        """Wait for a token of ``op``; return the seconds waited."""
-        return self.bucket(account_key, op).acquire()
-
-    def observe_limit_header(self, account_key: str, op: OperationSpec, value: str | None) -> bool:
-        """Feed an ``x-amzn-RateLimit-Limit`` value to the operation's bucket."""
-        return self.bucket(account_key, op).observe_limit_header(value)
-
     def reset(self) -> None:
-        """Forget every bucket (tests; a new bucket starts full at the published rate)."""
+        """Forget every bucket (a new bucket starts full at the published rate)."""
         with self._lock:
             self._buckets.clear()
 
-
-#: The process-wide limiter used by every :class:`sqlspapi.http.client.Client`.
-LIMITER = Limiter()
-
-
-def get_bucket(account_key: str, op: OperationSpec) -> TokenBucket:
-    """The process-wide bucket for (account_key, op.name)."""
-    return LIMITER.bucket(account_key, op)
+    def __repr__(self) -> str:
+        with self._lock:
+            return f"Limiter({len(self._buckets)} buckets)"
 
 
-__all__ = ["MIN_RATE", "TokenBucket", "Limiter", "LIMITER", "get_bucket"]
+__all__ = ["MIN_RATE", "TokenBucket", "Limiter"]

@@ -1,13 +1,18 @@
-"""Login with Amazon (LWA) access tokens and Restricted Data Tokens, cached process-wide.
+"""Login with Amazon (LWA) access tokens and Restricted Data Tokens (RDT) of one seller account.
 
-* :func:`get_access_token` runs the LWA refresh-token grant (form POST to ``Settings.token_url``) and
-  caches the access token per ``Settings.account_key`` until shortly before it expires (``expires_in`` minus
-  ``min(60 s, expires_in / 10)``). One lock per account: one thread refreshes, the others wait and reuse.
-* :func:`invalidate` drops a token the API called expired; the client then refreshes once and retries once.
+* :class:`TokenStore` is the token state of one account, owned by its
+  :class:`~sqlspapi.http.runtime.AccountRuntime` (so every connection of the account in the process shares it):
+  the LWA access token, one RDT per set of restricted resources, one lock per token (one thread obtains it, the
+  others wait and reuse it) and the number of LWA grant requests sent.
+* :class:`AccountTokens` is the token provider a :class:`~sqlspapi.http.client.Client` uses (the client's
+  ``TokenProvider`` interface): :meth:`~AccountTokens.access_token` runs the LWA refresh-token grant (form POST to
+  ``Settings.token_url``, retried per ``Settings.retry`` by :func:`sqlspapi.http.retry.run`) and keeps the token
+  until shortly before it expires (``expires_in`` minus ``min(60 s, expires_in / 10)``);
+  :meth:`~AccountTokens.rdt` obtains an RDT through ``createRestrictedDataToken``, sent by the ``call`` the client
+  injects (this module never imports the client); ``invalidate``/``invalidate_rdt`` drop a token the API refused,
+  and the client then refreshes once and retries once.
 * ``Settings.token_cache`` (optional) names a JSON file, written with mode 0600, that keeps access tokens and
   their expiry across processes. Tokens are written nowhere else and never logged.
-* :func:`get_rdt` obtains a Restricted Data Token via ``createRestrictedDataToken`` and caches it per
-  (account, resources) until shortly before ``expiresIn``.
 
 LWA refusals become :class:`~sqlspapi.errors.AuthError` with a message that names the key to fix
 (:mod:`sqlspapi.http.apierrors`).
@@ -21,7 +26,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,9 +34,10 @@ import requests
 
 from sqlspapi.definitions.schema import OperationSpec, RestrictedResource
 from sqlspapi.http import apierrors
+from sqlspapi.http.retry import Failure, RetryState, run
 
 if TYPE_CHECKING:
-    from sqlspapi.http.client import Client
+    from sqlspapi.http.response import ApiResponse
 
 log = logging.getLogger("sqlspapi.http.tokens")
 
@@ -75,149 +81,207 @@ def _make_token(value: str, expires_in: float, now: float | None = None) -> _Tok
     return _Token(value, now + expires_in, now + expires_in - refresh_margin(expires_in))
 
 
-class _KeyedLocks:
-    """One lock per key, created on demand."""
+class TokenStore:
+    """The bearer tokens of one account, each obtained by one thread at a time and kept while fresh.
 
-    def __init__(self) -> None:
-        self._locks: dict[Any, threading.Lock] = {}
+    Keys: :data:`LWA` for the access token, a tuple of :class:`RestrictedResource` for an RDT. Also counts the
+    LWA grant requests sent for the account (:attr:`lwa_requests`, for tests and diagnostics). ``file_lock``
+    serialises reads and writes of the token cache file (``TokenCache=``), which several accounts may share: the
+    runtime registry passes one lock for the whole process.
+    """
+
+    def __init__(self, file_lock: threading.Lock | None = None) -> None:
+        self.file_lock = file_lock if file_lock is not None else threading.Lock()
+        self._tokens: dict[Hashable, _Token] = {}
+        self._locks: dict[Hashable, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._lwa_requests = 0
 
-    def get(self, key: Any) -> threading.Lock:
+    def _lock(self, key: Hashable) -> threading.Lock:
         with self._guard:
             lock = self._locks.get(key)
             if lock is None:
                 lock = self._locks[key] = threading.Lock()
             return lock
 
+    def get(self, key: Hashable, obtain: Callable[[], _Token]) -> str:
+        """The fresh token under ``key``, else one from ``obtain()`` (one thread per key obtains; others wait)."""
+        token = self._tokens.get(key)
+        if token is not None and token.fresh():
+            return token.value
+        with self._lock(key):
+            token = self._tokens.get(key)
+            if token is None or not token.fresh():
+                token = self._tokens[key] = obtain()
+            return token.value
 
-_lwa_tokens: dict[str, _Token] = {}
-_lwa_locks = _KeyedLocks()
-_rdt_tokens: dict[tuple[str, tuple[RestrictedResource, ...]], _Token] = {}
-_rdt_locks = _KeyedLocks()
-_file_lock = threading.Lock()
-_stats_lock = threading.Lock()
-#: Number of LWA grant requests sent by this process, per account_key (for tests and diagnostics).
-lwa_requests: dict[str, int] = {}
+    def drop(self, key: Hashable, token: str | None = None) -> bool:
+        """Forget the token under ``key`` (only if it is still ``token``, when given); True if one was dropped."""
+        with self._lock(key):
+            current = self._tokens.get(key)
+            if current is None or (token is not None and current.value != token):
+                return False
+            del self._tokens[key]
+            return True
 
+    def count_lwa_request(self) -> None:
+        """Count one LWA grant request (retries included)."""
+        with self._guard:
+            self._lwa_requests += 1
 
-def clear_cache() -> None:
-    """Forget every in-memory access token and RDT (the token cache file is left alone)."""
-    _lwa_tokens.clear()
-    _rdt_tokens.clear()
+    @property
+    def lwa_requests(self) -> int:
+        """LWA grant requests sent for this account by this process."""
+        with self._guard:
+            return self._lwa_requests
 
+    def clear(self) -> None:
+        """Forget every token held in memory (the token cache file is left alone)."""
+        with self._guard:
+            self._tokens.clear()
 
-def _cached(store: dict[Any, Any], locks: Any, key: Any, obtain: Callable[[], Any]) -> str:
-    """The fresh token under ``key``, else one from ``obtain()`` (one thread per key obtains; others wait)."""
-    token = store.get(key)
-    if token is not None and token.fresh():
-        return token.value
-    with locks.get(key):
-        token = store.get(key)
-        if token is None or not token.fresh():
-            token = store[key] = obtain()
-        return token.value
-
-
-def _drop(store: dict[Any, Any], locks: Any, key: Any, token: str | None) -> bool:
-    """Forget the token under ``key`` (only if it is still ``token``, when given); True if one was dropped."""
-    with locks.get(key):
-        current = store.get(key)
-        if current is None or (token is not None and current.value != token):
-            return False
-        del store[key]
-        return True
-
-
-# --------------------------------------------------------------------------------------------- LWA grant
+    def __repr__(self) -> str:
+        return f"TokenStore({len(self._tokens)} tokens)"
 
 
-def get_access_token(settings: Any, session: requests.Session | None = None) -> str:
-    """A valid LWA access token for ``settings`` (cached process-wide; refreshed by one thread at a time)."""
-    key = settings.account_key
-
-    def obtain() -> Any:
-        if getattr(settings, "token_cache", None):
-            cached = _read_cache_file(settings.token_cache, key)
-            if cached is not None and cached.fresh():
-                log.debug("LWA access token for account %s… loaded from the token cache file", key[:8])
-                return cached
-        token = _request_token(settings, session)
-        if getattr(settings, "token_cache", None):
-            _update_cache_file(settings.token_cache, key, token)
-        return token
-
-    return _cached(_lwa_tokens, _lwa_locks, key, obtain)
+#: The :class:`TokenStore` key of the LWA access token.
+LWA = "lwa"
 
 
-def invalidate(settings: Any, token: str | None = None) -> bool:
-    """Drop the cached access token (only if it is still ``token``, when given); True if one was dropped.
+# ---------------------------------------------------------------------------------------- token provider
 
-    Called when SP-API says the token expired: several threads may report the same stale token, and only the
-    first one's report must cause a refresh.
+
+class AccountTokens:
+    """The token provider of one client: LWA and RDT for ``settings``, kept in the account's ``store``.
+
+    ``session`` sends the LWA grant (default: a plain ``requests.post``); ``call(op, body=...)`` sends
+    ``createRestrictedDataToken`` (the client passes its own ``Client.call``, so RDT requests are rate-limited,
+    retried and logged like any call). Safe to share between threads.
     """
-    key = settings.account_key
-    dropped = _drop(_lwa_tokens, _lwa_locks, key, token)
-    if dropped and getattr(settings, "token_cache", None):
-        _update_cache_file(settings.token_cache, key, None)
-    return dropped
 
+    def __init__(self, settings: Any, store: TokenStore, *, session: requests.Session | None = None,
+                 call: Callable[..., ApiResponse] | None = None) -> None:
+        self.settings = settings
+        self._store = store
+        self._session = session
+        self._call = call
 
-def _request_token(settings: Any, session: requests.Session | None) -> _Token:
-    """Run the refresh-token grant, retrying transient failures per ``settings.retry``."""
-    from sqlspapi.http.client import backoff_seconds, retry_allows
+    def __repr__(self) -> str:
+        return f"AccountTokens(account={self.settings.account_key[:8]}…)"
 
-    http = session or requests
-    url = settings.token_url
-    form = {
-        "grant_type": "refresh_token",
-        "refresh_token": settings.refresh_token.reveal(),
-        "client_id": settings.client_id,
-        "client_secret": settings.client_secret.reveal(),
-    }
-    timeout = float(getattr(settings, "timeout", 60.0) or 60.0)
-    retries = 0
-    while True:
-        with _stats_lock:
-            lwa_requests[settings.account_key] = lwa_requests.get(settings.account_key, 0) + 1
-        status: int | None = None
-        try:
-            resp = http.post(
-                url,
-                data=form,
-                headers={"Accept": "application/json",
-                         "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"},
-                timeout=timeout,
-            )
-        except requests.RequestException as exc:
-            if retry_allows(settings.retry, None, retries):
-                wait = backoff_seconds(settings.retry, retries)
-                retries += 1
-                log.info("cannot reach TokenUrl %s (%s); retry %d in %.1f s", url, type(exc).__name__,
-                         retries, wait)
-                time.sleep(wait)
-                continue
-            raise apierrors.lwa_unreachable_error(url, exc, retries) from None
-        status = resp.status_code
-        body = _json_or_none(resp)
-        if status == 200 and isinstance(body, dict) and body.get("access_token"):
+    # -- LWA ---------------------------------------------------------------------------------------------
+
+    def access_token(self) -> str:
+        """A valid LWA access token (kept per account; refreshed by one thread at a time). Never print it."""
+        settings = self.settings
+        key = settings.account_key
+
+        def obtain() -> _Token:
+            if getattr(settings, "token_cache", None):
+                cached = _read_cache_file(settings.token_cache, key, self._store.file_lock)
+                if cached is not None and cached.fresh():
+                    log.debug("LWA access token for account %s… loaded from the token cache file", key[:8])
+                    return cached
+            token = self._request_token()
+            if getattr(settings, "token_cache", None):
+                _update_cache_file(settings.token_cache, key, token, self._store.file_lock)
+            return token
+
+        return self._store.get(LWA, obtain)
+
+    def invalidate(self, token: str | None = None) -> bool:
+        """Drop the access token (only if it is still ``token``, when given); True if one was dropped.
+
+        Called when SP-API says the token expired: several threads may report the same stale token, and only the
+        first one's report must cause a refresh.
+        """
+        dropped = self._store.drop(LWA, token)
+        if dropped and getattr(self.settings, "token_cache", None):
+            _update_cache_file(self.settings.token_cache, self.settings.account_key, None, self._store.file_lock)
+        return dropped
+
+    def _request_token(self) -> _Token:
+        """Run the refresh-token grant, retrying transient failures per ``settings.retry``."""
+        settings = self.settings
+        http: Any = self._session or requests
+        url = settings.token_url
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": settings.refresh_token.reveal(),
+            "client_id": settings.client_id,
+            "client_secret": settings.client_secret.reveal(),
+        }
+        timeout = float(getattr(settings, "timeout", 60.0) or 60.0)
+        state = RetryState()
+
+        def attempt() -> _Token | Failure:
+            self._store.count_lwa_request()
             try:
-                expires_in = float(body.get("expires_in") or DEFAULT_EXPIRES_IN)
+                resp = http.post(
+                    url,
+                    data=form,
+                    headers={"Accept": "application/json",
+                             "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"},
+                    timeout=timeout,
+                )
+            except requests.RequestException as exc:
+                return Failure(None, lambda retries, exc=exc: apierrors.lwa_unreachable_error(url, exc, retries),
+                               "connection error", note=f"cannot reach TokenUrl {url} ({type(exc).__name__})")
+            status = resp.status_code
+            body = _json_or_none(resp)
+            if status == 200 and isinstance(body, dict) and body.get("access_token"):
+                try:
+                    expires_in = float(body.get("expires_in") or DEFAULT_EXPIRES_IN)
+                except (TypeError, ValueError):
+                    expires_in = DEFAULT_EXPIRES_IN
+                log.debug("LWA access token obtained for account %s… (expires in %.0f s)",
+                          settings.account_key[:8], expires_in)
+                return _make_token(str(body["access_token"]), expires_in)
+            error = body.get("error") if isinstance(body, dict) else None
+            description = body.get("error_description") if isinstance(body, dict) else None
+            transient = status >= 500 or status == 429 or error in ("server_error", "temporarily_unavailable")
+            if not transient:
+                raise apierrors.lwa_error(settings, status, error, description, False, state.retries)
+            return Failure(status, lambda retries: apierrors.lwa_error(settings, status, error, description, True,
+                                                                        retries),
+                           f"HTTP {status}", note=f"TokenUrl {url} answered HTTP {status} {error or ''}".rstrip(),
+                           transient=True)
+
+        return run(settings.retry, attempt, what="the LWA token request", log=log, state=state)
+
+    # -- RDT ---------------------------------------------------------------------------------------------
+
+    def rdt(self, resources: Sequence[RestrictedResource]) -> str:
+        """A Restricted Data Token for ``resources`` (createRestrictedDataToken), kept until near expiry."""
+        if not resources:
+            raise ValueError("an RDT needs at least one RestrictedResource")
+        if self._call is None:
+            raise ValueError("this token provider was given no call to send createRestrictedDataToken")
+        call = self._call
+
+        def obtain() -> _Token:
+            items = []
+            for res in resources:
+                item: dict[str, Any] = {"method": res.method.upper(), "path": res.path}
+                if res.data_elements:
+                    item["dataElements"] = list(res.data_elements)
+                items.append(item)
+            resp = call(CREATE_RDT_OP, body={"restrictedResources": items})
+            body = resp.json if isinstance(resp.json, dict) else {}
+            value = body.get("restrictedDataToken")
+            if not value:
+                raise apierrors.missing_rdt_error(resp, CREATE_RDT_OP.name)
+            try:
+                expires_in = float(body.get("expiresIn") or DEFAULT_EXPIRES_IN)
             except (TypeError, ValueError):
                 expires_in = DEFAULT_EXPIRES_IN
-            log.debug("LWA access token obtained for account %s… (expires in %.0f s)",
-                      settings.account_key[:8], expires_in)
-            return _make_token(str(body["access_token"]), expires_in)
-        error = body.get("error") if isinstance(body, dict) else None
-        description = body.get("error_description") if isinstance(body, dict) else None
-        transient = status >= 500 or status == 429 or error in ("server_error", "temporarily_unavailable")
-        if transient and retry_allows(settings.retry, status, retries, transient=True):
-            wait = backoff_seconds(settings.retry, retries)
-            retries += 1
-            log.info("TokenUrl %s answered HTTP %d %s; retry %d in %.1f s", url, status, error or "",
-                     retries, wait)
-            time.sleep(wait)
-            continue
-        raise apierrors.lwa_error(settings, status, error, description, transient, retries)
+            return _make_token(str(value), expires_in)
+
+        return self._store.get(tuple(resources), obtain)
+
+    def invalidate_rdt(self, resources: Sequence[RestrictedResource], token: str | None = None) -> bool:
+        """Drop the RDT of ``resources`` (only if it is still ``token``, when given); True if one was dropped."""
+        return self._store.drop(tuple(resources), token)
 
 
 def _json_or_none(resp: requests.Response) -> Any:
@@ -225,24 +289,6 @@ def _json_or_none(resp: requests.Response) -> Any:
         return resp.json()
     except ValueError:
         return None
-
-
-def scrub(text: str, settings: Any) -> str:
-    """``text`` with the client secret, refresh token and the account's cached token replaced by ***."""
-    if not text:
-        return text
-    secrets = []
-    for name in ("client_secret", "refresh_token"):
-        value = getattr(settings, name, None)
-        if value is not None and hasattr(value, "reveal"):
-            secrets.append(value.reveal())
-    token = _lwa_tokens.get(getattr(settings, "account_key", ""))
-    if token is not None:
-        secrets.append(token.value)
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
 
 
 # --------------------------------------------------------------------------------------- token cache file
@@ -257,8 +303,8 @@ def _read_file(path: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _read_cache_file(path: str, key: str) -> _Token | None:
-    with _file_lock:
+def _read_cache_file(path: str, key: str, lock: threading.Lock) -> _Token | None:
+    with lock:
         entry = _read_file(path).get("tokens", {}).get(key)
     if not isinstance(entry, dict):
         return None
@@ -271,9 +317,9 @@ def _read_cache_file(path: str, key: str) -> _Token | None:
     return _Token(value, expires_at, refresh_at)
 
 
-def _update_cache_file(path: str, key: str, token: _Token | None) -> None:
+def _update_cache_file(path: str, key: str, token: _Token | None, lock: threading.Lock) -> None:
     """Write (or remove, when ``token`` is None) the account's entry; atomic replace, mode 0600."""
-    with _file_lock:
+    with lock:
         data = _read_file(path)
         tokens = data.get("tokens") if isinstance(data.get("tokens"), dict) else {}
         now = time.time()
@@ -302,47 +348,4 @@ def _update_cache_file(path: str, key: str, token: _Token | None) -> None:
                 pass
 
 
-# --------------------------------------------------------------------------------------------------- RDT
-
-
-def _rdt_key(client: Client, resources: list[RestrictedResource] | tuple[RestrictedResource, ...]
-             ) -> tuple[str, tuple[RestrictedResource, ...]]:
-    return client.settings.account_key, tuple(resources)
-
-
-def get_rdt(client: Client, resources: list[RestrictedResource]) -> str:
-    """A Restricted Data Token for ``resources`` (createRestrictedDataToken), cached until near expiry."""
-    if not resources:
-        raise ValueError("get_rdt needs at least one RestrictedResource")
-    key = _rdt_key(client, resources)
-
-    def obtain() -> Any:
-        items = []
-        for res in resources:
-            item: dict[str, Any] = {"method": res.method.upper(), "path": res.path}
-            if res.data_elements:
-                item["dataElements"] = list(res.data_elements)
-            items.append(item)
-        resp = client.call(CREATE_RDT_OP, body={"restrictedResources": items})
-        body = resp.json if isinstance(resp.json, dict) else {}
-        value = body.get("restrictedDataToken")
-        if not value:
-            raise apierrors.missing_rdt_error(resp, CREATE_RDT_OP.name)
-        try:
-            expires_in = float(body.get("expiresIn") or DEFAULT_EXPIRES_IN)
-        except (TypeError, ValueError):
-            expires_in = DEFAULT_EXPIRES_IN
-        return _make_token(str(value), expires_in)
-
-    return _cached(_rdt_tokens, _rdt_locks, key, obtain)
-
-
-def invalidate_rdt(client: Client, resources: list[RestrictedResource], token: str | None = None) -> bool:
-    """Drop a cached RDT (only if it is still ``token``, when given); True if something was dropped."""
-    return _drop(_rdt_tokens, _rdt_locks, _rdt_key(client, resources), token)
-
-
-__all__ = [
-    "CREATE_RDT_OP", "DEFAULT_EXPIRES_IN", "refresh_margin", "get_access_token", "invalidate", "get_rdt",
-    "invalidate_rdt", "clear_cache", "scrub", "lwa_requests",
-]
+__all__ = ["CREATE_RDT_OP", "DEFAULT_EXPIRES_IN", "LWA", "refresh_margin", "TokenStore", "AccountTokens"]

@@ -33,7 +33,6 @@ from sqlspapi.settings.keys import (
     _close_keys,
     _display,
     _FrozenMap,
-    _get_attr,
     _norm,
     _to_text,
     _unknown_key,
@@ -266,6 +265,17 @@ class Settings:
         """
         required = bool(self.client_id and self.client_secret and self.refresh_token)
         return _build(_override(self.given, values), require_credentials=required, log_notices=not self.notices)
+
+
+def _get_attr(settings: Settings, attr: str) -> Any:
+    """The value at a :attr:`KeySpec.attr` path of ``settings`` (``"region"``, ``"retry.mode"``)."""
+    head, _, tail = attr.partition(".")
+    value = getattr(settings, head)
+    if not tail:
+        return value
+    if isinstance(value, Mapping):
+        return value[tail]
+    return getattr(value, tail)
 
 
 def _override(given: Mapping[str, str | Secret], values: Mapping[str, Any]) -> dict[str, str | Secret]:

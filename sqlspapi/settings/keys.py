@@ -21,14 +21,12 @@ import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
+from sqlspapi.definitions.loader import version_keys
 from sqlspapi.errors import ConnectionStringError
 from sqlspapi.settings import marketplaces as mp
-
-if TYPE_CHECKING:
-    from sqlspapi.settings.connstr import Settings
 
 __all__ = [
     "Secret", "RetryPolicy", "RETRY_MODES", "KeySpec", "KEYS", "API_VERSIONS", "DEFAULT_TOKEN_URL",
@@ -321,27 +319,15 @@ def _conv_ignored(spec: KeySpec, text: str) -> None:
     return None
 
 
+#: Per-API version keys, read from the table definitions (the single source): key → (supported versions, default).
 API_VERSIONS: Mapping[str, tuple[tuple[str, ...], str]] = {
-    "OrdersApiVersion": (("2026-01-01", "v0"), "2026-01-01"),
-    "CatalogItemsApiVersion": (("2022-04-01", "2020-12-01"), "2022-04-01"),
-    "ReportsApiVersion": (("2021-06-30",), "2021-06-30"),
-    "SellerApiVersion": (("v1",), "v1"),
-    "FbaApiVersion": (("v1",), "v1"),
-    "FinancesApiVersion": (("v0",), "v0"),
-    "ProductPricingApiVersion": (("v0",), "v0"),
-    "ProductsFeesApiVersion": (("v0",), "v0"),
-    "SalesApiVersion": (("v1",), "v1"),
-    "ShippingApiVersion": (("v1",), "v1"),
-    "ServicesApiVersion": (("v1",), "v1"),
-    "VendorOrdersApiVersion": (("v1",), "v1"),
+    key: (supported, default) for key, (supported, default, _title) in version_keys().items()
 }
-"""Per-API version keys: key name → (supported versions, default)."""
-
-_VERSION_API = {
-    "OrdersApiVersion": "Orders", "CatalogItemsApiVersion": "Catalog Items", "ReportsApiVersion": "Reports",
-    "SellerApiVersion": "Sellers", "FbaApiVersion": "FBA Inventory", "FinancesApiVersion": "Finances",
-    "ProductPricingApiVersion": "Product Pricing", "ProductsFeesApiVersion": "Product Fees",
-    "SalesApiVersion": "Sales", "ShippingApiVersion": "Shipping", "ServicesApiVersion": "Services",
+_VERSION_API = {key: title for key, (_s, _d, title) in version_keys().items()}
+#: Version keys other connectors (ZappySys) send for APIs whose tables are not defined yet: accepted, ignored.
+_PENDING_VERSION_KEYS = {
+    "ReportsApiVersion": "Reports", "FinancesApiVersion": "Finances", "ProductPricingApiVersion": "Product Pricing",
+    "ProductsFeesApiVersion": "Product Fees", "ShippingApiVersion": "Shipping", "ServicesApiVersion": "Services",
     "VendorOrdersApiVersion": "Vendor Orders",
 }
 
@@ -436,6 +422,13 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("AuthUrl", (), None, (),
             "ZappySys setting for the OAuth consent page; accepted and ignored.",
             _conv_ignored, None, group="ignored"),
+    *(
+        KeySpec(name, (), None, (),
+                f"Version key of an API that has no tables yet ({api}); accepted (ZappySys strings carry it) "
+                "and ignored until its tables are defined.",
+                _conv_ignored, None, group="ignored")
+        for name, api in _PENDING_VERSION_KEYS.items() if name not in API_VERSIONS
+    ),
 )
 """Every connection-string key, in documentation order."""
 
@@ -474,17 +467,6 @@ def _unknown_key(key: str) -> ConnectionStringError:
 
 
 # -------------------- settings values back to text
-
-
-def _get_attr(settings: Settings, attr: str) -> Any:
-    """The value at a :attr:`KeySpec.attr` path of ``settings`` (``"region"``, ``"retry.mode"``)."""
-    head, _, tail = attr.partition(".")
-    value = getattr(settings, head)
-    if not tail:
-        return value
-    if isinstance(value, Mapping):
-        return value[tail]
-    return getattr(value, tail)
 
 
 def _display(spec: KeySpec, value: Any) -> str:

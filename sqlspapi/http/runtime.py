@@ -1,0 +1,115 @@
+"""The state of one seller account in this process, and the registry that hands it to every connection.
+
+SP-API meters and authorises per (application, seller) pair, which ``Settings.account_key`` names. Everything the
+HTTP layer remembers between calls belongs to that pair, so it lives in one :class:`AccountRuntime`:
+
+* ``tokens`` (:class:`~sqlspapi.http.tokens.TokenStore`): the LWA access token, the RDT per restricted resource
+  set, their locks, and the count of LWA grant requests;
+* ``limiter`` (:class:`~sqlspapi.http.ratelimit.Limiter`): one rate-limit bucket per operation;
+* ``flights`` (:class:`~sqlspapi.http.flight.Flights`): single flight of identical GET calls;
+* :meth:`AccountRuntime.memo`: account facts computed once (e.g. the seller's marketplace list).
+
+:func:`runtime_for` returns the same runtime for every connection (``Client``) of the same account in the
+process; its registry (with the lock that serialises token cache file access across accounts) is the one piece of
+process-wide mutable state of :mod:`sqlspapi.http`.
+:func:`reset_runtimes` forgets them all (tests: as a new process would be).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlspapi.definitions.schema import OperationSpec
+from sqlspapi.http.flight import Flights
+from sqlspapi.http.ratelimit import Limiter, TokenBucket
+from sqlspapi.http.tokens import TokenStore
+
+T = TypeVar("T")
+
+#: Most facts a runtime memoises; past it the oldest is forgotten (and computed again when asked for).
+MEMO_MAX = 64
+
+
+class _Fact:
+    """One memoised value and the lock its first computation holds."""
+
+    __slots__ = ("lock", "done", "value")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.done = False
+        self.value: Any = None
+
+
+class AccountRuntime:
+    """Everything this process keeps for one (application, seller) account; safe to share between threads."""
+
+    def __init__(self, account_key: str, *, file_lock: threading.Lock | None = None) -> None:
+        self.account_key = account_key
+        #: LWA access token, RDTs and their locks; the LWA request count.
+        self.tokens = TokenStore(file_lock)
+        #: One rate-limit bucket per operation.
+        self.limiter = Limiter()
+        #: GET calls in flight (single flight) and, for a ``share_window``, those just completed.
+        self.flights = Flights()
+        self._facts: dict[str, _Fact] = {}
+        self._facts_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"AccountRuntime(account={self.account_key[:8]}…)"
+
+    @property
+    def lwa_requests(self) -> int:
+        """LWA grant requests this process sent for the account (retries included)."""
+        return self.tokens.lwa_requests
+
+    def bucket(self, op: OperationSpec) -> TokenBucket:
+        """The account's rate-limit bucket of ``op``."""
+        return self.limiter.bucket(op)
+
+    def memo(self, name: str, factory: Callable[[], T]) -> T:
+        """The fact ``name`` of this account, computed by ``factory()`` once (concurrent callers wait for it).
+
+        A factory that raises stores nothing: the next caller tries again. At most :data:`MEMO_MAX` facts are kept.
+        """
+        with self._facts_lock:
+            fact = self._facts.get(name)
+            if fact is None:
+                fact = self._facts[name] = _Fact()
+                while len(self._facts) > MEMO_MAX:
+                    del self._facts[next(iter(self._facts))]
+        with fact.lock:
+            if not fact.done:
+                fact.value = factory()
+                fact.done = True
+            return fact.value
+
+
+_runtimes: dict[str, AccountRuntime] = {}
+_runtimes_lock = threading.Lock()
+#: Serialises token cache file access of every account in the process (several may share one file).
+_token_file_lock = threading.Lock()
+
+
+def runtime_for(settings: Any) -> AccountRuntime:
+    """The runtime of ``settings.account_key``: the same object for every connection of that account."""
+    key = settings.account_key
+    with _runtimes_lock:
+        runtime = _runtimes.get(key)
+        if runtime is None:
+            runtime = _runtimes[key] = AccountRuntime(key, file_lock=_token_file_lock)
+        return runtime
+
+
+def reset_runtimes() -> None:
+    """Forget every account's runtime (tokens, buckets, flights, facts): as a new process would be (tests).
+
+    Clients made before keep the runtime they hold; make new ones.
+    """
+    with _runtimes_lock:
+        _runtimes.clear()
+
+
+__all__ = ["MEMO_MAX", "AccountRuntime", "runtime_for", "reset_runtimes"]
