@@ -7,6 +7,7 @@ removed), pointing with ``$ref`` at ``#/paths/<path>/<method>/responses/<status>
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,12 @@ from sqlspapi.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_T
 pytestmark = pytest.mark.models
 
 V0, V2026, TOKENS, SELLERS = "orders-v0.json", "orders-2026-01-01.json", "tokens-2021-03-01.json", "sellers-v1.json"
+CAT22, CAT20, FBA, SALES = ("catalog-items-2022-04-01.json", "catalog-items-2020-12-01.json", "fba-inventory-v1.json",
+                            "sales-v1.json")
+US = "ATVPDKIKX0DER"
+FBA_QUERY = {"granularityType": "Marketplace", "granularityId": US, "marketplaceIds": US}
+METRICS_QUERY = {"marketplaceIds": US, "interval": "2025-12-01T00:00:00Z--2026-01-01T00:00:00Z", "granularity": "Day",
+                 "granularityTimeZone": "UTC"}
 ALL = "ATVPDKIKX0DER,A2EUQ1WTGCTBG2,A1PA6795UKMFR9,A1F83G8C2ARO7P,A1VC38T7YXB528"
 EPOCH = "2000-01-01T00:00:00Z"
 INCLUDED = "BUYER,RECIPIENT,PROCEEDS,EXPENSE,PROMOTION,CANCELLATION,FULFILLMENT,PACKAGES,TAX,PAYMENT"
@@ -177,13 +184,19 @@ OPS = [
     (V2026, "getOrder2026", "/orders/2026-01-01/orders/{orderId}", {}),
     (SELLERS, "getMarketplaceParticipations", "/sellers/v1/marketplaceParticipations", {}),
     (SELLERS, "getAccount", "/sellers/v1/account", {}),
+    (CAT22, "searchCatalogItems", "/catalog/2022-04-01/items", {"keywords": "usb", "marketplaceIds": US}),
+    (CAT22, "getCatalogItem", "/catalog/2022-04-01/items/{asin}", {"marketplaceIds": US}),
+    (CAT20, "searchCatalogItems2020", "/catalog/2020-12-01/items", {"keywords": "usb", "marketplaceIds": US}),
+    (CAT20, "getCatalogItem2020", "/catalog/2020-12-01/items/{asin}", {"marketplaceIds": US}),
+    (FBA, "getInventorySummaries", "/fba/inventory/v1/summaries", FBA_QUERY),
+    (SALES, "getOrderMetrics", "/sales/v1/orderMetrics", METRICS_QUERY),
 ]
 
 
 @pytest.mark.parametrize("model, op, template, params", OPS, ids=[o[1] for o in OPS])
 @pytest.mark.parametrize("status", [429, 500, 503])
 def test_injected_faults(check, emu, tok, model, op, template, params, status):
-    path = template.replace("{orderId}", emu.orders[1].order_id)
+    path = template.replace("{orderId}", emu.orders[1].order_id).replace("{asin}", emu.dataset.products[1].asin)
     emu.fail_next(op, status)
     r = _get(emu, path, tok, **params)
     assert r.status_code == status
@@ -264,3 +277,79 @@ def test_not_found_body_has_error_shape(models, emu, tok):
     assert r.status_code == 404
     errors = Draft4Validator({"$ref": "#/definitions/ErrorList", **models(V2026)})
     assert not list(errors.iter_errors(r.json()))
+
+
+def _pages(emu, tok, path, token_param, params):
+    r = _get(emu, path, tok, **params)
+    while True:
+        yield r
+        nt = r.json().get("pagination", {}).get("nextToken")
+        if not nt:
+            return
+        r = _get(emu, path, tok, **{token_param: nt}, **params)
+
+
+@pytest.mark.parametrize("model, version, parts", [
+    (CAT22, "2022-04-01", "attributes,classifications,dimensions,identifiers,images,productTypes,relationships,"
+                          "salesRanks,summaries,vendorDetails"),
+    (CAT20, "2020-12-01", "identifiers,images,productTypes,salesRanks,summaries,variations,vendorDetails"),
+])
+def test_every_catalog_answer(check, emu, tok, model, version, parts):
+    search, item = f"/catalog/{version}/items", f"/catalog/{version}/items/{{asin}}"
+    for mp in ALL.split(","):
+        pages = _pages(emu, tok, search, "pageToken", {"keywords": "Trailhead", "marketplaceIds": mp, "pageSize": 20,
+                                                       "includedData": parts})
+        for r in itertools.islice(pages, 2):  # products, parents and catalog-only items
+            assert r.status_code == 200
+            check(model, "GET", search, r)
+    get_parts = parts if version == "2022-04-01" else "attributes," + parts
+    for product in emu.dataset.products[::9]:
+        r = _get(emu, item.replace("{asin}", product.asin), tok, marketplaceIds=ALL, includedData=get_parts)
+        assert r.status_code == 200
+        check(model, "GET", item, r)
+    for path, template, params, status in (
+            (search, search, {"marketplaceIds": US}, 400),
+            (search, search, {"keywords": "usb", "marketplaceIds": US, "includedData": "nope"}, 400),
+            (item.replace("{asin}", "B000000000"), item, {"marketplaceIds": US}, 404)):
+        r = _get(emu, path, tok, **params)
+        assert r.status_code == status
+        check(model, "GET", template, r)
+        r = _get(emu, path, None, **params)
+        assert r.status_code == 403
+        check(model, "GET", template, r)
+
+
+def test_every_fba_answer(check, emu, tok):
+    template = "/fba/inventory/v1/summaries"
+    for mp in ALL.split(","):
+        for details in ("true", "false"):
+            query = {"granularityType": "Marketplace", "granularityId": mp, "marketplaceIds": mp, "details": details}
+            for r in _pages(emu, tok, template, "nextToken", query):
+                assert r.status_code == 200
+                check(FBA, "GET", template, r)
+    for params in ({**FBA_QUERY, "granularityId": "A1PA6795UKMFR9"}, {"marketplaceIds": US}):
+        r = _get(emu, template, tok, **params)
+        assert r.status_code == 400
+        check(FBA, "GET", template, r)
+    r = _get(emu, template, None, **FBA_QUERY)
+    assert r.status_code == 403
+    check(FBA, "GET", template, r)
+
+
+@pytest.mark.parametrize("granularity", ["Hour", "Day", "Week", "Month", "Year", "Total"])
+def test_every_sales_answer(check, emu, tok, granularity):
+    template = "/sales/v1/orderMetrics"
+    interval = ("2025-12-25T00:00:00-08:00--2026-01-01T00:00:00-08:00" if granularity == "Hour"
+                else "2024-03-01T00:00:00Z--2026-01-01T00:00:00Z")
+    params = {"marketplaceIds": US, "interval": interval, "granularity": granularity}
+    if granularity != "Hour":
+        params["granularityTimeZone"] = "UTC"
+    r = _get(emu, template, tok, **params)
+    assert r.status_code == 200
+    check(SALES, "GET", template, r)
+    r = _get(emu, template, tok, **{**params, "granularity": "Decade"})
+    assert r.status_code == 400
+    check(SALES, "GET", template, r)
+    r = _get(emu, template, None, **params)
+    assert r.status_code == 403
+    check(SALES, "GET", template, r)

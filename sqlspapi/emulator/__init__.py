@@ -3,7 +3,25 @@
 ``start()`` returns a running :class:`Emulator` (background thread, 127.0.0.1, free port by default);
 ``main(argv)`` backs ``sqlspapi emulator``. It serves the LWA token endpoint, Orders v0 (getOrders, getOrder,
 getOrderItems, getOrderAddress, getOrderBuyerInfo), Orders 2026-01-01 (searchOrders, getOrder), Tokens
-(createRestrictedDataToken) and Sellers (getMarketplaceParticipations, getAccount) with Amazon's usage plans.
+(createRestrictedDataToken), Sellers (getMarketplaceParticipations, getAccount), Catalog Items 2022-04-01 and
+2020-12-01 (searchCatalogItems, getCatalogItem), FBA Inventory v1 (getInventorySummaries) and Sales v1
+(getOrderMetrics), with the usage plans of the table definitions (``vtables/*.toml``).
+
+``Emulator.export(operation, version=None)`` returns every row object a list/get operation can return as
+``(row, query, path)`` tuples — the query and path parameters under which the API returns that row — for
+differential tests (the same SQL over a plain SQLite copy of the data):
+
+* searchCatalogItems: each item with every includedData part of that version, query ``{"marketplaceIds": [mp]}``
+  (getCatalogItem: the same, path ``{"asin": asin}``);
+* getInventorySummaries: each summary with ``inventoryDetails``, query ``{"marketplaceIds": [mp]}``;
+* getOrders (v0): each order as a plain LWA token sees it, query ``{"MarketplaceIds": [mp]}``; getOrder (v0),
+  getOrderAddress, getOrderBuyerInfo: path ``{"orderId": id}``; getOrderItems: each item, path ``{"orderId": id}``;
+* searchOrders (2026-01-01): each order with every includedData part, query ``{"marketplaceIds": [mp],
+  "includedData": [...]}``; getOrder (2026-01-01, logged ``getOrder2026``): the same, path ``{"orderId": id}``;
+* getMarketplaceParticipations, getAccount: their rows, ``{}``, ``{}``.
+
+An operationId that two versions share needs ``version=``; getOrderMetrics has no export (an aggregate; see
+:mod:`sqlspapi.emulator.sales` for the GROUP BY it equals).
 """
 
 from __future__ import annotations
@@ -13,7 +31,7 @@ from datetime import datetime
 from sqlspapi.emulator.calllog import CallLog, EmulatorCall
 from sqlspapi.emulator.cli import main
 from sqlspapi.emulator.lwa import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
-from sqlspapi.emulator.ratelimit import USAGE_PLANS
+from sqlspapi.emulator.ratelimit import UsagePlan
 from sqlspapi.emulator.server import Emulator
 
 
@@ -25,5 +43,5 @@ def start(*, port: int = 0, seed: int = 7, orders: int = 2000, time_scale: float
                     token_lifetime=token_lifetime, anchor=anchor, items_page_size=items_page_size).start()
 
 
-__all__ = ["DEMO_CLIENT_ID", "DEMO_CLIENT_SECRET", "DEMO_REFRESH_TOKEN", "USAGE_PLANS", "CallLog", "Emulator",
-           "EmulatorCall", "main", "start"]
+__all__ = ["DEMO_CLIENT_ID", "DEMO_CLIENT_SECRET", "DEMO_REFRESH_TOKEN", "CallLog", "Emulator", "EmulatorCall",
+           "UsagePlan", "main", "start"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -48,9 +49,18 @@ def not_found(message: str) -> ApiError:
 
 @dataclass
 class Config:
-    """Settings the operations read (changeable while the emulator runs)."""
+    """Settings the operations read (changeable while the emulator runs).
+
+    ``clock_offset`` moves the emulator clock (:meth:`now`) forward: paging tokens that expire (FBA Inventory's
+    nextToken, 30 seconds) age by it, so a test can make one expire without waiting.
+    """
 
     items_page_size: int = 100
+    clock_offset: float = 0.0
+
+    def now(self) -> float:
+        """The emulator clock in seconds (monotonic real time plus ``clock_offset``)."""
+        return time.monotonic() + self.clock_offset
 
 
 @dataclass
@@ -67,6 +77,7 @@ class Request:
     config: Config
     path_args: dict[str, str] = field(default_factory=dict)
     rdt_elements: set[str] | None = None  # data elements an RDT grants for this resource; None = plain LWA
+    params: dict[str, Any] = field(default_factory=dict)  # query parsed by the endpoint's rules (generic APIs)
 
     def json_body(self) -> Any:
         """The body parsed as JSON (400 InvalidInput when it is not)."""

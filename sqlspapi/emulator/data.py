@@ -11,8 +11,11 @@ from __future__ import annotations
 import bisect
 import random
 import string
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlspapi.emulator.pools import (
     FIRST_LAST,
@@ -33,6 +36,9 @@ STATUSES = ("PendingAvailability", "Pending", "Unshipped", "PartiallyShipped", "
 _RECENT_WEIGHTS = (4, 12, 20, 8, 40, 4, 8, 4)
 _OLD_WEIGHTS = (1, 1.5, 2, 1.5, 82, 2, 9, 1)
 OPEN_STATUSES = frozenset({"PendingAvailability", "Pending", "Unshipped", "PartiallyShipped"})
+#: Language of product titles by marketplace key (others: English).
+LANGUAGES = {"DE": "de", "JP": "ja"}
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -172,6 +178,15 @@ class Dataset:
         self.by_update: list[OrderRecord] = sorted(self.orders, key=lambda o: (o.update_ts, o.order_id))
         self._purchase_keys = [o.purchase_ts for o in self.orders]
         self._update_keys = [o.update_ts for o in self.by_update]
+        self._derived: dict[str, Any] = {}
+        self._derived_lock = threading.Lock()
+
+    def derived(self, key: str, build: Callable[[Dataset], T]) -> T:
+        """Data another API derives from this dataset (catalog, inventory), built on first use and kept."""
+        with self._derived_lock:
+            if key not in self._derived:
+                self._derived[key] = build(self)
+            return self._derived[key]
 
     def created_between(self, after: float, before: float) -> list[OrderRecord]:
         """Orders with after <= PurchaseDate <= before, oldest first."""
@@ -241,7 +256,6 @@ def _orders(rng: random.Random, count: int, anchor: datetime, products: list[Pro
     used_ids: set[str] = set()
     used_items: set[str] = set()
     out: list[OrderRecord] = []
-    languages = {"DE": "de", "JP": "ja"}
     for n, ts in enumerate(stamps):
         market = rng.choices(MARKETS, MARKET_WEIGHTS)[0]
         recent = anchor_ts - ts < 14 * 86400
@@ -279,7 +293,7 @@ def _orders(rng: random.Random, count: int, anchor: datetime, products: list[Pro
                 promo_id = f"PLM-{rng.randrange(10**6):06d}"
             used = rng.random() < 0.05
             items.append(Item(
-                iid, product, product.titles[languages.get(market.key, "en")], qty, 0, unit, tax, shipping,
+                iid, product, product.titles[LANGUAGES.get(market.key, "en")], qty, 0, unit, tax, shipping,
                 promo, "Used" if used else "New", rng.choice(("Good", "Very Good", "Acceptable")) if used else "New",
                 rng.random() < 0.05, promo_id))
         _ship(items, status, rng)

@@ -7,6 +7,8 @@ application holds the PII roles.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from sqlspapi.emulator.common import (
@@ -21,7 +23,8 @@ from sqlspapi.emulator.common import (
     invalid,
     require_order,
 )
-from sqlspapi.emulator.data import Item, OrderRecord, iso, money_str
+from sqlspapi.emulator.data import Dataset, Item, OrderRecord, iso, money_str
+from sqlspapi.emulator.generic import Endpoint, Row
 from sqlspapi.emulator.pools import MARKETS
 
 INCLUDED_DATA = ("BUYER", "RECIPIENT", "PROCEEDS", "EXPENSE", "PROMOTION", "CANCELLATION", "FULFILLMENT",
@@ -205,3 +208,19 @@ def get_order(req: Request) -> Response:
     included = _included(req)
     order = require_order(req, req.path_args["orderId"])
     return Response(200, {"order": render_order(order, included)})
+
+
+def _export(by_path: bool, data: Dataset) -> Iterator[Row]:
+    """Every order with all includedData parts (searchOrders: by marketplace; getOrder: by orderId)."""
+    everything = set(INCLUDED_DATA)
+    for o in data.orders:
+        query: dict[str, Any] = {"includedData": list(INCLUDED_DATA)}
+        if not by_path:
+            query["marketplaceIds"] = [o.market.id]
+        yield render_order(o, everything), query, ({"orderId": o.order_id} if by_path else {})
+
+
+ENDPOINTS = (
+    Endpoint("orders", "2026-01-01", "searchOrders", search_orders, export=partial(_export, False)),
+    Endpoint("orders", "2026-01-01", "getOrder", get_order, export=partial(_export, True), log_name="getOrder2026"),
+)

@@ -7,6 +7,7 @@ getOrders/getOrder, granting the ``shippingAddress`` / ``buyerInfo`` data elemen
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlspapi.emulator.common import (
@@ -25,6 +26,7 @@ from sqlspapi.emulator.common import (
     require_order,
 )
 from sqlspapi.emulator.data import STATUSES, Dataset, Item, OrderRecord, iso, money_str
+from sqlspapi.emulator.generic import Endpoint, Exporter, Row
 from sqlspapi.emulator.pools import KNOWN_MARKETPLACE_IDS
 
 FULFILLMENT_CHANNELS = ("AFN", "MFN")
@@ -278,24 +280,60 @@ def get_order_items(req: Request) -> Response:
     return Response(200, {"payload": payload})
 
 
-def get_order_address(req: Request) -> Response:
-    """GET /orders/v0/orders/{orderId}/address (PII only with an RDT for this path)."""
-    order = require_order(req, req.path_args["orderId"])
-    pii = req.rdt_elements is not None
+def render_address(order: OrderRecord, pii: bool) -> dict[str, Any]:
+    """getOrderAddress's ``OrderAddress`` payload."""
     payload: dict[str, Any] = {"AmazonOrderId": order.order_id}
     if pii and order.buyer_company:
         payload["BuyerCompanyName"] = order.buyer_company
     payload["ShippingAddress"] = shipping_address(order, pii)
-    return Response(200, {"payload": payload})
+    return payload
+
+
+def render_buyer_info(order: OrderRecord, pii: bool) -> dict[str, Any]:
+    """getOrderBuyerInfo's ``OrderBuyerInfo`` payload."""
+    return {"AmazonOrderId": order.order_id, **buyer_info(order, pii)}
+
+
+def get_order_address(req: Request) -> Response:
+    """GET /orders/v0/orders/{orderId}/address (PII only with an RDT for this path)."""
+    order = require_order(req, req.path_args["orderId"])
+    return Response(200, {"payload": render_address(order, req.rdt_elements is not None)})
 
 
 def get_order_buyer_info(req: Request) -> Response:
     """GET /orders/v0/orders/{orderId}/buyerInfo (BuyerEmail/BuyerName only with an RDT for this path)."""
     order = require_order(req, req.path_args["orderId"])
-    payload: dict[str, Any] = {"AmazonOrderId": order.order_id}
-    payload.update(buyer_info(order, req.rdt_elements is not None))
-    return Response(200, {"payload": payload})
+    return Response(200, {"payload": render_buyer_info(order, req.rdt_elements is not None)})
 
 
-__all__ = ["ApiError", "get_order", "get_order_address", "get_order_buyer_info", "get_order_items", "get_orders",
-           "render_item", "render_order"]
+# -- export (plain LWA token: no PII) --------------------------------------------------------------------------------
+def _export_orders(data: Dataset) -> Iterator[Row]:
+    for o in data.orders:
+        yield render_order(o), {"MarketplaceIds": [o.market.id]}, {}
+
+
+def _export_by_id(render: Callable[[OrderRecord], dict[str, Any]]) -> Exporter:
+    def run(data: Dataset) -> Iterator[Row]:
+        for o in data.orders:
+            yield render(o), {}, {"orderId": o.order_id}
+    return run
+
+
+def _export_items(data: Dataset) -> Iterator[Row]:
+    for o in data.orders:
+        for i in o.items:
+            yield render_item(i, o), {}, {"orderId": o.order_id}
+
+
+ENDPOINTS = (
+    Endpoint("orders", "v0", "getOrders", get_orders, export=_export_orders),
+    Endpoint("orders", "v0", "getOrder", get_order, export=_export_by_id(render_order)),
+    Endpoint("orders", "v0", "getOrderItems", get_order_items, export=_export_items),
+    Endpoint("orders", "v0", "getOrderAddress", get_order_address,
+             export=_export_by_id(lambda o: render_address(o, False))),
+    Endpoint("orders", "v0", "getOrderBuyerInfo", get_order_buyer_info,
+             export=_export_by_id(lambda o: render_buyer_info(o, False))),
+)
+
+__all__ = ["ENDPOINTS", "ApiError", "get_order", "get_order_address", "get_order_buyer_info", "get_order_items",
+           "get_orders", "render_address", "render_buyer_info", "render_item", "render_order"]

@@ -109,3 +109,55 @@ STREETS: dict[str, tuple[str, ...]] = {
 }
 PHONE_FORMATS = {"US": "+1 206-555-{n:04d}", "CA": "+1 514-555-{n:04d}", "DE": "+49 30 {n:07d}",
                  "UK": "+44 20 7946 {n:04d}", "JP": "+81 3-{n:04d}-{m:04d}"}
+
+
+@dataclass(frozen=True)
+class Category:
+    """A browse node of the catalog: id, name, ancestors (nearest first), product type and display group."""
+
+    id: str
+    name: str
+    ancestors: tuple[tuple[str, str], ...]
+    product_type: str
+    display_group: str
+    display_group_name: str
+
+
+_ELECTRONICS = (("172456", "Computer Accessories & Peripherals"), ("172282", "Electronics"))
+CATEGORIES: tuple[Category, ...] = (
+    Category("289668", "Kitchen Utensils & Gadgets", (("284507", "Kitchen & Dining"),), "KITCHEN",
+             "kitchen_display_on_website", "Kitchen"),
+    Category("464394", "USB Cables", _ELECTRONICS, "ELECTRONIC_CABLE", "pc_display_on_website", "PC"),
+    Category("11036491", "Mice", _ELECTRONICS, "COMPUTER_INPUT_DEVICE", "pc_display_on_website", "PC"),
+    Category("3407731", "Yoga Mats", (("3375301", "Sports & Outdoors"),), "EXERCISE_MAT",
+             "sporting_goods_display_on_website", "Sports"),
+    Category("3480721", "Hose Nozzles", (("2972638", "Patio, Lawn & Garden"),), "WATERING_DEVICE",
+             "lawn_and_garden_display_on_website", "Lawn & Patio"),
+    Category("1063292", "Desk Lamps", (("1055398", "Home & Kitchen"),), "LAMP", "home_display_on_website", "Home"),
+    Category("1069554", "Notebooks & Writing Pads", (("1064954", "Office Products"),), "NOTEBOOK",
+             "office_product_display_on_website", "Office Product"),
+    Category("172541", "Headphones", (("172282", "Electronics"),), "HEADPHONES", "ce_display_on_website",
+             "Electronics"),
+    Category("2475899011", "Backpacks", (("7141123011", "Clothing, Shoes & Jewelry"),), "BACKPACK",
+             "luggage_display_on_website", "Luggage"),
+    Category("166359011", "Jigsaw Puzzles", (("165793011", "Toys & Games"),), "PUZZLES", "toy_display_on_website",
+             "Toy"),
+    Category("516866", "USB Hubs", _ELECTRONICS, "COMPUTER_ADD_ON", "pc_display_on_website", "PC"),
+    Category("3151491", "USB Flash Drives", _ELECTRONICS, "FLASH_DRIVE", "pc_display_on_website", "PC"),
+    Category("2407761011", "Wall Chargers", (("2811119011", "Cell Phones & Accessories"),), "CHARGING_ADAPTER",
+             "wireless_display_on_website", "Wireless"),
+)
+#: CATEGORIES index of each PRODUCTS family, in PRODUCTS order.
+PRODUCT_CATEGORIES = (0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 6, 0, 0, 7, 9, 7, 12, 8, 0, 9)
+#: Brands of the catalog (product family n has BRANDS[n % len(BRANDS)]).
+BRANDS = ("Emulator Basics", "Küchenwerk", "Sakura Home", "Trailhead", "Voltix", "Brightline")
+#: Catalog-only items: (English noun, CATEGORIES index, model code); most mention USB so that a keyword search
+#: for "usb" exceeds Amazon's 1,000-result ceiling.
+CATALOG_NOUNS: tuple[tuple[str, int, str], ...] = (
+    ("USB-C Hub 7-in-1", 10, "HUB"),
+    ("USB Flash Drive 64 GB", 11, "FD64"),
+    ("USB Wall Charger 30 W", 12, "WC30"),
+    ("Laptop Sleeve 14 inch", 8, "LS14"),
+)
+#: How many catalog-only items the emulator's catalog holds (beside the seller's products and their parents).
+CATALOG_EXTRA_ITEMS = 1440

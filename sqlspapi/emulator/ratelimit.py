@@ -1,9 +1,14 @@
-"""Usage plans of the emulated operations and the token buckets that enforce them."""
+"""Token buckets that enforce the emulated operations' usage plans.
+
+The plans themselves come from the table definitions (``rate``/``burst`` of each ``[operations.X]``), bound to the
+emulator's operation names by :mod:`sqlspapi.emulator.routes`; nothing here repeats them.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -14,21 +19,6 @@ class UsagePlan:
 
     rate: float
     burst: int
-
-
-#: Usage plans from Amazon's models (the "Usage Plan" table of each operation's description).
-USAGE_PLANS: dict[str, UsagePlan] = {
-    "getOrders": UsagePlan(0.0167, 20),
-    "getOrder": UsagePlan(0.5, 30),
-    "getOrderItems": UsagePlan(0.5, 30),
-    "getOrderAddress": UsagePlan(0.5, 30),
-    "getOrderBuyerInfo": UsagePlan(0.5, 30),
-    "searchOrders": UsagePlan(0.0056, 20),
-    "getOrder2026": UsagePlan(0.5, 30),
-    "createRestrictedDataToken": UsagePlan(1.0, 10),
-    "getMarketplaceParticipations": UsagePlan(0.016, 15),
-    "getAccount": UsagePlan(0.016, 15),
-}
 
 
 def format_rate(value: float) -> str:
@@ -58,18 +48,19 @@ class TokenBucket:
 
 
 class Limiter:
-    """One token bucket per (account, operation); rates are multiplied by ``time_scale``."""
+    """One token bucket per (account, operation); ``plans`` maps operation name → plan; rates × ``time_scale``."""
 
-    def __init__(self, time_scale: float = 1.0) -> None:
+    def __init__(self, time_scale: float = 1.0, plans: Mapping[str, UsagePlan] | None = None) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be > 0")
         self.time_scale = float(time_scale)
+        self.plans: Mapping[str, UsagePlan] = dict(plans or {})
         self._lock = threading.Lock()
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
 
     def rate(self, operation: str) -> float:
         """The scaled rate (requests per second) of ``operation``."""
-        return USAGE_PLANS[operation].rate * self.time_scale
+        return self.plans[operation].rate * self.time_scale
 
     def header(self, operation: str) -> str:
         """The ``x-amzn-RateLimit-Limit`` header value of ``operation`` (scaled rate)."""
@@ -77,7 +68,7 @@ class Limiter:
 
     def allow(self, account: str, operation: str) -> bool:
         """Consume a token for (account, operation); False means the caller must answer 429."""
-        plan = USAGE_PLANS[operation]
+        plan = self.plans[operation]
         with self._lock:
             bucket = self._buckets.get((account, operation))
             if bucket is None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from sqlspapi.emulator.common import Request, Response
+from sqlspapi.emulator.generic import Endpoint, Row
 from sqlspapi.emulator.pools import MARKETS
 
 STORE_NAME = "Emulator Demo Store"
+#: The demo seller's merchant token (``sellerId`` of Catalog SKU searches; the Sellers API does not return it).
+SELLER_ID = "A1EMULATORDEMO"
 
 
 def participations() -> list[dict[str, Any]]:
@@ -24,6 +28,20 @@ def participations() -> list[dict[str, Any]]:
     ]
 
 
+def account() -> dict[str, Any]:
+    """The demo seller's ``Account`` (getAccount's payload)."""
+    address = {"addressLine1": "Königstraße 1", "city": "Stuttgart", "stateOrProvinceCode": "BW",
+               "postalCode": "70173", "countryCode": "DE"}
+    return {
+        "marketplaceParticipationList": participations(),
+        "businessType": "PRIVATE_LIMITED",
+        "sellingPlan": "PROFESSIONAL",
+        "business": {"name": "Emulator Demo GmbH", "registeredBusinessAddress": address,
+                     "companyRegistrationNumber": "HRB 765432", "companyTaxIdentificationNumber": "DE123456789"},
+        "primaryContact": {"name": "Jürgen Müller", "address": address},
+    }
+
+
 def get_marketplace_participations(req: Request) -> Response:
     """GET /sellers/v1/marketplaceParticipations."""
     return Response(200, {"payload": participations()})
@@ -31,11 +49,20 @@ def get_marketplace_participations(req: Request) -> Response:
 
 def get_account(req: Request) -> Response:
     """GET /sellers/v1/account."""
-    address = {"addressLine1": "Königstraße 1", "city": "Stuttgart", "postalCode": "70173", "countryCode": "DE"}
-    return Response(200, {"payload": {
-        "marketplaceParticipationList": participations(),
-        "businessType": "PRIVATE_LIMITED",
-        "sellingPlan": "PROFESSIONAL",
-        "business": {"name": "Emulator Demo GmbH", "registeredBusinessAddress": address},
-        "primaryContact": {"name": "Jürgen Müller", "address": address},
-    }})
+    return Response(200, {"payload": account()})
+
+
+def _export_participations(data: Any) -> Iterator[Row]:
+    for row in participations():
+        yield row, {}, {}
+
+
+def _export_account(data: Any) -> Iterator[Row]:
+    yield account(), {}, {}
+
+
+ENDPOINTS = (
+    Endpoint("sellers", "v1", "getMarketplaceParticipations", get_marketplace_participations,
+             export=_export_participations),
+    Endpoint("sellers", "v1", "getAccount", get_account, export=_export_account),
+)

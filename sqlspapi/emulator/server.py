@@ -8,22 +8,21 @@ of a known operation also carry ``x-amzn-RateLimit-Limit`` with the time-scaled 
 
 from __future__ import annotations
 
+import gc
 import json
-import re
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from sqlspapi.emulator import orders_2026, orders_v0, sellers, tokens
 from sqlspapi.emulator.calllog import CallLog, EmulatorCall
-from sqlspapi.emulator.common import QUOTA_EXCEEDED, ApiError, Config, Request, Response
+from sqlspapi.emulator.common import QUOTA_EXCEEDED, ApiError, Config, Request
 from sqlspapi.emulator.data import Dataset
+from sqlspapi.emulator.generic import Row, validate
 from sqlspapi.emulator.lwa import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -33,30 +32,11 @@ from sqlspapi.emulator.lwa import (
     Auth,
     rdt_elements,
 )
-from sqlspapi.emulator.ratelimit import Limiter
+from sqlspapi.emulator.ratelimit import Limiter, UsagePlan
+from sqlspapi.emulator.routes import Router, build_routes
+from sqlspapi.emulator.sellers import SELLER_ID
 
 LWA_OPERATION = "lwaToken"
-Handler = Callable[[Request], Response]
-
-#: (method, path regex, operation name, handler, restricted v0 operation?)
-ROUTES: tuple[tuple[str, re.Pattern[str], str, Handler, bool], ...] = (
-    ("GET", re.compile(r"^/orders/v0/orders$"), "getOrders", orders_v0.get_orders, True),
-    ("GET", re.compile(r"^/orders/v0/orders/(?P<orderId>[^/]+)$"), "getOrder", orders_v0.get_order, True),
-    ("GET", re.compile(r"^/orders/v0/orders/(?P<orderId>[^/]+)/orderItems$"), "getOrderItems",
-     orders_v0.get_order_items, True),
-    ("GET", re.compile(r"^/orders/v0/orders/(?P<orderId>[^/]+)/address$"), "getOrderAddress",
-     orders_v0.get_order_address, True),
-    ("GET", re.compile(r"^/orders/v0/orders/(?P<orderId>[^/]+)/buyerInfo$"), "getOrderBuyerInfo",
-     orders_v0.get_order_buyer_info, True),
-    ("GET", re.compile(r"^/orders/2026-01-01/orders$"), "searchOrders", orders_2026.search_orders, False),
-    ("GET", re.compile(r"^/orders/2026-01-01/orders/(?P<orderId>[^/]+)$"), "getOrder2026",
-     orders_2026.get_order, False),
-    ("POST", re.compile(r"^/tokens/2021-03-01/restrictedDataToken$"), "createRestrictedDataToken",
-     tokens.create_restricted_data_token, False),
-    ("GET", re.compile(r"^/sellers/v1/marketplaceParticipations$"), "getMarketplaceParticipations",
-     sellers.get_marketplace_participations, False),
-    ("GET", re.compile(r"^/sellers/v1/account$"), "getAccount", sellers.get_account, False),
-)
 
 _FAULTS = {
     400: ("InvalidInput", "Invalid Input"),
@@ -84,7 +64,8 @@ class Emulator:
         self.time_scale = float(time_scale)
         self.dataset = Dataset(seed=seed, orders=orders, anchor=anchor)
         self.auth = Auth(token_lifetime)
-        self.limiter = Limiter(time_scale)
+        self.router = Router(build_routes())
+        self.limiter = Limiter(time_scale, self.router.plans)
         self.config = Config(items_page_size=items_page_size)
         self.calls = CallLog()
         self._faults: dict[str, list[int]] = {}
@@ -171,6 +152,36 @@ class Emulator:
         """The ``x-amzn-RateLimit-Limit`` value this emulator sends for ``operation``."""
         return self.limiter.header(operation)
 
+    @property
+    def usage_plans(self) -> dict[str, UsagePlan]:
+        """Operation name → the usage plan it is throttled with (from the definitions, unscaled)."""
+        return dict(self.router.plans)
+
+    @property
+    def seller_id(self) -> str:
+        """The demo seller's merchant token (``SellerId``; Catalog SKU searches need it)."""
+        return SELLER_ID
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the emulator clock forward: paging tokens age by ``seconds`` (FBA nextToken expires after 30 s)."""
+        self.config.clock_offset += float(seconds)
+
+    def export(self, operation: str, version: str | None = None) -> list[Row]:
+        """Every row object ``operation`` can return, each with its query and path parameters (module docstring)."""
+        route = self.router.find(operation, version)
+        exporter = route.endpoint.export
+        if exporter is None:
+            raise ValueError(f"{route.name} has no export: its answer depends on the request (e.g. an aggregate)")
+        # Thousands of nested dicts at once: the cyclic collector would spend ~3x the build time scanning them
+        # (they hold no cycles), so it pauses while the list is built.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return list(exporter(self.dataset))
+        finally:
+            if was_enabled:
+                gc.enable()
+
     def connection_string(self, **extra: Any) -> str:
         """Connection string of the demo app against this emulator, plus ``extra`` keys."""
         pairs: list[tuple[str, str]] = [("ClientId", DEMO_CLIENT_ID), ("ClientSecret", DEMO_CLIENT_SECRET),
@@ -219,10 +230,11 @@ class Emulator:
             return status, answer, extra
         operation, status, answer = "unknown", 404, None
         try:
-            route = _route(method, path)
-            if route is None:
+            found = self.router.match(method, path)
+            if found is None:
                 raise ApiError(404, "NotFound", f"The requested resource {method} {path} was not found.")
-            operation, handler, path_args, restricted = route
+            route, path_args = found
+            operation, restricted = route.name, route.restricted
             if method == "POST":
                 try:
                     params["body"] = json.loads(body.decode("utf-8") or "null")
@@ -251,7 +263,9 @@ class Emulator:
                 raise _Throttled()
             req = Request(method, path, query, body, grant, self.dataset, self.auth, self.config, path_args,
                           elements)
-            result = handler(req)
+            if route.endpoint.rules is not None:
+                req.params = validate(route.endpoint.rules, query)
+            result = route.endpoint.handler(req)
             status, answer = result.status, result.body
         except _Throttled:
             status, answer = 429, {"errors": [dict(QUOTA_EXCEEDED)]}
@@ -303,14 +317,6 @@ class _Server(ThreadingHTTPServer):
 
 class _Throttled(Exception):
     """Internal: answer 429 QuotaExceeded."""
-
-
-def _route(method: str, path: str) -> tuple[str, Handler, dict[str, str], bool] | None:
-    for verb, regex, operation, handler, restricted in ROUTES:
-        match = regex.match(path)
-        if match and verb == method:
-            return operation, handler, match.groupdict(), restricted
-    return None
 
 
 def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:

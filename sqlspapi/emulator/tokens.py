@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from sqlspapi.emulator.common import ApiError, Request, Response
+from sqlspapi.emulator.generic import Endpoint
 
 METHODS = ("GET", "PUT", "POST", "DELETE")
 DATA_ELEMENTS = ("buyerInfo", "shippingAddress", "buyerTaxInformation")
@@ -72,3 +73,6 @@ def create_restricted_data_token(req: Request) -> Response:
     checked = [_check_resource(n, r) for n, r in enumerate(resources)]
     grant = req.auth.issue_rdt(req.grant.account, checked)
     return Response(200, {"restrictedDataToken": grant.token, "expiresIn": req.auth.expires_in()})
+
+
+ENDPOINTS = (Endpoint("tokens", "2021-03-01", "createRestrictedDataToken", create_restricted_data_token),)

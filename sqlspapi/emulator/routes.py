@@ -1,0 +1,107 @@
+"""The emulator's routes, generated from the table definitions.
+
+Each API module lists its :class:`~sqlspapi.emulator.generic.Endpoint` values; an endpoint names its operation by
+(section, version, operationId) and takes method, path template and usage plan from ``vtables/*.toml``
+(:func:`sqlspapi.definitions.loader.load_all`) — createRestrictedDataToken from
+:data:`sqlspapi.http.tokens.CREATE_RDT_OP`. Nothing here repeats a path or a rate. A route may be used with a
+Restricted Data Token when the Tokens emulation grants its path (:data:`sqlspapi.emulator.tokens.RESOURCES`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlspapi.definitions.loader import load_all
+from sqlspapi.definitions.schema import OperationSpec
+from sqlspapi.emulator import catalog, fba_inventory, orders_2026, orders_v0, sales, sellers, tokens
+from sqlspapi.emulator.generic import Endpoint
+from sqlspapi.emulator.ratelimit import UsagePlan
+from sqlspapi.http.tokens import CREATE_RDT_OP
+
+#: Every operation the emulator serves.
+ENDPOINTS: tuple[Endpoint, ...] = (*orders_v0.ENDPOINTS, *orders_2026.ENDPOINTS, *tokens.ENDPOINTS,
+                                   *sellers.ENDPOINTS, *catalog.ENDPOINTS, *fba_inventory.ENDPOINTS,
+                                   *sales.ENDPOINTS)
+
+
+@dataclass(frozen=True)
+class Route:
+    """An endpoint bound to its definition: the compiled path template and the usage plan."""
+
+    endpoint: Endpoint
+    spec: OperationSpec
+    regex: re.Pattern[str]
+    restricted: bool  # an RDT may be presented for this path
+
+    @property
+    def name(self) -> str:
+        """The emulator's operation name (call log, faults, rate-limit buckets)."""
+        return self.endpoint.name
+
+    @property
+    def plan(self) -> UsagePlan:
+        """The published usage plan from the definition."""
+        return UsagePlan(self.spec.rate, self.spec.burst)
+
+
+def template_regex(template: str) -> re.Pattern[str]:
+    """``/a/{id}/b`` → ``^/a/(?P<id>[^/]+)/b$``."""
+    parts = re.split(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", template)
+    pattern = "".join(re.escape(p) if n % 2 == 0 else f"(?P<{p}>[^/]+)" for n, p in enumerate(parts))
+    return re.compile(f"^{pattern}$")
+
+
+def operation_specs() -> dict[tuple[str, str, str], OperationSpec]:
+    """(section, version, operationId) → OperationSpec for every defined operation (and createRestrictedDataToken)."""
+    specs = {(op.section, op.version, op.name): op for s in load_all() for op in s.operations.values()}
+    specs[(CREATE_RDT_OP.section, CREATE_RDT_OP.version, CREATE_RDT_OP.name)] = CREATE_RDT_OP
+    return specs
+
+
+def build_routes(endpoints: Iterable[Endpoint] = ENDPOINTS) -> tuple[Route, ...]:
+    """Bind every endpoint to its definition (RuntimeError naming the endpoint when a definition is missing)."""
+    specs = operation_specs()
+    routes: list[Route] = []
+    names: set[str] = set()
+    for ep in endpoints:
+        spec = specs.get((ep.section, ep.version, ep.operation))
+        if spec is None:
+            raise RuntimeError(f"emulator endpoint {ep.operation} ({ep.section} {ep.version}) has no definition in "
+                               "vtables/*.toml")
+        if ep.name in names:
+            raise RuntimeError(f"emulator endpoint name {ep.name} is used twice; give one a log_name")
+        names.add(ep.name)
+        restricted = any(regex.match(spec.path) for regex, _ in tokens.RESOURCES)
+        routes.append(Route(ep, spec, template_regex(spec.path), restricted))
+    return tuple(routes)
+
+
+class Router:
+    """Finds the route of a request and the endpoint of an operation name."""
+
+    def __init__(self, routes: tuple[Route, ...]) -> None:
+        self.routes = routes
+        self.plans: dict[str, UsagePlan] = {r.name: r.plan for r in routes}
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        """The route serving ``method path`` and its path parameters, or None."""
+        for route in self.routes:
+            if route.spec.method == method:
+                m = route.regex.match(path)
+                if m:
+                    return route, m.groupdict()
+        return None
+
+    def find(self, operation: str, version: str | None = None) -> Route:
+        """The route of an operation by emulator name (``getOrder2026``) or operationId (+ version when ambiguous)."""
+        found = [r for r in self.routes if r.spec.name == operation and version in (None, r.spec.version)]
+        found = found or [r for r in self.routes if r.name == operation and version in (None, r.spec.version)]
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise ValueError(f"the emulator serves no operation {operation!r}"
+                             + (f" in version {version}" if version else ""))
+        versions = ", ".join(sorted(r.spec.version for r in found))
+        raise ValueError(f"{operation} exists in versions {versions}: pass version=")
