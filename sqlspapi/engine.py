@@ -14,7 +14,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import apsw
@@ -177,12 +177,17 @@ class Database:
     def _bind_context(self) -> planner.BindContext:
         # The clock is read to the minute: statements issued in the same minute (ten dashboards refreshing at
         # once) send identical date parameters, so their calls are shared rather than repeated.
+        now = datetime.now(UTC).replace(second=0, microsecond=0)
+        today = now.replace(hour=0, minute=0)
+        start = today - timedelta(days=self.settings.lookback_days)
         return planner.BindContext(
-            now=datetime.now(UTC).replace(second=0, microsecond=0),
+            now=now,
             lookback_days=self.settings.lookback_days,
             include_restricted=self.settings.include_restricted_data,
             marketplace_ids=self.marketplace_ids,
-            connection=self.scope.connection,
+            connection={**self.scope.connection,
+                        # the last LookbackDays whole days (UTC), as an ISO 8601 interval (Sales API)
+                        "lookbackInterval": f"{start:%Y-%m-%dT%H:%M:%S}+00:00--{today:%Y-%m-%dT%H:%M:%S}+00:00"},
         )
 
     # ------------------------------------------------------------------------------------------ lifetime

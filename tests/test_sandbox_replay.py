@@ -21,8 +21,8 @@ from sqlspapi.definitions.schema import OperationSpec
 from sqlspapi.errors import SPAPIError
 from sqlspapi.http.client import Client
 from sqlspapi.settings.connstr import parse
+from sqlspapi.sql.hooks import load_function
 from sqlspapi.sql.plan import Request
-from sqlspapi.sql.routes.python import load_function
 from sqlspapi.sql.rows import as_rows, dig, row_builder
 
 MODELS = sorted({s.model for s in load_all() if s.model})

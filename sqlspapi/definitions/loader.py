@@ -10,9 +10,12 @@ files of one API-version selection. The loader knows nothing of HTTP or SQL exec
 from __future__ import annotations
 
 import difflib
+import importlib
+import pkgutil
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -65,7 +68,7 @@ KEYS: Mapping[str, Mapping[str, bool]] = {
     "operation": {"method": True, "path": True, "rate": True, "burst": True, "restricted": False,
                   "rdt_data_elements": False},
     "table": {"description": True, "columns": True, "entity": False, "key": False, "restricted": False,
-              "hint": False, "one_of": False, "parts": False, "hook": False, "example": False,
+              "hint": False, "one_of": False, "parts": False, "hook": False, "example": False, "routes_from": False,
               "get": False, "list": False, "window": False, "nested": False, "batch": False, "document": False,
               "python": False},
     "hint": {"required": False},
@@ -241,13 +244,22 @@ class _Reader:
         return PythonSpec(**common, function=raw["function"])
 
 
-def _table(name: str, raw: Any, section: str, version: str, reader: _Reader, where: str) -> TableSpec:
+def _table(name: str, raw: Any, section: str, version: str, reader: _Reader, where: str,
+           hooks: str | None = None, inherited: Mapping[str, TableSpec] | None = None) -> TableSpec:
     where = f"{where}: table {name}"
+    inherited = inherited or {}
     if not _NAME.match(name):
         raise DefinitionError(f"{where}: table names are lower_snake_case")
     raw = _check(raw, "table", where)
     columns = parse_columns(raw["columns"], where)
     routes = tuple(reader.route(kind, raw[kind], where) for kind in ROUTE_KINDS if kind in raw)
+    one_of = tuple(tuple(g) for g in raw.get("one_of", ()))
+    if "routes_from" in raw:
+        source = inherited.get(raw["routes_from"])
+        if source is None or routes:
+            raise DefinitionError(f"{where}: routes_from names a table declared earlier in this file "
+                                  f"({', '.join(inherited) or 'none yet'}) and replaces this table's own routes")
+        routes, one_of = _inherit(source, columns, one_of)
     if not routes:
         raise DefinitionError(f"{where}: a table needs at least one route ({', '.join(ROUTE_KINDS)})")
     parts = None
@@ -258,11 +270,43 @@ def _table(name: str, raw: Any, section: str, version: str, reader: _Reader, whe
     table = TableSpec(
         name=name, section=section, version=version, description=raw["description"], columns=columns,
         routes=routes, entity=raw.get("entity"), key=raw.get("key"), restricted=bool(raw.get("restricted", False)),
-        required_hint=hint.get("required"), one_of=tuple(tuple(g) for g in raw.get("one_of", ())), parts=parts,
-        hook=raw.get("hook"), example=raw.get("example"), source=where.split(":")[0],
+        required_hint=hint.get("required"), one_of=one_of, parts=parts,
+        hook=_hook(raw.get("hook"), hooks, where), example=raw.get("example"), source=where.split(":")[0],
     )
     _check_columns(table, where)
     return table
+
+
+def _inherit(source: TableSpec, columns: tuple[ColumnSpec, ...],
+             one_of: tuple[tuple[str, ...], ...]) -> tuple[tuple[RouteSpec, ...], tuple[tuple[str, ...], ...]]:
+    """``routes_from``: the source table's routes, keeping only filters and windows on columns this table declares
+    (a column the child does not declare cannot be filtered; one that it declares means the same input)."""
+    names = {c.name.lower() for c in columns}
+    routes = tuple(
+        replace(r, filters=tuple(f for f in r.filters if f.column.lower() in names),
+                windows=tuple(w for w in r.windows if w.column.lower() in names)) if isinstance(r, ListSpec) else r
+        for r in source.routes
+    )
+    groups = one_of or tuple(g for g in (tuple(c for c in group if c.lower() in names) for group in source.one_of) if g)
+    return routes, groups
+
+
+def _hook(name: str | None, module: str | None, where: str) -> str | None:
+    """``name`` → ``module:name`` (the file's ``hooks`` module), checked to exist."""
+    if name is None:
+        return None
+    if ":" not in name:
+        if module is None:
+            raise DefinitionError(f"{where}: hook {name!r} needs the file key hooks = \"<module in vtables/>\"")
+        name = f"{module}:{name}"
+    mod, _, func = name.partition(":")
+    try:
+        found = hasattr(importlib.import_module(f"sqlspapi.vtables.{mod}"), func)
+    except ImportError as exc:
+        raise DefinitionError(f"{where}: hook module {mod!r} cannot be imported: {exc}") from None
+    if not found:
+        raise DefinitionError(f"{where}: hook {func!r} is not defined in vtables/{mod}.py")
+    return name
 
 
 def _check_columns(table: TableSpec, where: str) -> None:
@@ -294,8 +338,9 @@ def load_file(path: Path) -> SectionSpec:
     section, version = raw["section"], raw["version"]
     ops = {name: _operation(section, version, name, spec, where) for name, spec in raw.get("operations", {}).items()}
     reader = _Reader(where, ops)
-    tables = {name: _table(name, spec, section, version, reader, where)
-              for name, spec in raw.get("tables", {}).items()}
+    tables: dict[str, TableSpec] = {}
+    for name, spec in raw.get("tables", {}).items():
+        tables[name] = _table(name, spec, section, version, reader, where, raw.get("hooks"), tables)
     for table in tables.values():
         nested = table.nested
         if nested and not any(t.entity == nested.entity and t.get for t in tables.values()):
@@ -309,9 +354,25 @@ def load_file(path: Path) -> SectionSpec:
 @cache
 def load_all() -> tuple[SectionSpec, ...]:
     """Every definition shipped with sqlspapi, in file-name order (checked as one namespace per version choice)."""
-    sections = tuple(load_file(p) for p in sorted(definitions_dir().glob("*.toml")))
+    sections = tuple(load_file(p) for p in sorted(definitions_dir().glob("*.toml"))) + python_sections()
     _check_namespace(sections)
     return sections
+
+
+def python_sections() -> tuple[SectionSpec, ...]:
+    """Sections written in Python: modules of ``sqlspapi.vtables`` that define ``SECTION`` (a SectionSpec).
+
+    A Python section with an empty ``version_key`` is always on (e.g. the generic ``spapi_request`` table).
+    """
+    import sqlspapi.vtables as package
+
+    out = []
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"sqlspapi.vtables.{info.name}")
+        section = getattr(module, "SECTION", None)
+        if isinstance(section, SectionSpec):
+            out.append(section)
+    return tuple(out)
 
 
 def _check_namespace(sections: tuple[SectionSpec, ...]) -> None:
@@ -336,7 +397,7 @@ def _check_namespace(sections: tuple[SectionSpec, ...]) -> None:
 def version_keys() -> dict[str, tuple[tuple[str, ...], str, str]]:
     """Version keys from the definitions: key → (supported versions, default version, API title)."""
     out: dict[str, tuple[tuple[str, ...], str, str]] = {}
-    for key in sorted({s.version_key for s in load_all()}):
+    for key in sorted({s.version_key for s in load_all() if s.version_key}):
         specs = [s for s in load_all() if s.version_key == key]
         versions = tuple(sorted({s.version for s in specs}, reverse=True))
         default = next((s.version for s in specs if s.default), versions[0])
@@ -353,6 +414,9 @@ def select_sections(api_versions: Mapping[str, str]) -> list[SectionSpec]:
     """The sections whose version matches the connection's version keys (one version per section)."""
     chosen: list[SectionSpec] = []
     for spec in load_all():
+        if not spec.version_key:
+            chosen.append(spec)
+            continue
         wanted = api_versions.get(spec.version_key)
         if wanted is None:
             raise InterfaceError(f"{spec.source}: the connection string has no version key {spec.version_key}")

@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 from sqlspapi.definitions.schema import OperationSpec, RestrictedResource, TableSpec
+from sqlspapi.sql.hooks import load_function
 from sqlspapi.sql.plan import Bound, Plan, Row
 from sqlspapi.sql.routes import route_for
-from sqlspapi.sql.routes.python import load_function
 from sqlspapi.sql.rows import source_value
 
 #: Response bytes one statement keeps at most for re-use (least recently used evicted first).
@@ -85,10 +85,7 @@ class StatementScope:
                 if hit is not None:
                     self._responses.move_to_end(key)
                     return hit[0]
-        rdt = None
-        if op.restricted and self.include_restricted:
-            rdt = RestrictedResource(op.method, op.path, op.rdt_data_elements)
-        response = self.client.call(op, path=dict(path), query=dict(query), body=body, rdt=rdt)
+        response = self.send(op, path, query, body)
         data = response.json
         if cacheable:
             size = _size(response)
@@ -99,6 +96,16 @@ class StatementScope:
                     _old, (_data, old_size) = self._responses.popitem(last=False)
                     self._bytes -= old_size
         return data
+
+    def send(self, op: OperationSpec, path: Mapping[str, Any], query: Mapping[str, Any], body: Any = None) -> Any:
+        """One API call, uncached: the client's answer (``status``, ``json``, ``headers``, ``request_id``).
+
+        A restricted operation carries a Restricted Data Token when the connection includes restricted data.
+        """
+        rdt = None
+        if op.restricted and self.include_restricted:
+            rdt = RestrictedResource(op.method, op.path, op.rdt_data_elements)
+        return self.client.call(op, path=dict(path), query=dict(query), body=body, rdt=rdt)
 
     def download(self, url: str) -> bytes:
         """The bytes at a pre-signed URL (no SP-API token, no rate limit)."""

@@ -13,12 +13,12 @@ Routes register themselves by kind in :data:`sqlspapi.sql.routes.REGISTRY`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from sqlspapi.definitions.schema import FilterSpec, RouteSpec, TableSpec
+from sqlspapi.definitions.schema import FilterSpec, OperationSpec, RouteSpec, TableSpec
 from sqlspapi.sql.isotime import to_api_time
 from sqlspapi.sql.plan import (
     EQ,
@@ -35,8 +35,31 @@ from sqlspapi.sql.plan import (
     Row,
 )
 
-if TYPE_CHECKING:
-    from sqlspapi.sql.statement import StatementScope
+
+class Scope(Protocol):
+    """What a route's fetch may use: the statement scope (:class:`sqlspapi.sql.statement.StatementScope`)."""
+
+    poll_scale: float
+
+    def call(self, op: OperationSpec, path: Mapping[str, Any], query: Mapping[str, Any], body: Any = None, *,
+             fresh: bool = False) -> Any:
+        """One call's decoded JSON (GETs answered from the statement cache unless ``fresh``)."""
+
+    def send(self, op: OperationSpec, path: Mapping[str, Any], query: Mapping[str, Any], body: Any = None) -> Any:
+        """One call, uncached: the client's answer."""
+
+    def download(self, url: str) -> bytes:
+        """The bytes at a pre-signed URL."""
+
+    def entity_source(self, table: TableSpec) -> TableSpec:
+        """The table that provides a nested table's parent entity."""
+
+    def entity(self, entity: str, key: str, parts: Iterable[str] = ()) -> Mapping[str, Any] | None:
+        """A cached parent entity fetched with at least ``parts``."""
+
+    def remember(self, table: TableSpec, obj: Mapping[str, Any], request: Any, parent: Any = None,
+                 parts: frozenset[str] = frozenset()) -> None:
+        """Keep an entity for nested tables."""
 
 
 class Route:
@@ -53,7 +76,7 @@ class Route:
         """Turn a plan and its Filter arguments into requests; an impossible filter gives none."""
         raise NotImplementedError
 
-    def fetch(self, plan: Plan, bound: Bound, scope: StatementScope) -> Iterator[Row]:
+    def fetch(self, plan: Plan, bound: Bound, scope: Scope) -> Iterator[Row]:
         """Yield the row objects of a bound plan, lazily."""
         raise NotImplementedError
 
@@ -160,6 +183,8 @@ def collect(plan: Plan, values: Sequence[Any]) -> Values:
         elif arg.role == "offset":
             offset = int(value)
         else:
+            if value is None and _hidden(plan.table, arg.column):
+                continue  # a NULL input (catalog_items(NULL, …)) means "not given": the default applies
             items = value if arg.is_in else (value,)
             new = {as_text(v) for v in items if v is not None}
             key = (arg.role, arg.column, arg.param)
@@ -169,6 +194,13 @@ def collect(plan: Plan, values: Sequence[Any]) -> Values:
         out.empty = True  # e.g. OrderStatus = 'A' AND OrderStatus = 'B', or a NULL: nothing can match
     out.stop_after = None if limit is None or limit < 0 else limit + max(offset or 0, 0)
     return out
+
+
+def _hidden(table: TableSpec, column: str) -> bool:
+    try:
+        return table.columns[table.column_index(column)].hidden
+    except KeyError:
+        return False
 
 
 def base_query(spec: RouteSpec, include_restricted: bool) -> dict[str, Any]:
@@ -223,5 +255,5 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
-__all__ = ["Route", "Values", "usable_on", "filter_for", "push_limit", "all_exact", "missing_groups", "describe",
-           "collect", "base_query", "apply_parts", "apply_derived", "as_text", "EQ"]
+__all__ = ["Route", "Scope", "Values", "usable_on", "filter_for", "push_limit", "all_exact", "missing_groups",
+           "describe", "collect", "base_query", "apply_parts", "apply_derived", "as_text", "EQ"]

@@ -10,15 +10,12 @@ the whole batch failing raises as any call does.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlspapi.definitions.schema import BatchSpec, RouteSpec, TableSpec
 from sqlspapi.sql.plan import EQ, IMPOSSIBLE_COST, Arg, BindContext, Bound, Choice, Constraint, Plan, Request, Row
-from sqlspapi.sql.routes.base import Route, base_query, collect, describe, missing_groups, usable_on
+from sqlspapi.sql.routes.base import Route, Scope, base_query, collect, describe, missing_groups, usable_on
 from sqlspapi.sql.rows import as_rows, dig
-
-if TYPE_CHECKING:
-    from sqlspapi.sql.statement import StatementScope
 
 
 class BatchRoute(Route):
@@ -73,7 +70,7 @@ class BatchRoute(Route):
             requests.append(Request(spec.operation, {}, base_query(spec, ctx.include_restricted), body))
         return Bound(requests, stop_after=got.stop_after)
 
-    def fetch(self, plan: Plan, bound: Bound, scope: StatementScope) -> Iterator[Row]:
+    def fetch(self, plan: Plan, bound: Bound, scope: Scope) -> Iterator[Row]:
         """Each sub-response's object."""
         spec = plan.route
         assert isinstance(spec, BatchSpec)

@@ -25,16 +25,13 @@ import io
 import json
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlspapi.definitions.schema import DocumentSpec, RouteSpec, TableSpec
 from sqlspapi.errors import OperationalError, ReportFailedError
 from sqlspapi.sql.plan import EQ, Arg, BindContext, Bound, Choice, Constraint, Plan, Request, Row
-from sqlspapi.sql.routes.base import Route, base_query, collect, describe, missing_groups
+from sqlspapi.sql.routes.base import Route, Scope, base_query, describe, missing_groups
 from sqlspapi.sql.rows import as_rows, dig
-
-if TYPE_CHECKING:
-    from sqlspapi.sql.statement import StatementScope
 
 
 class DocumentRoute(Route):
@@ -66,18 +63,14 @@ class DocumentRoute(Route):
         """The create request, its body filled from the inputs and the connection's marketplaces."""
         spec = plan.route
         assert isinstance(spec, DocumentSpec) and spec.operation is not None
-        got = collect(plan, values)
-        if got.empty:
-            return Bound()
-        inputs = {column: next(iter(vals)) for (_role, column, _p), vals in got.sets.items()}
+        inputs = {arg.column: value for arg, value in zip(plan.args, values, strict=True) if value is not None}
         fill = {**{k: v for k, v in ctx.connection.items() if isinstance(v, str)}, **inputs}
         body = _fill_body(spec.body, fill, ctx)
-        bound = Bound([Request(spec.operation, {}, base_query(spec, ctx.include_restricted), body)],
-                      stop_after=got.stop_after)
+        bound = Bound([Request(spec.operation, {}, base_query(spec, ctx.include_restricted), body)])
         bound.inputs.update(inputs)
         return bound
 
-    def fetch(self, plan: Plan, bound: Bound, scope: StatementScope) -> Iterator[Row]:
+    def fetch(self, plan: Plan, bound: Bound, scope: Scope) -> Iterator[Row]:
         """Create, poll, download, decode; rows keyed by the document's header."""
         spec = plan.route
         assert isinstance(spec, DocumentSpec) and spec.poll is not None and spec.get_document is not None
@@ -97,7 +90,7 @@ class DocumentRoute(Route):
                 yield obj, req, None
 
     @staticmethod
-    def _wait(spec: DocumentSpec, job_id: str, scope: StatementScope) -> str:
+    def _wait(spec: DocumentSpec, job_id: str, scope: Scope) -> str:
         assert spec.poll is not None
         deadline = time.monotonic() + spec.timeout_seconds
         while True:

@@ -8,13 +8,14 @@ A 404 means zero rows (the id does not exist), as SQL expects.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlspapi.definitions.schema import GetSpec, RouteSpec, TableSpec
 from sqlspapi.errors import SPAPIError
 from sqlspapi.sql.plan import EQ, Arg, BindContext, Bound, Choice, Constraint, Plan, Request, Row
 from sqlspapi.sql.routes.base import (
     Route,
+    Scope,
     apply_derived,
     apply_parts,
     base_query,
@@ -24,9 +25,6 @@ from sqlspapi.sql.routes.base import (
     usable_on,
 )
 from sqlspapi.sql.rows import dig
-
-if TYPE_CHECKING:
-    from sqlspapi.sql.statement import StatementScope
 
 
 class GetRoute(Route):
@@ -68,7 +66,7 @@ class GetRoute(Route):
         return Bound([request_for(plan.table, spec, key, ctx, plan.columns_used) for key in keys],
                      stop_after=got.stop_after)
 
-    def fetch(self, plan: Plan, bound: Bound, scope: StatementScope) -> Iterator[Row]:
+    def fetch(self, plan: Plan, bound: Bound, scope: Scope) -> Iterator[Row]:
         """Each found object once; a 404 is no row."""
         spec = plan.route
         assert isinstance(spec, GetSpec)
@@ -92,7 +90,7 @@ def request_for(table: TableSpec, spec: GetSpec, key: str, ctx: BindContext | No
     return Request(spec.operation, {spec.path_param: key}, query)
 
 
-def fetch_one(spec: GetSpec, req: Request, scope: StatementScope) -> Mapping[str, Any] | None:
+def fetch_one(spec: GetSpec, req: Request, scope: Scope) -> Mapping[str, Any] | None:
     """The object at ``spec.row`` of one get call; None for a 404 (no such id)."""
     try:
         data = scope.call(req.operation, req.path, req.query)

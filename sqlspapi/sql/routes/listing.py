@@ -24,7 +24,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlspapi.definitions.schema import ListSpec, RouteSpec, TableSpec, WindowSpec
 from sqlspapi.errors import ProgrammingError, SPAPIError
@@ -49,6 +49,7 @@ from sqlspapi.sql.plan import (
 )
 from sqlspapi.sql.routes.base import (
     Route,
+    Scope,
     all_exact,
     apply_derived,
     apply_parts,
@@ -61,9 +62,6 @@ from sqlspapi.sql.routes.base import (
     usable_on,
 )
 from sqlspapi.sql.rows import as_rows, dig
-
-if TYPE_CHECKING:
-    from sqlspapi.sql.statement import StatementScope
 
 
 class ListRoute(Route):
@@ -179,37 +177,36 @@ class ListRoute(Route):
         return Bound(requests, stop_after=got.stop_after)
 
     # --------------------------------------------------------------------------------------------- fetch
-    def fetch(self, plan: Plan, bound: Bound, scope: StatementScope) -> Iterator[Row]:
-        """Page through each request; stop as soon as ``stop_after`` rows were produced."""
+    def fetch(self, plan: Plan, bound: Bound, scope: Scope) -> Iterator[Row]:
+        """Page through each request; stop as soon as ``stop_after`` rows were produced.
+
+        With a short-lived token (``token_ttl_seconds``) the next page is asked for as soon as a page arrives,
+        before its rows are handed to SQLite (a slow reader cannot let the token expire) — unless a pushed LIMIT
+        is already satisfied by the rows in hand.
+        """
         spec = plan.route
         assert isinstance(spec, ListSpec)
         produced = 0
         for req in bound.requests:
-            for data in self._pages(spec, req, scope, bound.stop_after):
-                for obj in as_rows(dig(data, spec.rows)):
+            data = self._call(spec, req, req.query, scope)
+            if data is not None:
+                self._check_ceiling(spec, req, data, bound.stop_after)
+            while data is not None:
+                rows = as_rows(dig(data, spec.rows))
+                token = dig(data, spec.next_token) if spec.next_token else None
+                enough = bound.stop_after is not None and produced + len(rows) >= bound.stop_after
+                following = None
+                if token and spec.token_ttl_seconds and not enough:
+                    following = self._call(spec, req, self._next_query(spec, req, token), scope)
+                for obj in rows:
                     yield obj, req, None
                     produced += 1
-                if bound.stop_after is not None and produced >= bound.stop_after:
-                    return
-
-    def _pages(self, spec: ListSpec, req: Request, scope: StatementScope, stop_after: int | None) -> Iterator[Any]:
-        """The pages of one request chain; with a short-lived token, the next page is fetched before yielding."""
-        data = self._call(spec, req, req.query, scope)
-        if data is None:
-            return
-        self._check_ceiling(spec, req, data, stop_after)
-        while True:
-            token = dig(data, spec.next_token) if spec.next_token else None
-            following = None
-            if token and spec.token_ttl_seconds:
-                following = self._call(spec, req, self._next_query(spec, req, token), scope)
-            yield data
-            if not token:
-                return
-            data = following if following is not None else self._call(spec, req, self._next_query(spec, req, token),
-                                                                       scope)
-            if data is None:
-                return
+                    if bound.stop_after is not None and produced >= bound.stop_after:
+                        return
+                if not token:
+                    break
+                data = following if following is not None else \
+                    self._call(spec, req, self._next_query(spec, req, token), scope)
 
     @staticmethod
     def _next_query(spec: ListSpec, req: Request, token: str) -> dict[str, Any]:
@@ -217,7 +214,7 @@ class ListRoute(Route):
         return {param: token} if spec.token_only else {**req.query, param: token}
 
     @staticmethod
-    def _call(spec: ListSpec, req: Request, query: Any, scope: StatementScope) -> Any:
+    def _call(spec: ListSpec, req: Request, query: Any, scope: Scope) -> Any:
         try:
             return scope.call(req.operation, req.path, query)
         except SPAPIError as exc:

@@ -8,16 +8,13 @@ the parts the nested table needs; otherwise the parent table's get route fetches
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlspapi.definitions.schema import NestedSpec, RouteSpec, TableSpec
 from sqlspapi.sql.plan import EQ, IMPOSSIBLE_COST, Arg, BindContext, Bound, Choice, Constraint, Plan, Row
-from sqlspapi.sql.routes.base import Route, collect, describe, usable_on
+from sqlspapi.sql.routes.base import Route, Scope, collect, describe, usable_on
 from sqlspapi.sql.routes.get import fetch_one, request_for
 from sqlspapi.sql.rows import as_rows, dig
-
-if TYPE_CHECKING:
-    from sqlspapi.sql.statement import StatementScope
 
 
 class NestedRoute(Route):
@@ -56,7 +53,7 @@ class NestedRoute(Route):
         bound.inputs["context"] = ctx
         return bound
 
-    def fetch(self, plan: Plan, bound: Bound, scope: StatementScope) -> Iterator[Row]:
+    def fetch(self, plan: Plan, bound: Bound, scope: Scope) -> Iterator[Row]:
         """For each key: the cached parent (with the needed parts) or one parent get; then its child array."""
         spec = plan.route
         assert isinstance(spec, NestedSpec)

@@ -8,28 +8,13 @@ statement scope (so its calls go through the same auth, RDTs, rate limits, retri
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from sqlspapi.definitions.schema import PythonSpec, RouteSpec, TableSpec
-from sqlspapi.errors import InternalError
+from sqlspapi.sql.hooks import load_function
 from sqlspapi.sql.plan import EQ, Arg, BindContext, Bound, Choice, Constraint, Plan, Row
-from sqlspapi.sql.routes.base import Route, collect, describe, missing_groups
-
-if TYPE_CHECKING:
-    from sqlspapi.sql.statement import StatementScope
-
-
-@cache
-def load_function(reference: str) -> Callable[..., Any]:
-    """``module:name`` in ``sqlspapi.vtables`` → the function (imported once)."""
-    module, _, name = reference.partition(":")
-    try:
-        return getattr(importlib.import_module(f"sqlspapi.vtables.{module}"), name)  # type: ignore[no-any-return]
-    except (ImportError, AttributeError) as exc:
-        raise InternalError(f"hook {reference!r} cannot be loaded from sqlspapi.vtables: {exc}") from None
+from sqlspapi.sql.routes.base import Route, Scope, describe, missing_groups
 
 
 class PythonRoute(Route):
@@ -59,22 +44,17 @@ class PythonRoute(Route):
         return plan.route.function
 
     def bind(self, plan: Plan, values: Sequence[Any], ctx: BindContext) -> Bound:
-        """The inputs by column name."""
-        got = collect(plan, values)
-        bound = Bound(stop_after=got.stop_after)
-        if got.empty:
-            bound.inputs["__empty__"] = True
-        for (_role, column, _p), vals in got.sets.items():
-            bound.inputs[column] = next(iter(vals))
+        """The inputs by column name (a NULL input is passed as None: the function's default applies)."""
+        bound = Bound()
+        bound.inputs.update({arg.column: value for arg, value in zip(plan.args, values, strict=True)
+                             if value is not None})
         bound.inputs["__context__"] = ctx
         return bound
 
-    def fetch(self, plan: Plan, bound: Bound, scope: StatementScope) -> Iterator[Row]:
+    def fetch(self, plan: Plan, bound: Bound, scope: Scope) -> Iterator[Row]:
         """Call the function; plain objects become rows with no request."""
         spec = plan.route
         assert isinstance(spec, PythonSpec)
-        if bound.inputs.get("__empty__"):
-            return
         inputs = {k: v for k, v in bound.inputs.items() if not k.startswith("__")}
         for item in load_function(spec.function)(scope, bound.inputs["__context__"], **inputs):
             if isinstance(item, tuple):
