@@ -1,4 +1,4 @@
-"""The ``sqlspapi`` command: ``shell``, ``query``, ``emulator``, ``serve``, ``dsn`` and ``version``.
+"""The ``sqlspapi`` command: ``shell``, ``query``, ``emulator``, ``serve``, ``dsn``, ``docs`` and ``version``.
 
 The connection string comes from the command line, else from ``$SQLSPAPI_CONNECTION_STRING``; ``--demo``
 uses the built-in emulator (a connection string given with ``--demo`` adds keys: ``OrdersApiVersion=v0``).
@@ -114,6 +114,25 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- docs
+
+
+def _cmd_docs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Write the generated table reference (docs/tables), or with --check list the stale pages (status 1)."""
+    from sqlspapi.definitions import docgen
+
+    if args.check:
+        stale = docgen.check_all(args.out)
+        for name in stale:
+            err.write(f"stale: {name}\n")
+        if stale:
+            err.write(docgen.STALE_MESSAGE + "\n")
+        return 1 if stale else 0
+    for path in docgen.write_all(args.out):
+        out.write(f"{path}\n")
+    return 0
+
+
 # ---------------------------------------------------------------- shell
 
 
@@ -221,6 +240,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, (_, what) in _DELEGATES.items():
         commands.add_parser(name, help=f"{what} (see 'sqlspapi {name} --help')", add_help=False)
+    docs = commands.add_parser("docs", help="generate the table reference (docs/tables) from the definitions",
+                               usage="sqlspapi docs [--check] [--out DIR]")
+    docs.add_argument("--check", action="store_true", help="only list stale pages (exit status 1 when any)")
+    docs.add_argument("--out", metavar="DIR", default=None, help="output folder (default: the checkout's docs/tables)")
     commands.add_parser("version", help="print the version")
     return parser
 
@@ -247,6 +270,8 @@ def _run(argv: list[str], out: TextIO, err: TextIO) -> int:
     args = parser.parse_args(argv)
     if args.command == "query":
         return _cmd_query(args, out, err)
+    if args.command == "docs":
+        return _cmd_docs(args, out, err)
     if args.command == "version":
         import apsw
 
@@ -290,3 +315,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 __all__ = ["main", "build_parser", "write_results", "looks_like_connection_string", "ENV_VAR"]
+
+if __name__ == "__main__":  # python -m sqlspapi.interfaces.cli docs
+    sys.exit(main())
