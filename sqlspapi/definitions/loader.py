@@ -86,7 +86,7 @@ KEYS: Mapping[str, Mapping[str, bool]] = {
                  "poll_seconds": False, "timeout_seconds": False},
     "python": {**_ROUTE_COMMON, "function": True},
     "filter": {"column": True, "ops": True, "param": False, "path_param": False, "batch": False, "exact": False,
-               "required": False, "params": False},
+               "required": False, "params": False, "not_with": False},
     "window_spec": {"column": True, "after": False, "before": False, "max_span_days": False},
 }
 
@@ -98,6 +98,8 @@ _COLUMN_LINE = re.compile(
     r"(?P<type>[A-Z]+)(?P<hidden>\s+HIDDEN)?\s*(?P<doc>.*)$"
 )
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+#: Longest column or table name: PostgreSQL's identifier limit (the bridge reports max_identifier_length 63).
+MAX_NAME_BYTES = 63
 
 
 def _check(raw: Any, kind: str, where: str) -> Mapping[str, Any]:
@@ -148,6 +150,9 @@ def parse_columns(text: str, where: str) -> tuple[ColumnSpec, ...]:
         else:
             parts = tuple(path[len(prefix):].split("."))
         name = m["name"] or "_".join(parts).replace("-", "_")
+        if len(name.encode()) > MAX_NAME_BYTES:
+            raise DefinitionError(f"{where}: column name {name} is {len(name.encode())} bytes; BI tools see it through "
+                                  f"PostgreSQL, which allows {MAX_NAME_BYTES}: give it a shorter name (name=path)")
         if name.lower() in seen:
             raise DefinitionError(f"{where}: column {name} is declared twice")
         seen.add(name.lower())
@@ -199,6 +204,7 @@ class _Reader:
                 column=f["column"], ops=frozenset(str(op).upper() for op in f["ops"]), param=f.get("param"),
                 path_param=f.get("path_param"), batch=f.get("batch"), exact=bool(f.get("exact", True)),
                 required=bool(f.get("required", False)), params=dict(f.get("params", {})),
+                not_with=tuple(f.get("not_with", ())),
             )
             if not spec.ops <= FILTER_OPS or (spec.param is None) == (spec.path_param is None):
                 raise DefinitionError(f"{where}: filter on {spec.column} needs ops within {sorted(FILTER_OPS)} "

@@ -110,7 +110,9 @@ class FilterSpec:
     """A key column whose ``=``/``IN`` constraints reach the API as a query parameter or a path parameter.
 
     ``batch`` caps the values sent in one call (``IN`` lists are split); ``exact`` says the API filters exactly
-    (SQLite need not re-check, LIMIT may be pushed); ``required`` makes the table refuse to run without it.
+    (SQLite need not re-check, LIMIT may be pushed); ``required`` makes the table refuse to run without it;
+    ``not_with`` names filters the API refuses beside this one (Catalog's identifiers and keywords): when one of them
+    is given, this filter is left to SQLite.
     """
 
     column: str
@@ -121,6 +123,7 @@ class FilterSpec:
     exact: bool = True
     required: bool = False
     params: Mapping[str, Any] = field(default_factory=dict)
+    not_with: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,7 @@ class Plan:
     columns_used: frozenset[int] | None = None
     text: str = ""
     mode: str = ""  # a route's variant: get → "get"/"multiget"; list → "list"/"multiget"
+    limited: bool = False  # SQLite holds a LIMIT for this access (pushed or not)
 
 
 @dataclass

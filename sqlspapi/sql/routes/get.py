@@ -34,8 +34,12 @@ class GetRoute(Route):
 
     def choose(self, table: TableSpec, spec: RouteSpec, constraints: Sequence[Constraint], n_orderby: int,
                used: frozenset[int] | None) -> Choice | None:
-        """``key = v`` always; ``key IN (…)`` unless the list route takes the list in one parameter."""
+        """``key = v``; ``key IN (…)`` unless the list route takes the list in one parameter; never beside a hidden
+        search input, which the get operation cannot send (SQLite would then drop every row)."""
         assert isinstance(spec, GetSpec)
+        if any(c.usable and c.op == EQ and 0 <= c.column < len(table.columns) and table.columns[c.column].hidden
+               for c in constraints):
+            return None  # a search input (keywords) is given: only the list route can honour it
         eq = usable_on(table, constraints, spec.column, EQ, is_in=False)
         if eq:
             i, c = eq[0]

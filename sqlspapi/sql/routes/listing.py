@@ -79,12 +79,15 @@ class ListRoute(Route):
         shown: list[Constraint] = []
         rows = 1_000_000.0
         key = table.get.column if table.get else table.key
+        given = {names[c.column].lower() for c in constraints if c.usable and c.op == EQ and c.column >= 0}
         for i, c in enumerate(constraints):
             if not c.usable or c.op != EQ or c.column < 0:
                 continue
             f = filter_for(spec.filters, names[c.column])
             if f is None or ("IN" if c.is_in else "=") not in f.ops:
                 continue
+            if any(other.lower() in given for other in f.not_with):
+                continue  # the API refuses the two together: SQLite filters this one
             usage.append((i, len(usage) + 1, f.exact, c.is_in))
             args.append(Arg("path" if f.path_param else "filter", f.column, EQ, f.path_param or f.param, c.is_in))
             shown.append(c)
@@ -104,7 +107,9 @@ class ListRoute(Route):
         if all_exact(constraints, usage) and n_orderby == 0 and not missing:
             push_limit(constraints, usage, args, shown)
         mode = "multiget" if any(a.is_in and a.column == key for a in args) else self.kind
-        plan = describe(Plan(table, spec, tuple(args), window, missing, used, mode=mode), shown, self)
+        limited = any(c.op == LIMIT for c in constraints)  # a result ceiling is then checked as pages come
+        plan = describe(Plan(table, spec, tuple(args), window, missing, used, mode=mode, limited=limited), shown,
+                        self)
         if missing:
             return Choice(plan, usage, cost=IMPOSSIBLE_COST, rows=2**62)
         if any(a.role == "path" for a in args):
@@ -189,8 +194,11 @@ class ListRoute(Route):
         produced = 0
         for req in bound.requests:
             data = self._call(spec, req, req.query, scope)
-            if data is not None:
-                self._check_ceiling(spec, req, data, bound.stop_after)
+            over = bound.stop_after is not None and spec.result_ceiling is not None \
+                and bound.stop_after > spec.result_ceiling
+            if data is not None and (not plan.limited or over):
+                self._check_ceiling(spec, req, data, None)  # more rows are needed than reachable: fail at once
+            chain = 0
             while data is not None:
                 rows = as_rows(dig(data, spec.rows))
                 token = dig(data, spec.next_token) if spec.next_token else None
@@ -201,9 +209,11 @@ class ListRoute(Route):
                 for obj in rows:
                     yield obj, req, None
                     produced += 1
+                    chain += 1
                     if bound.stop_after is not None and produced >= bound.stop_after:
                         return
                 if not token:
+                    self._check_ceiling(spec, req, data, chain)  # SQLite still wants rows: short only if capped
                     break
                 data = following if following is not None else \
                     self._call(spec, req, self._next_query(spec, req, token), scope)
@@ -223,18 +233,24 @@ class ListRoute(Route):
             raise
 
     @staticmethod
-    def _check_ceiling(spec: ListSpec, req: Request, data: Any, stop_after: int | None) -> None:
+    def _check_ceiling(spec: ListSpec, req: Request, data: Any, reached: int | None) -> None:
+        """Raise when the API's total exceeds what one search can page through and the rows would be cut short.
+
+        ``reached`` None: checked before paging (every row is needed); else the rows this chain yielded when its
+        last page came (SQLite still reading, so the answer would be silently short if the total is larger).
+        """
         if not (spec.result_ceiling and spec.total):
             return
         total = dig(data, spec.total)
-        wanted = total if stop_after is None else min(stop_after, total or 0)
-        if isinstance(total, int) and wanted is not None and wanted > spec.result_ceiling:
-            shown = ", ".join(f"{k}={v}" for k, v in sorted(req.query.items()) if k != spec.page_size_param)
-            raise ProgrammingError(
-                f"{req.operation.name} matched {total:,} results but Amazon lets one search page through at most "
-                f"{spec.result_ceiling:,} ({shown}). Narrow the search (more keywords, brandNames, "
-                f"classificationIds, a marketplaceId) or add LIMIT {spec.result_ceiling} to take the first "
-                f"{spec.result_ceiling:,}.")
+        if not isinstance(total, int) or total <= spec.result_ceiling or (reached is not None and reached >= total):
+            return
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(req.query.items())
+                          if k not in (spec.page_size_param, spec.next_param))
+        raise ProgrammingError(
+            f"{req.operation.name} matched {total:,} results but Amazon lets one search page through at most "
+            f"{spec.result_ceiling:,} ({shown}). Narrow the search (more keywords, brandNames, "
+            f"classificationIds, a marketplaceId) or add LIMIT {spec.result_ceiling} to take the first "
+            f"{spec.result_ceiling:,}.")
 
 
 class WindowRoute(ListRoute):
