@@ -306,7 +306,8 @@ def get_order_buyer_info(req: Request) -> Response:
     return Response(200, {"payload": render_buyer_info(order, req.rdt_elements is not None)})
 
 
-# -- export (plain LWA token: no PII) --------------------------------------------------------------------------------
+# -- export (orders as a plain LWA token sees them; address and buyer info, which only restricted tables read,
+#    as a Restricted Data Token sees them) ------------------------------------------------------------------------------
 def _export_orders(data: Dataset) -> Iterator[Row]:
     for o in data.orders:
         yield render_order(o), {"MarketplaceIds": [o.market.id]}, {}
@@ -330,9 +331,9 @@ ENDPOINTS = (
     Endpoint("orders", "v0", "getOrder", get_order, export=_export_by_id(render_order)),
     Endpoint("orders", "v0", "getOrderItems", get_order_items, export=_export_items),
     Endpoint("orders", "v0", "getOrderAddress", get_order_address,
-             export=_export_by_id(lambda o: render_address(o, False))),
+             export=_export_by_id(lambda o: render_address(o, True))),
     Endpoint("orders", "v0", "getOrderBuyerInfo", get_order_buyer_info,
-             export=_export_by_id(lambda o: render_buyer_info(o, False))),
+             export=_export_by_id(lambda o: render_buyer_info(o, True))),
 )
 
 __all__ = ["ENDPOINTS", "ApiError", "get_order", "get_order_address", "get_order_buyer_info", "get_order_items",
