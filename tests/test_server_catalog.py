@@ -2,8 +2,9 @@
 
 Each ``tests/fixtures/pg_catalog/*.sql`` was captured once (``log_statement=all``) from psqlODBC 13.02 (pyodbc),
 psql 15 (``\\dt``, ``\\d orders``, ``\\dn``, ``\\l``, ``\\dv``, ``\\dt+``) and pgjdbc 42.5 (DatabaseMetaData) talking to
-a real PostgreSQL 15. ``expected_postgresql.json`` holds what that PostgreSQL returned for the same queries on a
-database mirroring the demo schema; the emulation must give the same columns and rows (table OIDs compared by name).
+a real PostgreSQL 15. ``expected_postgresql.json`` holds what a real PostgreSQL 15 returns for the same queries on a
+database mirroring the demo schema (regenerate it with ``tests/fixtures/pg_catalog/recapture.py`` whenever a table
+definition changes); the emulation must give the same columns and rows (table OIDs compared by name).
 """
 
 from __future__ import annotations
@@ -21,12 +22,17 @@ EXPECTED = json.loads((FIXTURES / "expected_postgresql.json").read_text())
 MODES = {
     "jdbc_field_metadata": "unordered",  # no ORDER BY: PostgreSQL's join order differs
     "jdbc_tables_all": "exact",  # expected rows filtered to schema public: no system tables or indexes listed
-    "jdbc_types": "subset",  # the bridge models 37 of PostgreSQL's 408 types
+    "jdbc_types": "subset",  # the bridge models 37 of PostgreSQL's 403 built-in types (no table array types)
     "jdbc_type_info": "columns",  # uses `generate_series(…) AS s(r)`: unsupported in SQLite → catalog fallback
     "psqlodbc_procedures": "columns",  # no built-in functions are listed
     "psql_l": "columns",  # one database, C collation
     "psql_dt_plus": "no_size",  # virtual tables have no size on disk
     "psql_d_plus_table": "null_is_empty",  # reloptions: NULL where PostgreSQL concatenates an empty array → ''
+}
+# Known bridge bugs the golden comparison shows (remove the entry with the fix: strict xfail reports an XPASS)
+KNOWN_BUGS = {
+    "jdbc_columns": "a computed column of a derived table (`SELECT * FROM (SELECT a.attnotnull OR … AS attnotnull "
+                    "…) c`) loses its inferred bool type: reported as int8 0/1, PostgreSQL sends bool f/t",
 }
 
 
@@ -61,26 +67,34 @@ def normalize(rows, oids: dict[str, int]) -> list[list]:
     return [[by_oid.get(v, v) if isinstance(v, int) and not isinstance(v, bool) else v for v in row] for row in rows]
 
 
-@pytest.mark.parametrize("name", sorted(k for k in EXPECTED if not k.startswith("_")))
+def typed(rows: list) -> list[list]:
+    """Rows with each value tagged bool or not: a driver reads bool ``t``/``f``, not ``1``/``0`` (0 == False)."""
+    return [[(isinstance(v, bool), v) for v in row] for row in rows]
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[k])) if k in KNOWN_BUGS else k
+    for k in sorted(k for k in EXPECTED if not k.startswith("_"))])
 def test_catalog_query_matches_postgresql(session, name):
     sql = (FIXTURES / f"{name}.sql").read_text().replace("{orders_oid}", str(session.catalog.rel_oids["orders"]))
     [(columns, rows, tag)] = run(session, sql)
     expected = EXPECTED[name]
     assert columns == expected["columns"]
     assert tag == ("SHOW" if name.startswith("psqlodbc_show") else f"SELECT {len(rows)}")
-    got = normalize(rows, session.catalog.rel_oids)
+    got, want = normalize(rows, session.catalog.rel_oids), expected["rows"]
     mode = MODES.get(name, "exact")
-    if mode == "exact":
-        assert got == expected["rows"]
-    elif mode == "unordered":
-        assert sorted(map(repr, got)) == sorted(map(repr, expected["rows"]))
-    elif mode == "subset":
-        assert got and all(row in expected["rows"] for row in got)
-    elif mode == "null_is_empty":
-        assert [["" if v is None else v for v in row] for row in got] == expected["rows"]
+    if mode == "columns":
+        return
+    if mode == "subset":
+        assert got and all(row in want for row in got)
+        return
+    if mode == "null_is_empty":
+        got = [["" if v is None else v for v in row] for row in got]
     elif mode == "no_size":
-        strip = [[v for i, v in enumerate(row) if columns[i] != "Size"] for row in got]
-        assert strip == [[v for i, v in enumerate(row) if columns[i] != "Size"] for row in expected["rows"]]
+        got, want = ([[v for i, v in enumerate(row) if columns[i] != "Size"] for row in r] for r in (got, want))
+    elif mode == "unordered":
+        got, want = sorted(got, key=repr), sorted(want, key=repr)
+    assert typed(got) == typed(want)
 
 
 def test_every_fixture_is_covered():
