@@ -306,8 +306,8 @@ def get_order_buyer_info(req: Request) -> Response:
     return Response(200, {"payload": render_buyer_info(order, req.rdt_elements is not None)})
 
 
-# -- export (orders as a plain LWA token sees them; address and buyer info, which only restricted tables read,
-#    as a Restricted Data Token sees them) ------------------------------------------------------------------------------
+# -- export: orders as a plain LWA token sees them; address and buyer info (read only by restricted tables) as a
+#    Restricted Data Token sees them ------------------------------------------------------------------------------
 def _export_orders(data: Dataset) -> Iterator[Row]:
     for o in data.orders:
         yield render_order(o), {"MarketplaceIds": [o.market.id]}, {}
