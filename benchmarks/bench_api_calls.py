@@ -32,6 +32,8 @@ PAGES = 30
 ORDERS = PAGES * 100  # getOrders pages hold 100 orders
 RATE, BURST = 0.0167, 20  # getOrders' published usage plan
 V0 = {"OrdersApiVersion": "v0"}
+US_ID = "ATVPDKIKX0DER"
+US = {"MarketplaceIds": "US"}
 
 
 def marks(n: int) -> str:
@@ -42,6 +44,18 @@ def marks(n: int) -> str:
 def order_ids(emu: Emulator) -> list[str]:
     """Every emulator order id, oldest first."""
     return [o.order_id for o in emu.orders]
+
+
+def catalog_asins(emu: Emulator) -> list[str]:
+    """The ASINs of the emulator's catalog in the US marketplace."""
+    return [row["asin"] for row, query, _path in emu.export("searchCatalogItems", "2022-04-01")
+            if query["marketplaceIds"] == [US_ID]]
+
+
+def inventory_skus(emu: Emulator) -> list[str]:
+    """The SKUs with FBA inventory in the US marketplace."""
+    return [row["sellerSku"] for row, query, _path in emu.export("getInventorySummaries")
+            if query["marketplaceIds"] == [US_ID]]
 
 
 class Case(NamedTuple):
@@ -62,6 +76,15 @@ CASES: list[Case] = [
     Case("status IN + channel", V0, "SELECT count(*) FROM orders WHERE OrderStatus IN ('Shipped','Unshipped') "
          "AND FulfillmentChannel = 'AFN' AND PurchaseDate >= date('now', '-3 days')", 1),
     Case("impossible filter", V0, "SELECT * FROM orders WHERE OrderStatus = 'Shipped' AND OrderStatus = 'Pending'", 0),
+    Case("catalog_items, 60 ASINs", US, f"SELECT asin, itemName FROM catalog_items WHERE asin IN ({marks(60)})", 3,
+         lambda emu: catalog_asins(emu)[:60]),
+    Case("fba_inventory_summaries, 120 SKUs", US,
+         f"SELECT sellerSku, totalQuantity FROM fba_inventory_summaries WHERE sellerSku IN ({marks(120)})", 3,
+         lambda emu: (inventory_skus(emu) + [f"NO-SUCH-SKU-{i:03d}" for i in range(120)])[:120]),
+    Case("spapi_request, one raw getOrders page", US,
+         "SELECT count(*) FROM spapi_request('GET', '/orders/v0/orders', "
+         "'{\"MarketplaceIds\": \"ATVPDKIKX0DER\", \"CreatedAfter\": \"2026-01-01T00:00:00Z\"}', NULL, "
+         "'$.payload.Orders')", 1),
 ]
 
 
@@ -83,14 +106,14 @@ def suite(scale: float) -> bool:
                 db.connection.execute(case.sql, case.binds(emu) if case.binds else ()).fetchall()
             except Exception as exc:  # a failing query is a result of this benchmark, not its end
                 ok = False
-                print(f"    {case.description:32s} FAILED: {type(exc).__name__}: {str(exc)[:120]}")
+                print(f"    {case.description:40s} FAILED: {type(exc).__name__}: {str(exc)[:120]}")
                 continue
             made = len(db.last_calls())
             total, minimum = total + made, minimum + case.minimum
             ratio = f"{made / case.minimum:.2f}x" if case.minimum else ("ok" if made == 0 else "extra calls")
-            print(f"    {case.description:32s} {made:3d} calls, minimum {case.minimum:3d}  -> {ratio}")
+            print(f"    {case.description:40s} {made:3d} calls, minimum {case.minimum:3d}  -> {ratio}")
         suite_ratio = f"{total / minimum:.2f}x" if minimum else "n/a"
-        print(f"    {'suite total':32s} {total:3d} calls, minimum {minimum:3d}  -> {suite_ratio} "
+        print(f"    {'suite total':40s} {total:3d} calls, minimum {minimum:3d}  -> {suite_ratio} "
               f"(time scale {scale:g})")
     finally:
         for db in databases.values():

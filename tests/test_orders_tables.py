@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import apsw
 import pytest
 
 from sqlspapi.emulator import start
@@ -224,3 +225,11 @@ def test_timestamps_compare_as_instants_whatever_the_spelling(emulator) -> None:
         ordered = [r[0] for r in con.execute(
             "SELECT createdTime FROM orders WHERE createdTime >= '2026-11-15' ORDER BY createdTime")]
         assert ordered == sorted(stamps)
+
+
+@pytest.mark.xfail(strict=True, raises=apsw.SQLError,
+                   reason="APSW 3.54.1: an IN (subquery) that yields no rows, on a virtual table taking IN lists whole "
+                          "(sqlite3_vtab_in), fails with SQLError('<NULL>') before Filter runs; should be zero rows")
+def test_in_an_empty_subquery_is_zero_rows(demo_database) -> None:
+    sql = "SELECT * FROM orders WHERE orderId IN (SELECT 'x' WHERE 0)"
+    assert demo_database.connection.execute(sql).fetchall() == []
