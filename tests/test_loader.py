@@ -135,7 +135,7 @@ def test_an_unknown_route_kind_is_an_unknown_table_key(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------------------------------------ missing keys
 @pytest.mark.parametrize(("old", "expected"), [
-    ('version_key = "ThingsApiVersion"\n', "vtables/things-v1.toml: missing required key 'version_key'"),
+    ('title = "Things"\n', "vtables/things-v1.toml: missing required key 'title'"),
     ("burst = 10\n", "vtables/things-v1.toml: operation getThing: missing required key 'burst'"),
     ('description = "Things."\n', "vtables/things-v1.toml: table things: missing required key 'description'"),
     ('rows = "payload.things"\n', "vtables/things-v1.toml: table things [list]: missing required key 'rows'"),
@@ -347,3 +347,12 @@ def test_two_versions_both_default(tmp_path: Path) -> None:
     second = load_file(_other_api(tmp_path, version_key="ThingsApiVersion", version="v2", default=True))
     with pytest.raises(DefinitionError, match="exactly one of .* must say default = true"):
         _check_namespace((first, second))
+
+
+def test_a_file_without_a_version_key_is_always_on() -> None:
+    from sqlspapi.definitions.loader import load_all, operation, select_sections, version_keys
+
+    tokens = next(s for s in load_all() if s.section == "tokens")
+    assert tokens.version_key == "" and tokens in select_sections({})
+    assert "" not in version_keys()
+    assert operation("tokens", "createRestrictedDataToken").path == "/tokens/2021-03-01/restrictedDataToken"

@@ -43,7 +43,7 @@ from sqlspapi.errors import InterfaceError, InternalError
 
 __all__ = [
     "DefinitionError", "KEYS", "ROUTE_KINDS", "definitions_dir", "parse_columns", "load_file", "load_all",
-    "select_sections", "supported_versions", "default_version", "version_keys", "entity_source",
+    "select_sections", "supported_versions", "default_version", "version_keys", "entity_source", "operation",
     "SectionSpec", "TableSpec", "ColumnSpec", "FilterSpec", "WindowSpec", "GetSpec", "ListSpec", "NestedSpec",
 ]
 
@@ -63,7 +63,7 @@ _LIST_KEYS = {
 
 #: The schema of the definition language: for each kind of TOML table, its keys and whether each is required.
 KEYS: Mapping[str, Mapping[str, bool]] = {
-    "file": {"section": True, "version": True, "version_key": True, "title": True, "model": False,
+    "file": {"section": True, "version": True, "version_key": False, "title": True, "model": False,
              "deprecation": False, "default": False, "hooks": False, "operations": False, "tables": False},
     "operation": {"method": True, "path": True, "rate": True, "burst": True, "restricted": False,
                   "rdt_data_elements": False},
@@ -352,7 +352,7 @@ def load_file(path: Path) -> SectionSpec:
         if nested and not any(t.entity == nested.entity and t.get for t in tables.values()):
             raise DefinitionError(f"{where}: table {table.name} nests in entity {nested.entity!r}, "
                                   "which no table with a [get] route declares")
-    return SectionSpec(section, version, raw["version_key"], raw.get("model"), raw.get("deprecation"), ops,
+    return SectionSpec(section, version, raw.get("version_key", ""), raw.get("model"), raw.get("deprecation"), ops,
                        tables, where, title=raw["title"], default=bool(raw.get("default", False)),
                        hooks=raw.get("hooks"))
 
@@ -395,9 +395,19 @@ def _check_namespace(sections: tuple[SectionSpec, ...]) -> None:
                                       "are one namespace (prefix the API-specific one, e.g. vendor_purchase_orders)")
             owner.setdefault(name, spec)
     for key, specs in by_key.items():
+        if not key:
+            continue  # always-on sections (no version key) have no versions to choose between
         defaults = [s for s in specs if s.default]
         if len({s.version for s in specs}) > 1 and len(defaults) != 1:
             raise DefinitionError(f"{key}: exactly one of {', '.join(s.source for s in specs)} must say default = true")
+
+
+def operation(section: str, name: str) -> OperationSpec:
+    """An operation declared by the definitions (e.g. ``("tokens", "createRestrictedDataToken")``)."""
+    for spec in load_all():
+        if spec.section == section and name in spec.operations:
+            return spec.operations[name]
+    raise InternalError(f"no definition declares operation {name} of section {section}")
 
 
 def version_keys() -> dict[str, tuple[tuple[str, ...], str, str]]:

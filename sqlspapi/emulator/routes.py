@@ -2,8 +2,8 @@
 
 Each API module lists its :class:`~sqlspapi.emulator.generic.Endpoint` values; an endpoint names its operation by
 (section, version, operationId) and takes method, path template and usage plan from ``vtables/*.toml``
-(:func:`sqlspapi.definitions.loader.load_all`) — createRestrictedDataToken from
-:data:`sqlspapi.http.tokens.CREATE_RDT_OP`. Nothing here repeats a path or a rate. A route may be used with a
+(:func:`sqlspapi.definitions.loader.load_all`; createRestrictedDataToken from ``vtables/tokens-2021-03-01.toml``).
+Nothing here repeats a path or a rate. A route may be used with a
 Restricted Data Token when the Tokens emulation grants its path (:data:`sqlspapi.emulator.tokens.RESOURCES`).
 """
 
@@ -18,7 +18,6 @@ from sqlspapi.definitions.schema import OperationSpec
 from sqlspapi.emulator import catalog, fba_inventory, orders_2026, orders_v0, sales, sellers, tokens
 from sqlspapi.emulator.generic import Endpoint
 from sqlspapi.emulator.ratelimit import UsagePlan
-from sqlspapi.http.tokens import CREATE_RDT_OP
 
 #: Every operation the emulator serves.
 ENDPOINTS: tuple[Endpoint, ...] = (*orders_v0.ENDPOINTS, *orders_2026.ENDPOINTS, *tokens.ENDPOINTS,
@@ -54,10 +53,8 @@ def template_regex(template: str) -> re.Pattern[str]:
 
 
 def operation_specs() -> dict[tuple[str, str, str], OperationSpec]:
-    """(section, version, operationId) → OperationSpec for every defined operation (and createRestrictedDataToken)."""
-    specs = {(op.section, op.version, op.name): op for s in load_all() for op in s.operations.values()}
-    specs[(CREATE_RDT_OP.section, CREATE_RDT_OP.version, CREATE_RDT_OP.name)] = CREATE_RDT_OP
-    return specs
+    """(section, version, operationId) → OperationSpec for every defined operation."""
+    return {(op.section, op.version, op.name): op for s in load_all() for op in s.operations.values()}
 
 
 def build_routes(endpoints: Iterable[Endpoint] = ENDPOINTS) -> tuple[Route, ...]:

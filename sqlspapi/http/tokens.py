@@ -41,16 +41,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sqlspapi.http.tokens")
 
-#: Tokens API operation used for Restricted Data Tokens (tokens-2021-03-01.json: rate 1, burst 10).
-CREATE_RDT_OP = OperationSpec(
-    name="createRestrictedDataToken",
-    section="tokens",
-    version="2021-03-01",
-    method="POST",
-    path="/tokens/2021-03-01/restrictedDataToken",
-    rate=1.0,
-    burst=10,
-)
+def create_rdt_operation() -> OperationSpec:
+    """The Tokens API's createRestrictedDataToken, as ``vtables/tokens-2021-03-01.toml`` declares it."""
+    from sqlspapi.definitions.loader import operation
+
+    return operation("tokens", "createRestrictedDataToken")
 
 #: ``expires_in`` assumed when LWA omits it (LWA documents one hour).
 DEFAULT_EXPIRES_IN = 3600.0
@@ -266,11 +261,11 @@ class AccountTokens:
                 if res.data_elements:
                     item["dataElements"] = list(res.data_elements)
                 items.append(item)
-            resp = call(CREATE_RDT_OP, body={"restrictedResources": items})
+            resp = call(create_rdt_operation(), body={"restrictedResources": items})
             body = resp.json if isinstance(resp.json, dict) else {}
             value = body.get("restrictedDataToken")
             if not value:
-                raise apierrors.missing_rdt_error(resp, CREATE_RDT_OP.name)
+                raise apierrors.missing_rdt_error(resp, "createRestrictedDataToken")
             try:
                 expires_in = float(body.get("expiresIn") or DEFAULT_EXPIRES_IN)
             except (TypeError, ValueError):
@@ -348,4 +343,4 @@ def _update_cache_file(path: str, key: str, token: _Token | None, lock: threadin
                 pass
 
 
-__all__ = ["CREATE_RDT_OP", "DEFAULT_EXPIRES_IN", "LWA", "refresh_margin", "TokenStore", "AccountTokens"]
+__all__ = ["create_rdt_operation", "DEFAULT_EXPIRES_IN", "LWA", "refresh_margin", "TokenStore", "AccountTokens"]
