@@ -104,6 +104,21 @@ def usable_on(table: TableSpec, constraints: Sequence[Constraint], column: str, 
             if c.usable and c.column == idx and c.op in ops and (is_in is None or c.is_in == is_in)]
 
 
+def hidden_inputs(table: TableSpec, constraints: Sequence[Constraint]
+                  ) -> tuple[list[tuple[int, int, bool, bool]], list[Arg], list[Constraint]]:
+    """Every usable ``=`` on a hidden input column, consumed exactly: (usage, args, shown) for a route's choice."""
+    usage: list[tuple[int, int, bool, bool]] = []
+    args: list[Arg] = []
+    shown: list[Constraint] = []
+    for i, c in enumerate(constraints):
+        if c.usable and c.op == EQ and not c.is_in and 0 <= c.column < len(table.columns) \
+                and table.columns[c.column].hidden:
+            usage.append((i, len(usage) + 1, True, False))
+            args.append(Arg("input", table.columns[c.column].name))
+            shown.append(c)
+    return usage, args, shown
+
+
 def filter_for(filters: Sequence[FilterSpec], column: str) -> FilterSpec | None:
     """The filter declared on ``column`` (case-insensitive), if any."""
     lowered = column.lower()
@@ -255,5 +270,5 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
-__all__ = ["Route", "Scope", "Values", "usable_on", "filter_for", "push_limit", "all_exact", "missing_groups",
-           "describe", "collect", "base_query", "apply_parts", "apply_derived", "as_text", "EQ"]
+__all__ = ["Route", "Scope", "Values", "usable_on", "hidden_inputs", "filter_for", "push_limit", "all_exact",
+           "missing_groups", "describe", "collect", "base_query", "apply_parts", "apply_derived", "as_text", "EQ"]

@@ -29,8 +29,8 @@ from typing import Any
 
 from sqlspapi.definitions.schema import DocumentSpec, RouteSpec, TableSpec
 from sqlspapi.errors import OperationalError, ReportFailedError
-from sqlspapi.sql.plan import EQ, Arg, BindContext, Bound, Choice, Constraint, Plan, Request, Row
-from sqlspapi.sql.routes.base import Route, Scope, base_query, describe, missing_groups
+from sqlspapi.sql.plan import BindContext, Bound, Choice, Constraint, Plan, Request, Row
+from sqlspapi.sql.routes.base import Route, Scope, base_query, describe, hidden_inputs, missing_groups
 from sqlspapi.sql.rows import as_rows, dig
 
 
@@ -42,15 +42,7 @@ class DocumentRoute(Route):
     def choose(self, table: TableSpec, spec: RouteSpec, constraints: Sequence[Constraint], n_orderby: int,
                used: frozenset[int] | None) -> Choice:
         """``=`` on hidden input columns reaches the create body; everything else is filtered by SQLite."""
-        usage: list[tuple[int, int, bool, bool]] = []
-        args: list[Arg] = []
-        shown: list[Constraint] = []
-        for i, c in enumerate(constraints):
-            if c.usable and c.op == EQ and not c.is_in and 0 <= c.column < len(table.columns) \
-                    and table.columns[c.column].hidden:
-                usage.append((i, len(usage) + 1, True, False))
-                args.append(Arg("input", table.columns[c.column].name))
-                shown.append(c)
+        usage, args, shown = hidden_inputs(table, constraints)
         missing = missing_groups(table, args)
         plan = describe(Plan(table, spec, tuple(args), missing=missing, columns_used=used), shown, self)
         return Choice(plan, usage, cost=1e6, rows=100_000)

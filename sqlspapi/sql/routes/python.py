@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlspapi.definitions.schema import PythonSpec, RouteSpec, TableSpec
 from sqlspapi.sql.hooks import load_function
-from sqlspapi.sql.plan import EQ, Arg, BindContext, Bound, Choice, Constraint, Plan, Row
-from sqlspapi.sql.routes.base import Route, Scope, describe, missing_groups
+from sqlspapi.sql.plan import BindContext, Bound, Choice, Constraint, Plan, Row
+from sqlspapi.sql.routes.base import Route, Scope, describe, hidden_inputs, missing_groups
 
 
 class PythonRoute(Route):
@@ -25,15 +25,7 @@ class PythonRoute(Route):
     def choose(self, table: TableSpec, spec: RouteSpec, constraints: Sequence[Constraint], n_orderby: int,
                used: frozenset[int] | None) -> Choice:
         """Every ``=`` on a hidden column is an input (exactly consumed)."""
-        usage: list[tuple[int, int, bool, bool]] = []
-        args: list[Arg] = []
-        shown: list[Constraint] = []
-        for i, c in enumerate(constraints):
-            if c.usable and c.op == EQ and not c.is_in and 0 <= c.column < len(table.columns) \
-                    and table.columns[c.column].hidden:
-                usage.append((i, len(usage) + 1, True, False))
-                args.append(Arg("input", table.columns[c.column].name))
-                shown.append(c)
+        usage, args, shown = hidden_inputs(table, constraints)
         missing = missing_groups(table, args)
         plan = describe(Plan(table, spec, tuple(args), missing=missing, columns_used=used), shown, self)
         return Choice(plan, usage, cost=1e3 if not missing else 1e300, rows=100)
