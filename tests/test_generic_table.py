@@ -119,3 +119,10 @@ def test_a_missing_path_names_it(db: Database) -> None:
     with pytest.raises(MissingFilterError, match="path"):
         run(db, "SELECT * FROM spapi_request WHERE method = 'GET'")
     assert db.last_calls() == []
+
+
+def test_an_in_list_of_paths_is_one_call_each(db: Database) -> None:
+    rows = run(db, "SELECT path, status FROM spapi_request WHERE method = 'GET' AND path IN "
+                   "('/sellers/v1/marketplaceParticipations', '/sellers/v1/account') ORDER BY path")
+    assert rows == [("/sellers/v1/account", 200), ("/sellers/v1/marketplaceParticipations", 200)]
+    assert sorted(operations(db)) == ["getAccount", "getMarketplaceParticipations"]

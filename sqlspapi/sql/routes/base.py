@@ -106,13 +106,15 @@ def usable_on(table: TableSpec, constraints: Sequence[Constraint], column: str, 
 
 def hidden_inputs(table: TableSpec, constraints: Sequence[Constraint]
                   ) -> tuple[list[tuple[int, int, bool, bool]], list[Arg], list[Constraint]]:
-    """Every usable ``=`` on a hidden input column, consumed exactly: (usage, args, shown) for a route's choice."""
+    """Every usable ``=`` on a hidden input column, consumed exactly: (usage, args, shown) for a route's choice.
+
+    An ``IN`` list on an input is not taken whole: SQLite then runs the scan once per value (one input each).
+    """
     usage: list[tuple[int, int, bool, bool]] = []
     args: list[Arg] = []
     shown: list[Constraint] = []
     for i, c in enumerate(constraints):
-        if c.usable and c.op == EQ and not c.is_in and 0 <= c.column < len(table.columns) \
-                and table.columns[c.column].hidden:
+        if c.usable and c.op == EQ and 0 <= c.column < len(table.columns) and table.columns[c.column].hidden:
             usage.append((i, len(usage) + 1, True, False))
             args.append(Arg("input", table.columns[c.column].name))
             shown.append(c)
