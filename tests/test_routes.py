@@ -19,9 +19,10 @@ from fakes import FakeClient, canned, canned_bytes, not_found, paged
 
 from sqlspapi.definitions.loader import load_file
 from sqlspapi.definitions.schema import TableSpec
-from sqlspapi.errors import ProgrammingError, ReportFailedError
+from sqlspapi.errors import ProgrammingError, ReportFailedError, SPAPIError
 from sqlspapi.sql import planner
 from sqlspapi.sql.plan import EQ, GE, LIMIT, LT, BindContext, Bound, Constraint, Plan
+from sqlspapi.sql.routes import listing
 from sqlspapi.sql.rows import row_builder
 from sqlspapi.sql.statement import StatementScope
 
@@ -149,14 +150,52 @@ def test_list_token_only_sends_the_token_alone() -> None:
     assert [c.query for c in client.calls] == [{"keywords": "gear"}, {"pageToken": "page-3"}]
 
 
-def test_list_short_lived_token_fetches_the_next_page_before_yielding_rows() -> None:
-    events: list[Any] = []
-    client = FakeClient({"listWidgets": paged(WIDGETS, "payload.widgets", "payload.nextToken")}, events=events)
+def _stock_events(client: FakeClient, events: list[Any], between: Any = None) -> list[Any]:
+    """Scan widget_stock (tokens live 30 s), calling ``between()`` after each row; calls and rows in order."""
     plan, bound = plan_and_bind("widget_stock")
     for obj, _req, _parent in scope_for(client).rows(plan, bound):
         events.append(obj["widgetId"])
-    shown = [e.query.get("nextToken", "first") if not isinstance(e, str) else e for e in events]
-    assert shown == ["first", "page-3", "W1", "W2", "W3", "page-6", "W4", "W5", "W6", "W7"]
+        if between is not None:
+            between()
+    return [e.query.get("nextToken", "first") if not isinstance(e, str) else e for e in events]
+
+
+def test_list_short_lived_token_read_fast_pages_on_demand() -> None:
+    events: list[Any] = []
+    client = FakeClient({"listWidgets": paged(WIDGETS, "payload.widgets", "payload.nextToken")}, events=events)
+    assert _stock_events(client, events) == ["first", "W1", "W2", "W3", "page-3", "W4", "W5", "W6", "page-6", "W7"]
+
+
+def test_list_refused_token_restarts_the_chain_and_skips_what_was_read() -> None:
+    events: list[Any] = []
+    pages = paged(WIDGETS, "payload.widgets", "payload.nextToken")
+    refused: list[str] = []
+
+    def expiring(path: Mapping[str, Any], query: Mapping[str, Any], body: Any) -> Any:
+        if query.get("nextToken") == "page-3" and not refused:
+            refused.append("page-3")
+            raise SPAPIError("expired", code="InvalidInput", status=400)
+        return pages(path, query, body)
+
+    client = FakeClient({"listWidgets": expiring}, events=events)
+    shown = _stock_events(client, events)
+    assert [e for e in shown if e.startswith("W")] == [w["widgetId"] for w in WIDGETS]  # every row once
+    assert shown == ["first", "W1", "W2", "W3", "page-3", "first", "page-3", "W4", "W5", "W6", "page-6", "W7"]
+
+
+def test_list_stale_token_is_not_sent_the_chain_restarts(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [0.0]
+    monkeypatch.setattr(listing, "time", type("Clock", (), {"monotonic": staticmethod(lambda: clock[0])}))
+    events: list[Any] = []
+    client = FakeClient({"listWidgets": paged(WIDGETS, "payload.widgets", "payload.nextToken")}, events=events)
+
+    def slow() -> None:
+        clock[0] += 15.0  # three rows a page: 45 s between pages, past the 30 s life
+
+    shown = _stock_events(client, events, slow)
+    assert [e for e in shown if e.startswith("W")] == [w["widgetId"] for w in WIDGETS]
+    assert shown == ["first", "W1", "W2", "W3", "first", "page-3", "W4", "W5", "W6", "first", "page-3", "page-6",
+                     "W7"]
 
 
 def test_list_without_token_ttl_fetches_the_next_page_when_the_rows_are_consumed() -> None:

@@ -210,8 +210,8 @@ def _list_notes(table: TableSpec, spec: ListSpec) -> list[str]:
     if spec.next_token:
         how = "alone" if spec.token_only else "with the original parameters"
         notes.append(f"Paging: the token at {_code(spec.next_token)} goes back as {_code(spec.next_param)} {how}."
-                     + (f" Tokens live {spec.token_ttl_seconds:g} s: the next page is asked for as soon as a page "
-                        "arrives." if spec.token_ttl_seconds else ""))
+                     + (f" Tokens live {spec.token_ttl_seconds:g} s: a stale one restarts the chain, skipping the "
+                        "rows already read." if spec.token_ttl_seconds else ""))
     if spec.result_ceiling:
         notes.append(f"The API lets at most {spec.result_ceiling} results through one search: a query whose total "
                      "exceeds that is an error, never a silently short answer.")

@@ -178,9 +178,10 @@ class ListSpec(RouteSpec):
     """A paged list call (``list``), optionally split into date windows no longer than the API allows (``window``).
 
     Paging: the next-page token is read at ``next_token`` and sent back as ``next_param`` with the original
-    parameters, or alone when ``token_only``. ``token_ttl_seconds`` makes the route ask for the next page as soon as
-    a page arrives (tokens that expire quickly survive a slow reader). ``result_ceiling``/``total`` turn the API's
-    reachable-results ceiling into an error instead of a silently truncated answer.
+    parameters, or alone when ``token_only``. ``token_ttl_seconds``: tokens expire that fast, so a stale or refused
+    token restarts the chain with fresh calls, skipping rows already produced (a slow reader still gets every row
+    once). ``result_ceiling``/``total`` turn the API's reachable-results ceiling into an error instead of a silently
+    truncated answer.
     """
 
     rows: str = ""

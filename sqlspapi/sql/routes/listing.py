@@ -14,7 +14,7 @@ Rules, all driven by the definition:
 - LIMIT (and OFFSET) size the page and stop paging only when every constraint was consumed exactly and there is
   no ORDER BY: otherwise SQLite's own filtering after a truncated scan would give wrong results.
 - paging: the token goes back with the original parameters, or alone (``token_only``); with
-  ``token_ttl_seconds`` the next page is asked for as soon as a page arrives (one page of look-ahead).
+  ``token_ttl_seconds`` an expired token (a slow reader) restarts the chain, skipping the rows already produced.
 - ``result_ceiling``: a search whose total exceeds what the API lets one page through is an error, not a
   silently short answer.
 """
@@ -22,6 +22,7 @@ Rules, all driven by the definition:
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -185,9 +186,9 @@ class ListRoute(Route):
     def fetch(self, plan: Plan, bound: Bound, scope: Scope) -> Iterator[Row]:
         """Page through each request; stop as soon as ``stop_after`` rows were produced.
 
-        With a short-lived token (``token_ttl_seconds``) the next page is asked for as soon as a page arrives,
-        before its rows are handed to SQLite (a slow reader cannot let the token expire) — unless a pushed LIMIT
-        is already satisfied by the rows in hand.
+        Short-lived tokens (``token_ttl_seconds``): a token is used at once when SQLite reads fast; when SQLite was
+        slow (the token is older than its life) or the API refuses it (HTTP 400), the chain restarts with fresh
+        calls, skipping the rows it already produced — so a slow reader gets every row exactly once.
         """
         spec = plan.route
         assert isinstance(spec, ListSpec)
@@ -198,14 +199,11 @@ class ListRoute(Route):
                 and bound.stop_after > spec.result_ceiling
             if data is not None and (not plan.limited or over):
                 self._check_ceiling(spec, req, data, None)  # more rows are needed than reachable: fail at once
-            chain = 0
+            chain = skip = 0
+            received = time.monotonic()
             while data is not None:
-                rows = as_rows(dig(data, spec.rows))
+                rows = as_rows(dig(data, spec.rows))[skip:]
                 token = dig(data, spec.next_token) if spec.next_token else None
-                enough = bound.stop_after is not None and produced + len(rows) >= bound.stop_after
-                following = None
-                if token and spec.token_ttl_seconds and not enough:
-                    following = self._call(spec, req, self._next_query(spec, req, token), scope)
                 for obj in rows:
                     yield obj, req, None
                     produced += 1
@@ -215,8 +213,34 @@ class ListRoute(Route):
                 if not token:
                     self._check_ceiling(spec, req, data, chain)  # SQLite still wants rows: short only if capped
                     break
-                data = following if following is not None else \
-                    self._call(spec, req, self._next_query(spec, req, token), scope)
+                data, skip = self._follow(spec, req, scope, token, received, chain)
+                received = time.monotonic()
+
+    def _follow(self, spec: ListSpec, req: Request, scope: Scope, token: str, received: float,
+                chain: int) -> tuple[Any, int]:
+        """The next page, and how many of its rows were already produced (non-zero only after a restart)."""
+        ttl = spec.token_ttl_seconds
+        if ttl and time.monotonic() - received > ttl * 0.9:
+            return self._restart(spec, req, scope, chain)
+        try:
+            return self._call(spec, req, self._next_query(spec, req, token), scope), 0
+        except SPAPIError as exc:
+            if ttl and exc.status == 400:
+                return self._restart(spec, req, scope, chain)  # the token expired on the way
+            raise
+
+    def _restart(self, spec: ListSpec, req: Request, scope: Scope, chain: int) -> tuple[Any, int]:
+        """Page again from the first page with fresh calls (each token used at once) up to the page holding row
+        ``chain``; return it and how many of its rows to skip."""
+        data = scope.call(req.operation, req.path, req.query, fresh=True)
+        seen = 0
+        while True:
+            count = len(as_rows(dig(data, spec.rows)))
+            token = dig(data, spec.next_token)
+            if seen + count > chain or not token:
+                return data, chain - seen
+            seen += count
+            data = scope.call(req.operation, req.path, self._next_query(spec, req, token), fresh=True)
 
     @staticmethod
     def _next_query(spec: ListSpec, req: Request, token: str) -> dict[str, Any]:
