@@ -311,6 +311,8 @@ def _windows(plan: Plan, spec: ListSpec, after: list[datetime], before: list[dat
         lo = now - timedelta(days=days)
     if lo is not None and hi is not None and lo >= hi:
         return None
+    if lo is not None and lo >= now - timedelta(seconds=spec.before_min_age_seconds):
+        return None  # a lower bound in the future (or within the API's minimum age): nothing can match yet
     if not window.max_span_days or lo is None or window.before is None:
         return [_window_params(window, lo, hi)]
     end = hi or now - timedelta(seconds=spec.before_min_age_seconds)
