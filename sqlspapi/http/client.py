@@ -32,7 +32,7 @@ from sqlspapi.errors import OperationalError
 from sqlspapi.http import apierrors
 from sqlspapi.http.calllog import CallLog, CallRecord
 from sqlspapi.http.ratelimit import TokenBucket
-from sqlspapi.http.response import ApiResponse
+from sqlspapi.http.response import ApiResponse, decode_json
 from sqlspapi.http.retry import Failure, RetryState, pause, retry_after, run
 from sqlspapi.http.runtime import AccountRuntime, runtime_for
 from sqlspapi.http.tokens import AccountTokens
@@ -332,10 +332,13 @@ def _host(url: str) -> str:
 
 
 def _decode(resp: requests.Response) -> Any:
-    if not resp.content:
+    """The body as JSON (None when empty or not JSON): orjson on the raw bytes when it gives what ``resp.json()``
+    would (see :func:`~sqlspapi.http.response.decode_json`), else ``resp.json()``."""
+    body = resp.content
+    if not body:
         return None
     try:
-        return resp.json()
+        return decode_json(body, resp.encoding, resp.json)
     except ValueError:
         return None
 

@@ -6,7 +6,10 @@ objects become JSON text usable with SQLite's JSON functions.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
+import json.encoder
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -44,8 +47,18 @@ def as_rows(value: Any) -> list[Mapping[str, Any]]:
     return []
 
 
+#: ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))`` without building an encoder per call: the C
+#: encoder json.dumps would build, made once (no circular-reference check: decoded JSON has no cycles).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_C_ENCODE = (json.encoder.c_make_encoder(None, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",",
+                                         False, False, True)
+             if json.encoder.c_make_encoder is not None else None)
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if _C_ENCODE is None:
+        return _ENCODER.encode(value)
+    return "".join(_C_ENCODE(value, 0))
 
 
 def _real(value: Any) -> Any:
@@ -140,33 +153,116 @@ def row_builder(columns: Sequence[ColumnSpec], used: Iterable[int] | None = None
                 connection: Mapping[str, Any] | None = None) -> RowBuilder:
     """A function (row object, request, parent entity) → list of column values.
 
-    Only the columns in ``used`` (SQLite's colUsed) are computed; the others are None.
+    Only the columns in ``used`` (SQLite's colUsed) are computed; the others are None. The function is compiled
+    once per column set (see :func:`_compiled`): a row object that is a ``dict`` (all decoded JSON) is read by
+    straight-line code; any other mapping takes :func:`source_value` column by column, with the same result.
     """
     n = len(columns)
     wanted = sorted(i for i in (range(n) if used is None else used) if 0 <= i < n)
     if used is not None and any(i >= 63 for i in used):
         wanted = list(range(n))  # colUsed bit 63 means "63 and above"
     conn = connection or {}
-    plain = [(i, columns[i].path, CONVERTERS[columns[i].kind]) for i in wanted if columns[i].source == "row"]
-    other = [(i, columns[i], CONVERTERS[columns[i].kind]) for i in wanted if columns[i].source != "row"]
+    chosen = [(i, columns[i]) for i in wanted]
 
-    def build(obj: Mapping[str, Any], request: Any, parent: Mapping[str, Any] | None) -> list[Any]:
+    def generic(obj: Mapping[str, Any], request: Any, parent: Mapping[str, Any] | None) -> list[Any]:
         out: list[Any] = [None] * n
-        for i, path, convert in plain:
-            value = obj
-            for part in path:
-                if isinstance(value, Mapping):
-                    value = value.get(part)
-                else:
-                    value = dig(value, (part,))
-                if value is None:
-                    break
-            if value is not None:
-                out[i] = convert(value)
-        for i, column, convert in other:
+        for i, column in chosen:
             value = source_value(column, obj, request, parent, conn)
             if value is not None:
-                out[i] = convert(value)
+                out[i] = CONVERTERS[column.kind](value)
         return out
 
-    return build
+    layout = tuple((i, c.source, c.path, c.kind) for i, c in chosen)
+    return _compiled(n, layout)(columns, conn, generic)
+
+
+#: Per column type: the JSON type most values have, and the converted value of such a ``v`` (inlined in the
+#: compiled builder; any other value goes through the type's converter).
+_FAST: Mapping[str, tuple[str, str]] = {
+    "TEXT": ("str", "v"),
+    "TIME": ("str", "v"),
+    "INTEGER": ("int", "v"),
+    "REAL": ("float", "v"),
+    "BOOLEAN": ("bool", "(1 if v else 0)"),
+}
+
+#: The names the compiled builders use.
+_NAMESPACE: Mapping[str, Any] = {
+    **{f"k_{kind}": convert for kind, convert in CONVERTERS.items()}, "dig": dig, "source_value": source_value,
+}
+
+
+def _inline(source: str, path: tuple[str, ...]) -> bool:
+    """Whether the compiled builder reads the column itself (a row path) rather than through source_value."""
+    return source == "row" and bool(path)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(n: int, layout: tuple[tuple[int, str, tuple[str, ...], str], ...]) -> Callable[..., RowBuilder]:
+    """``make(columns, connection, generic)`` → the row builder of ``n`` columns computing ``layout``'s.
+
+    ``layout`` is (index, source, path, kind) per computed column. Row paths become nested ``dict.get`` calls, one
+    per distinct prefix (``fulfillment.shipByWindow`` is looked up once for its two columns); a step that meets
+    something other than a dict (a list indexed by a numeric step, another mapping) finishes with :func:`dig`.
+    Source code is generated once per layout (cached): compiling per cursor would cost more than a small scan.
+    """
+    lines = ["def make(columns, connection, generic):"]
+    lines += [f"    col{i} = columns[{i}]" for i, source, path, _k in layout if not _inline(source, path)]
+    lines += ["    def build(obj, request, parent):",
+              "        if type(obj) is not dict:",
+              "            return generic(obj, request, parent)"]
+    if layout:
+        lines.append("        " + " = ".join(f"c{i}" for i, *_ in layout) + " = None")
+    tree: dict[str, Any] = {}
+    for i, source, path, kind in layout:
+        if _inline(source, path):
+            node = tree
+            for part in path:
+                node = node.setdefault(part, {})
+            node.setdefault("", []).append((i, kind))
+    counter = itertools.count()
+
+    def convert(i: int, kind: str, value: str, pad: str) -> list[str]:
+        fast = _FAST.get(kind)
+        if fast is None:
+            return [f"{pad}c{i} = k_{kind}({value})"]
+        return [f"{pad}v = {value}", f"{pad}c{i} = {fast[1]} if type(v) is {fast[0]} else k_{kind}(v)"]
+
+    def leaves(node: dict[str, Any], rest: tuple[str, ...]) -> list[tuple[int, str, tuple[str, ...]]]:
+        found = [(i, kind, rest) for i, kind in node.get("", [])]
+        for part, child in node.items():
+            if part:
+                found += leaves(child, (*rest, part))
+        return found
+
+    def emit(var: str, node: dict[str, Any], pad: str) -> None:
+        for part, child in node.items():
+            if not part:
+                continue
+            sub = f"d{next(counter)}"
+            lines.append(f"{pad}{sub} = {var}.get({part!r})")
+            lines.append(f"{pad}if {sub} is not None:")
+            for i, kind in child.get("", []):
+                lines.extend(convert(i, kind, sub, pad + "    "))
+            deeper = {k: v for k, v in child.items() if k}
+            if deeper:
+                lines.append(f"{pad}    if type({sub}) is dict:")
+                emit(sub, deeper, pad + "        ")
+                lines.append(f"{pad}    else:")
+                for i, kind, rest in leaves(deeper, ()):
+                    lines.append(f"{pad}        v = dig({sub}, {rest!r})")
+                    lines.append(f"{pad}        if v is not None:")
+                    lines.extend(convert(i, kind, "v", pad + "            "))
+
+    emit("obj", tree, "        ")
+    for i, source, path, kind in layout:
+        if not _inline(source, path):
+            lines.append(f"        v = source_value(col{i}, obj, request, parent, connection)")
+            lines.append("        if v is not None:")
+            lines.extend(convert(i, kind, "v", "            "))
+    computed = {i for i, *_ in layout}
+    lines.append("        return [" + ", ".join(f"c{i}" if i in computed else "None" for i in range(n)) + "]")
+    lines.append("    return build")
+    namespace = dict(_NAMESPACE)
+    exec(compile("\n".join(lines), f"<sqlspapi/sql/rows.py: row builder of {n} columns>", "exec"), namespace)  # noqa: S102
+    return namespace["make"]
