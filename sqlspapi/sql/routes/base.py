@@ -22,6 +22,7 @@ from sqlspapi.definitions.schema import FilterSpec, OperationSpec, RouteSpec, Ta
 from sqlspapi.sql.isotime import to_api_time
 from sqlspapi.sql.plan import (
     EQ,
+    IMPOSSIBLE_COST,
     LIMIT,
     OFFSET,
     RANGE_TEXT,
@@ -79,6 +80,14 @@ class Route:
     def fetch(self, plan: Plan, bound: Bound, scope: Scope) -> Iterator[Row]:
         """Yield the row objects of a bound plan, lazily."""
         raise NotImplementedError
+
+    def choose_inputs(self, table: TableSpec, spec: RouteSpec, constraints: Sequence[Constraint],
+                      used: frozenset[int] | None, cost: float, rows: int) -> Choice:
+        """A choice for routes driven by hidden inputs only (document, python): every input consumed exactly."""
+        usage, args, shown = hidden_inputs(table, constraints)
+        missing = missing_groups(table, args)
+        plan = describe(Plan(table, spec, tuple(args), missing=missing, columns_used=used), shown, self)
+        return Choice(plan, usage, cost=IMPOSSIBLE_COST if missing else cost, rows=rows)
 
     def operation_name(self, plan: Plan) -> str:
         """The operation EXPLAIN shows."""

@@ -30,7 +30,7 @@ from typing import Any
 from sqlspapi.definitions.schema import DocumentSpec, RouteSpec, TableSpec
 from sqlspapi.errors import OperationalError, ReportFailedError
 from sqlspapi.sql.plan import BindContext, Bound, Choice, Constraint, Plan, Request, Row
-from sqlspapi.sql.routes.base import Route, Scope, base_query, describe, hidden_inputs, missing_groups
+from sqlspapi.sql.routes.base import Route, Scope, base_query
 from sqlspapi.sql.rows import as_rows, dig
 
 
@@ -42,10 +42,7 @@ class DocumentRoute(Route):
     def choose(self, table: TableSpec, spec: RouteSpec, constraints: Sequence[Constraint], n_orderby: int,
                used: frozenset[int] | None) -> Choice:
         """``=`` on hidden input columns reaches the create body; everything else is filtered by SQLite."""
-        usage, args, shown = hidden_inputs(table, constraints)
-        missing = missing_groups(table, args)
-        plan = describe(Plan(table, spec, tuple(args), missing=missing, columns_used=used), shown, self)
-        return Choice(plan, usage, cost=1e6, rows=100_000)
+        return self.choose_inputs(table, spec, constraints, used, cost=1e6, rows=100_000)
 
     def note(self, plan: Plan) -> str:
         """The lifecycle."""

@@ -14,7 +14,7 @@ from typing import Any
 from sqlspapi.definitions.schema import PythonSpec, RouteSpec, TableSpec
 from sqlspapi.sql.hooks import load_function
 from sqlspapi.sql.plan import BindContext, Bound, Choice, Constraint, Plan, Row
-from sqlspapi.sql.routes.base import Route, Scope, describe, hidden_inputs, missing_groups
+from sqlspapi.sql.routes.base import Route, Scope
 
 
 class PythonRoute(Route):
@@ -25,10 +25,7 @@ class PythonRoute(Route):
     def choose(self, table: TableSpec, spec: RouteSpec, constraints: Sequence[Constraint], n_orderby: int,
                used: frozenset[int] | None) -> Choice:
         """Every ``=`` on a hidden column is an input (exactly consumed)."""
-        usage, args, shown = hidden_inputs(table, constraints)
-        missing = missing_groups(table, args)
-        plan = describe(Plan(table, spec, tuple(args), missing=missing, columns_used=used), shown, self)
-        return Choice(plan, usage, cost=1e3 if not missing else 1e300, rows=100)
+        return self.choose_inputs(table, spec, constraints, used, cost=1e3, rows=100)
 
     def operation_name(self, plan: Plan) -> str:
         """EXPLAIN names the function."""
