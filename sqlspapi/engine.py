@@ -82,6 +82,7 @@ class Database:
         self._tables: list[TableSpec] = [t for s in self.sections for t in s.tables.values()]
         self.scope = StatementScope(self.client, include_restricted=settings.include_restricted_data,
                                     entity_source=self._entity_source, connection=self._connection_values(),
+                                    entities={t.nested.entity for t in self._tables if t.nested is not None},
                                     poll_scale=float(os.environ.get("SQLSPAPI_POLL_SCALE", "1")))
         self._marker = self.client.calls.position()
         self.connection = apsw.Connection(":memory:")

@@ -48,8 +48,10 @@ class StatementScope:
 
     def __init__(self, client: ClientLike, *, include_restricted: bool,
                  entity_source: Callable[[TableSpec], TableSpec], connection: Mapping[str, Any] | None = None,
-                 poll_scale: float = 1.0) -> None:
+                 poll_scale: float = 1.0, entities: Iterable[str] | None = None) -> None:
         self.client = client
+        #: The entities some nested table reads (None: all); rows of other entities are not kept.
+        self.entities = None if entities is None else frozenset(entities)
         self.include_restricted = include_restricted
         self.entity_source = entity_source
         self.connection = dict(connection or {})
@@ -141,8 +143,10 @@ class StatementScope:
         table = plan.table
         hook = load_function(table.hook) if table.hook else None
         parts = _parts(table, bound)
+        keep = table.entity is not None and (self.entities is None or table.entity in self.entities)
         for obj, request, parent in route_for(plan.route.kind).fetch(plan, bound, self):
-            self.remember(table, obj, request, parent, parts if request is not None else frozenset())
+            if keep:
+                self.remember(table, obj, request, parent, parts if request is not None else frozenset())
             if hook is None:
                 yield obj, request, parent
             else:
