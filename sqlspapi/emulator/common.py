@@ -89,10 +89,33 @@ class Request:
 
 @dataclass
 class Response:
-    """An operation's successful answer."""
+    """An operation's successful answer (``body``: a JSON value; see :func:`encode_json` for encoded parts)."""
 
     status: int
     body: Any
+
+
+class Encoded(bytes):
+    """A JSON value already encoded (UTF-8, as :func:`encode_json` writes it), spliced into an answer as it is."""
+
+
+class EncodedList(list[Encoded]):
+    """A JSON array of :class:`Encoded` elements."""
+
+
+def encode_json(answer: Any) -> bytes:
+    """``json.dumps(answer, ensure_ascii=False)`` as UTF-8, byte for byte.
+
+    :class:`Encoded` and :class:`EncodedList` values (the answer itself, or values of a top-level object) are
+    spliced in as they are: an operation can keep the encoded text of an immutable object and answer with it.
+    """
+    if isinstance(answer, Encoded):
+        return bytes(answer)
+    if isinstance(answer, EncodedList):
+        return b"[" + b", ".join(answer) + b"]"
+    if isinstance(answer, dict) and any(isinstance(v, Encoded | EncodedList) for v in answer.values()):
+        return b"{" + b", ".join(encode_json(k) + b": " + encode_json(v) for k, v in answer.items()) + b"}"
+    return json.dumps(answer, ensure_ascii=False).encode("utf-8")
 
 
 def get_list(query: dict[str, str], name: str, *, max_items: int | None = None,

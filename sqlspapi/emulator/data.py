@@ -12,7 +12,8 @@ import bisect
 import random
 import string
 import threading
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -39,6 +40,10 @@ OPEN_STATUSES = frozenset({"PendingAvailability", "Pending", "Unshipped", "Parti
 #: Language of product titles by marketplace key (others: English).
 LANGUAGES = {"DE": "de", "JP": "ja"}
 T = TypeVar("T")
+#: Results of :meth:`Dataset.memo` a dataset keeps (least recently used dropped first).
+MEMO_SIZE = 32
+#: Variants of :meth:`Dataset.encoded` a dataset keeps; one holds at most one encoded text per order.
+ENCODED_VARIANTS = 4
 
 
 @dataclass(slots=True)
@@ -180,6 +185,8 @@ class Dataset:
         self._update_keys = [o.update_ts for o in self.by_update]
         self._derived: dict[str, Any] = {}
         self._derived_lock = threading.Lock()
+        self._memo = _Lru(MEMO_SIZE)
+        self._encoded = _Lru(ENCODED_VARIANTS)
 
     def derived(self, key: str, build: Callable[[Dataset], T]) -> T:
         """Data another API derives from this dataset (catalog, inventory), built on first use and kept."""
@@ -187,6 +194,19 @@ class Dataset:
             if key not in self._derived:
                 self._derived[key] = build(self)
             return self._derived[key]
+
+    def memo(self, key: Hashable, build: Callable[[], T]) -> T:
+        """``build()``, kept for ``key`` while among the :data:`MEMO_SIZE` most recently used (the data never
+        changes, so e.g. the filtered order list all pages of one search share is built once)."""
+        return self._memo.get(key, build)
+
+    def encoded(self, variant: Hashable) -> dict[str, bytes]:
+        """A cache the renderer of ``variant`` fills: object key (order id) → its encoded JSON text.
+
+        Kept while among the :data:`ENCODED_VARIANTS` most recently used variants; a variant holds at most one
+        entry per order, so the memory is bounded by the dataset's size.
+        """
+        return self._encoded.get(variant, dict)
 
     def created_between(self, after: float, before: float) -> list[OrderRecord]:
         """Orders with after <= PurchaseDate <= before, oldest first."""
@@ -199,6 +219,29 @@ class Dataset:
         lo = bisect.bisect_left(self._update_keys, after)
         hi = bisect.bisect_right(self._update_keys, before)
         return self.by_update[lo:hi]
+
+
+class _Lru:
+    """A thread-safe map of at most ``size`` values built on first use, least recently used dropped first."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._values: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, build: Callable[[], T]) -> T:
+        """The value for ``key``, built (outside the lock) when absent."""
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = build()
+        with self._lock:
+            value = self._values.setdefault(key, value)
+            self._values.move_to_end(key)
+            while len(self._values) > self._size:
+                self._values.popitem(last=False)
+        return value
 
 
 _ALNUM = string.ascii_uppercase + string.digits

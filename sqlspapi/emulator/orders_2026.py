@@ -12,10 +12,13 @@ from functools import partial
 from typing import Any
 
 from sqlspapi.emulator.common import (
+    Encoded,
+    EncodedList,
     Request,
     Response,
     check_window,
     decode_token,
+    encode_json,
     encode_token,
     get_date,
     get_int,
@@ -150,6 +153,18 @@ def _included(req: Request) -> set[str]:
     return set(get_list(req.query, "includedData", enum=INCLUDED_DATA) or ())
 
 
+def _encoded(req: Request, orders: list[OrderRecord], included: set[str]) -> EncodedList:
+    """``render_order`` of each order, encoded; kept per (order, includedData set): the dataset never changes."""
+    cache = req.data.encoded(("orders-2026", frozenset(included)))
+    out = EncodedList()
+    for o in orders:
+        text = cache.get(o.order_id)
+        if text is None:
+            text = cache[o.order_id] = Encoded(encode_json(render_order(o, included)))
+        out.append(text)
+    return out
+
+
 def search_orders(req: Request) -> Response:
     """GET /orders/2026-01-01/orders."""
     q = req.query
@@ -177,24 +192,29 @@ def search_orders(req: Request) -> Response:
     if u_after is not None and c_before is not None:
         raise invalid("Invalid createdBefore: createdBefore cannot be provided with lastUpdatedAfter.")
     if c_after is not None:
-        before_key = "createdBefore"
+        before_key, after = "createdBefore", c_after
         before = c_before if token and c_before else check_window("createdAfter", c_after, "createdBefore", c_before)
-        candidates = req.data.created_between(c_after.timestamp(), before.timestamp())
+        between = req.data.created_between
     else:
         assert u_after is not None
-        before_key = "lastUpdatedBefore"
+        before_key, after = "lastUpdatedBefore", u_after
         before = u_before if token and u_before else check_window(
             "lastUpdatedAfter", u_after, "lastUpdatedBefore", u_before)
-        candidates = req.data.updated_between(u_after.timestamp(), before.timestamp())
-    market_set = set(markets) if markets else {m.id for m in MARKETS}
-    orders = [
-        o for o in candidates
-        if o.market.id in market_set
-        and (statuses is None or STATUS_MAP[o.status] in statuses)
-        and (fulfilled_by is None or ("AMAZON" if o.channel == "AFN" else "MERCHANT") in fulfilled_by)
-    ]
-    page = orders[offset:offset + size]
-    body: dict[str, Any] = {"orders": [render_order(o, included) for o in page]}
+        between = req.data.updated_between
+    market_set = frozenset(markets) if markets else frozenset(m.id for m in MARKETS)
+
+    def select() -> list[OrderRecord]:
+        return [
+            o for o in between(after.timestamp(), before.timestamp())
+            if o.market.id in market_set
+            and (statuses is None or STATUS_MAP[o.status] in statuses)
+            and (fulfilled_by is None or ("AMAZON" if o.channel == "AFN" else "MERCHANT") in fulfilled_by)
+        ]
+
+    # Every page of one search filters the same orders: the list is built once (the pages' tokens keep the window).
+    orders = req.data.memo(("searchOrders", before_key, after.timestamp(), before.timestamp(), market_set,
+                            statuses and frozenset(statuses), fulfilled_by and frozenset(fulfilled_by)), select)
+    body: dict[str, Any] = {"orders": _encoded(req, orders[offset:offset + size], included)}
     if offset + size < len(orders):
         f = dict(f)
         f[before_key] = iso(before)
@@ -207,7 +227,7 @@ def get_order(req: Request) -> Response:
     """GET /orders/2026-01-01/orders/{orderId}."""
     included = _included(req)
     order = require_order(req, req.path_args["orderId"])
-    return Response(200, {"order": render_order(order, included)})
+    return Response(200, {"order": _encoded(req, [order], included)[0]})
 
 
 def _export(by_path: bool, data: Dataset) -> Iterator[Row]:

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sqlspapi.emulator.calllog import CallLog, EmulatorCall
-from sqlspapi.emulator.common import QUOTA_EXCEEDED, ApiError, Config, Request
+from sqlspapi.emulator.common import QUOTA_EXCEEDED, ApiError, Config, Request, encode_json
 from sqlspapi.emulator.data import Dataset
 from sqlspapi.emulator.generic import Row, validate
 from sqlspapi.emulator.lwa import (
@@ -208,7 +208,10 @@ class Emulator:
 
     # -- request handling ---------------------------------------------------------------------------------
     def handle(self, method: str, target: str, headers: Any, body: bytes) -> tuple[int, Any, dict[str, str]]:
-        """Answer one request: (status, JSON body, extra headers). Records it in :attr:`calls`."""
+        """Answer one request: (status, JSON body, extra headers). Records it in :attr:`calls`.
+
+        The body may hold already encoded parts: :func:`sqlspapi.emulator.common.encode_json` writes it.
+        """
         started = time.time()
         parts = urlsplit(target)
         path = unquote(parts.path).rstrip("/") or "/"
@@ -332,7 +335,7 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length > 0 else b""
             status, answer, extra = emulator.handle(self.command, self.path, self.headers, body)
-            data = json.dumps(answer, ensure_ascii=False).encode("utf-8")
+            data = encode_json(answer)
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
