@@ -97,9 +97,12 @@ def test_grammar_errors_show_position(text: str, fragments: list[str]) -> None:
 
 
 def test_error_is_interface_error_with_key() -> None:
-    e = error(CREDS + ";Regoin=eu")
+    e = error("Regoin=eu;" + CREDS)
     assert isinstance(e, InterfaceError)
     assert e.key == "Regoin"
+    # after a secret, the text may be a piece of it: neither the message nor .key carries it
+    e = error(CREDS + ";Regoin=eu")
+    assert e.key is None and "Regoin" not in str(e) and "Did you mean 'Region'" in str(e)
 
 
 @pytest.mark.parametrize(
@@ -124,18 +127,24 @@ def test_repeated_key_is_error(text: str, key: str) -> None:
 
 
 def test_unknown_key_suggests_closest() -> None:
-    e = error(CREDS + ";ClientSecert=x")
+    e = error("ClientSecert=x;" + CREDS)
     assert "Unknown connection-string key 'ClientSecert'" in str(e)
     assert "Did you mean 'ClientSecret'" in str(e)
-    e = error(CREDS + ";Marketplace=US")
+    e = error("Marketplace=US;" + CREDS)
     assert "MarketplaceIds" in str(e)
     e = error(CREDS + ";amazon_sp_client_secrt=x")
-    assert "ClientSecret" in str(e)
+    assert "ClientSecret" in str(e) and "amazon_sp_client_secrt" not in str(e)
     e = error("Zzzzqqq=1")
     assert "'Zzzzqqq'" in str(e) and "Did you mean" not in str(e)
-    # after an unbraced secret, text unlike any key may be a piece of the secret: not shown
+    # after a secret, text may be a piece of the secret: not shown, but the suggestion still is
     e = error(CREDS + ";Zzzzqqq=1")
     assert "Zzzzqqq" not in str(e) and "braces" in str(e)
+    e = error(CREDS + ";ClientSecert=x")
+    assert "ClientSecert" not in str(e) and f"character {len(CREDS) + 2}" in str(e)
+    assert "Did you mean 'ClientSecret'" in str(e)
+    # a key holding a secret key's name may be "ClientSecret" + its value with the '=' lost
+    e = error("ClientId=a;ClientSecretabc=def;RefreshToken=r")
+    assert "abc" not in str(e) and "Is '=' missing after ClientSecret?" in str(e)
 
 
 def test_defaults() -> None:
@@ -287,7 +296,7 @@ def test_region_endpoint_sandbox(extra: str, region: str, endpoint: str) -> None
 
 @pytest.mark.parametrize("value", ["mars", "us-east-2", "europe"])
 def test_bad_region_lists_allowed(value: str) -> None:
-    e = error(CREDS + f";Region={value}")
+    e = error(f"Region={value};" + CREDS)
     assert e.key == "Region"
     assert repr(value) in str(e)
     for allowed in ("na", "eu", "fe", "us-east-1", "eu-west-1", "us-west-2"):
@@ -396,7 +405,7 @@ def test_values(extra: str, attr: str, expected: object) -> None:
 @pytest.mark.parametrize(
     ("extra", "key", "fragment"),
     [
-        ("LookbackDays=0", "LookbackDays", ">= 1"),
+        ("LookbackDays=0", "LookbackDays", "from 1 to 7300"),
         ("LookbackDays=abc", "LookbackDays", "whole number"),
         ("LookbackDays=1.5", "LookbackDays", "whole number"),
         ("Timeout=0", "Timeout", "greater than 0"),
@@ -404,7 +413,7 @@ def test_values(extra: str, attr: str, expected: object) -> None:
         ("Timeout=nan", "Timeout", "greater than 0"),
         ("Timeout=inf", "Timeout", "greater than 0"),
         ("Timeout=soon", "Timeout", "greater than 0"),
-        ("RetryCountMax=-1", "RetryCountMax", ">= 0"),
+        ("RetryCountMax=-1", "RetryCountMax", "from 0 to 50"),
         ("RetryWaitTimeMs=fast", "RetryWaitTimeMs", "whole number"),
         ("RetryMode=Sometimes", "RetryMode", "None, RetryAny, RetryWhenStatusCodeMatch"),
         ("RetryStatusCodeList=429|abc", "RetryStatusCodeList", "not an HTTP status code"),
@@ -428,7 +437,7 @@ def test_version_keys(key: str, spec: tuple[tuple[str, ...], str]) -> None:
     assert p().api_version(key) == default
     for version in supported:
         assert p(f"{key}={version.upper()}").api_version(key) == version
-    e = error(CREDS + f";{key}=1999-01-01")
+    e = error(f"{key}=1999-01-01;" + CREDS)
     assert e.key == key
     assert "1999-01-01" in str(e)
     for version in supported:

@@ -295,3 +295,128 @@ def test_connection_string_is_told_apart_from_sql():
     assert not looks_like_connection_string("SELECT a = 1 FROM t")
     assert not looks_like_connection_string("select count(*) from orders")
     assert not looks_like_connection_string(".mode csv")
+
+
+# ---------------------------------------------------------------- credentials and history: no secret kept or shown
+
+WRONG_SECRET = "SEKRET-wrong-client-secret"
+WRONG_REFRESH = "Atzr|SEKRET-wrong-refresh-token"
+
+
+@pytest.fixture(scope="module")
+def emu():
+    from sqlspapi import emulator
+
+    with emulator.start(orders=50) as running:
+        yield running
+
+
+def connstr_for(emu, **keys: str) -> str:
+    from sqlspapi.settings.connstr import format_connection_string, parse
+
+    return format_connection_string({**parse(emu.connection_string()).given, "RetryWaitTimeMs": "1", **keys})
+
+
+@pytest.mark.parametrize(("keys", "message"), [
+    ({"ClientSecret": WRONG_SECRET}, "LWA rejected ClientId/ClientSecret"),
+    ({"RefreshToken": WRONG_REFRESH}, "LWA rejected RefreshToken"),
+])
+def test_shell_open_checks_the_credentials_at_once(shell, emu, keys, message):
+    from sqlspapi.errors import AuthError
+    from sqlspapi.http.runtime import reset_runtimes
+
+    reset_runtimes()  # as a new process: no access token held for the emulator's account yet
+    sh, out, _ = shell
+    old = sh.database
+    out.truncate(0), out.seek(0)
+    with pytest.raises(AuthError) as info:
+        sh.process_command(f'.open "{connstr_for(emu, **keys)}"')
+    assert message in str(info.value)
+    assert "SEKRET" not in str(info.value) and "SEKRET" not in repr(info.value)
+    assert "Connected" not in out.getvalue()
+    assert sh.database is old  # still usable on the previous account
+    sh.process_sql("SELECT count(*) FROM marketplaces")
+    sh.process_command(f'.open "{connstr_for(emu)}"')
+    assert sh.database.settings.endpoint == emu.url and "Connected to" in out.getvalue()
+
+
+def test_shell_command_line_checks_the_credentials(emu):
+    result = run("shell", connstr_for(emu, ClientSecret=WRONG_SECRET), ".tables")
+    line = assert_one_line_error(result)
+    assert "LWA rejected ClientId/ClientSecret" in line and "SEKRET" not in line
+    assert "Connected" not in result.stdout
+
+
+def test_shell_open_does_not_echo_a_file_name_or_pasted_secret(shell):
+    sh, _, _ = shell
+    with pytest.raises(SPAPIShell.Error, match="not a connection string") as info:
+        sh.process_command(".open Atzr|SEKRET-pasted-alone")
+    assert "SEKRET" not in str(info.value)
+
+
+def pty_session(lines: list[str], env: dict[str, str]) -> str:
+    """Run ``sqlspapi shell --demo`` on a pseudo-terminal (so readline and its history are live), type ``lines``
+    (each after a prompt), end with Ctrl-D; return what the terminal showed."""
+    import pty  # noqa: F401 - POSIX only; the import skips nothing but documents the need
+    import select
+
+    master, slave = os.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "sqlspapi", "shell", "--demo"], stdin=slave, stdout=slave,
+                               stderr=slave, env=env, close_fds=True, start_new_session=True)
+    os.close(slave)
+    shown = b""
+
+    def read_until_prompts(count: int) -> None:
+        nonlocal shown
+        while shown.count(b"sqlspapi> ") < count:
+            ready, _, _ = select.select([master], [], [], 120)
+            assert ready, f"the shell stopped answering: {shown.decode(errors='replace')}"
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the shell exited
+                chunk = b""
+            assert chunk, f"the shell exited early: {shown.decode(errors='replace')}"
+            shown += chunk
+
+    try:
+        read_until_prompts(1)
+        for number, line in enumerate(lines, start=2):
+            os.write(master, line.encode() + b"\r")
+            read_until_prompts(number)
+        os.write(master, b"\x04")
+        assert process.wait(timeout=120) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(master)
+    return shown.decode(errors="replace")
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_shell_history_keeps_no_secret(tmp_path, emu):
+    from sqlspapi import emulator
+
+    history = tmp_path / ".sqlspapi_history"
+    history.write_text('.open "ClientId=x;ClientSecret=SEKRET-from-an-older-version;Region=eu"\n')
+    env = {**os.environ, "HOME": str(tmp_path), "TERM": "dumb"}
+    env.pop("SQLSPAPI_CONNECTION_STRING", None)
+    good = connstr_for(emu)
+    wrong = connstr_for(emu, ClientSecret=WRONG_SECRET, RefreshToken=WRONG_REFRESH)
+    shown = pty_session([
+        f'.open "{good}"',
+        "SELECT count(*) FROM marketplaces;",
+        f'.open "{wrong}"',
+        f".open ClientId=a;client_secret={{SEKRET;braced}};refresh_token={WRONG_REFRESH};TokenUrl={emu.token_url}",
+    ], env)
+    assert "Connected to " + emu.url in shown
+    assert "LWA rejected" in shown
+
+    lines = history.read_text().splitlines()
+    text = "\n".join(lines)
+    for secret in (emulator.DEMO_CLIENT_SECRET, emulator.DEMO_REFRESH_TOKEN, "SEKRET"):
+        assert secret not in text, text
+    assert any(line.startswith(".open ") and "ClientSecret=***" in line and "RefreshToken=***" in line
+               and f"Endpoint={emu.url}" in line for line in lines), text
+    assert "SELECT count(*) FROM marketplaces;" in lines
+    assert f".open ClientId=a;client_secret={{***}};refresh_token=***;TokenUrl={emu.token_url}" in lines
+    assert '.open "ClientId=x;ClientSecret=***;Region=eu"' in lines

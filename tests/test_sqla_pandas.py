@@ -13,6 +13,7 @@ pd = pytest.importorskip("pandas")
 from sqlalchemy import create_engine, inspect, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from sqlspapi.errors import ConnectionStringError  # noqa: E402
 from sqlspapi.interfaces.sqla import SPAPIDialect  # noqa: E402
 
 API_TABLES = {"orders", "order_items", "order_addresses", "order_buyer_info", "marketplaces"}
@@ -35,9 +36,8 @@ def test_create_connect_args_reads_every_key_from_the_url():
     url = make_url("sqlspapi:///?DEMO=True&ordersapiversion=v0&MarketplaceIds=DE&MarketplaceIds=FR")
     assert dialect.create_connect_args(url) == (
         [], {"demo": True, "ordersapiversion": "v0", "MarketplaceIds": "DE,FR"})
-    url = make_url("sqlspapi:///?ClientId=amzn1.app&RefreshToken=Atzr%7Cx%3By&demo=0")
-    assert dialect.create_connect_args(url) == (
-        [], {"ClientId": "amzn1.app", "RefreshToken": "Atzr|x;y", "demo": False})
+    url = make_url("sqlspapi:///?ClientId=amzn1.app&Region=eu%7C&demo=0")
+    assert dialect.create_connect_args(url) == ([], {"ClientId": "amzn1.app", "Region": "eu|", "demo": False})
 
 
 def test_inspect_tables_and_columns(engine):
@@ -102,30 +102,105 @@ def test_connect_args_connection_string():
         eng.dispose()
 
 
-def test_url_with_real_credentials_against_the_emulator():
+# ---------------------------------------------------------------- secrets never in a URL, repr or message
+
+SECRET = "SEKRET-client-secret"
+REFRESH = "Atzr|SEKRET-refresh"
+
+
+@pytest.fixture(scope="module")
+def emu():
     from sqlspapi import emulator
 
-    with emulator.start(orders=50) as emu:
-        query = "&".join(f"{key}={quote(value, safe='')}" for key, value in {
-            "ClientId": emulator.DEMO_CLIENT_ID,
-            "ClientSecret": emulator.DEMO_CLIENT_SECRET,
-            "RefreshToken": emulator.DEMO_REFRESH_TOKEN,
-            "TokenUrl": emu.token_url,
-            "Endpoint": emu.url,
-        }.items())
-        eng = create_engine(f"sqlspapi:///?{query}")
-        try:
-            with eng.connect() as connection:
-                rows = connection.execute(text("SELECT count(*) FROM marketplaces")).scalar()
-            assert rows >= 1
-            assert "getMarketplaceParticipations" in {call.operation for call in emu.calls}
-        finally:
-            eng.dispose()
+    with emulator.start(orders=50) as running:
+        yield running
+
+
+def public_query(emu) -> str:
+    """The URL query of the emulator's demo app without its secrets."""
+    from sqlspapi import emulator
+
+    return "&".join(f"{key}={quote(value, safe='')}" for key, value in {
+        "ClientId": emulator.DEMO_CLIENT_ID, "TokenUrl": emu.token_url, "Endpoint": emu.url}.items())
+
+
+def assert_secret_free(*texts: str) -> None:
+    for shown in texts:
+        assert "SEKRET" not in shown, shown
+
+
+@pytest.mark.parametrize("query", [
+    f"ClientSecret={SECRET}", f"client_secret={SECRET}", f"REFRESH_TOKEN={quote(REFRESH)}",
+    f"amazon_sp_aws_user_secret={SECRET}", "connection_string=" + quote(f"Region=eu;ClientSecret={{{SECRET}}}"),
+])
+def test_secrets_in_the_url_are_refused_at_create_engine(query):
+    with pytest.raises(ConnectionStringError) as info:
+        create_engine(f"sqlspapi:///?Region=eu&{query}")
+    message = str(info.value)
+    assert_secret_free(message, repr(info.value))
+    assert "must not be written in a SQLAlchemy URL" in message
+    assert "connect_args" in message and "_env=VARIABLE" in message
+
+
+def test_secrets_from_the_environment_against_the_emulator(emu, monkeypatch):
+    from sqlspapi import emulator
+
+    monkeypatch.setenv("TEST_SPAPI_SECRET", emulator.DEMO_CLIENT_SECRET)
+    monkeypatch.setenv("TEST_SPAPI_REFRESH", emulator.DEMO_REFRESH_TOKEN)
+    eng = create_engine(f"sqlspapi:///?{public_query(emu)}&ClientSecret_env=TEST_SPAPI_SECRET"
+                        f"&RefreshToken_env=TEST_SPAPI_REFRESH")
+    try:
+        with eng.connect() as connection:
+            rows = connection.execute(text("SELECT count(*) FROM marketplaces")).scalar()
+            dbapi_connection = connection.connection.dbapi_connection
+            shown = [repr(connection), str(connection), repr(dbapi_connection), repr(dbapi_connection.database),
+                     repr(dbapi_connection.database.settings), repr(dbapi_connection.database.client)]
+        assert rows >= 1
+        assert "getMarketplaceParticipations" in {call.operation for call in emu.calls}
+        for text_ in [*shown, str(eng), repr(eng), repr(eng.url), str(eng.url)]:
+            assert emulator.DEMO_CLIENT_SECRET not in text_ and emulator.DEMO_REFRESH_TOKEN not in text_
+    finally:
+        eng.dispose()
+    monkeypatch.delenv("TEST_SPAPI_SECRET")
+    with pytest.raises(ConnectionStringError, match="TEST_SPAPI_SECRET.*not set"):
+        create_engine(f"sqlspapi:///?{public_query(emu)}&ClientSecret_env=TEST_SPAPI_SECRET")
+
+
+def test_whole_connection_string_from_the_environment(emu, monkeypatch):
+    monkeypatch.setenv("TEST_SPAPI_CONNSTR", emu.connection_string())
+    eng = create_engine("sqlspapi:///?connection_string_env=TEST_SPAPI_CONNSTR&OrdersApiVersion=v0")
+    try:
+        with eng.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM marketplaces")).scalar() >= 1
+    finally:
+        eng.dispose()
+
+
+@pytest.mark.parametrize(("keys", "wrong"), [
+    ({"ClientSecret": SECRET}, "ClientSecret"),
+    ({"RefreshToken": REFRESH}, "RefreshToken"),
+])
+def test_wrong_credentials_fail_at_connect_naming_the_key_without_the_secret(emu, keys, wrong):
+    from sqlspapi import emulator
+    from sqlspapi.http.runtime import reset_runtimes
+
+    reset_runtimes()  # as a new process: no access token held for the demo account yet
+
+    connect_args = {"ClientSecret": emulator.DEMO_CLIENT_SECRET, "RefreshToken": emulator.DEMO_REFRESH_TOKEN, **keys}
+    eng = create_engine(f"sqlspapi:///?{public_query(emu)}&RetryWaitTimeMs=1", connect_args=connect_args)
+    try:
+        assert_secret_free(str(eng), repr(eng), repr(eng.url), str(eng.url))
+        print(eng)
+        with pytest.raises(sqlalchemy.exc.OperationalError) as info:
+            eng.connect()
+        message = str(info.value)
+        assert f"LWA rejected {wrong}" in message or f"rejected ClientId/{wrong}" in message, message
+        assert_secret_free(message, repr(info.value), str(info.value.orig), repr(info.value.orig))
+    finally:
+        eng.dispose()
 
 
 def test_bad_url_key_is_a_connection_string_error():
-    from sqlspapi.errors import ConnectionStringError
-
     eng = create_engine("sqlspapi:///?demo=true&NoSuchKey=1")
     try:
         with pytest.raises(sqlalchemy.exc.DBAPIError) as info:

@@ -157,9 +157,14 @@ def _cmd_shell(items: list[str], out: TextIO, err: TextIO, stdin: TextIO | None 
     if items and looks_like_connection_string(items[0]):
         connection_string = items.pop(0)
     options, commands = _split_shell_args(items)
-    from sqlspapi.interfaces.shell import SPAPIShell
+    from sqlspapi.interfaces.shell import SPAPIShell, check_credentials
 
     database = _open(connection_string, demo, err)
+    try:
+        check_credentials(database)  # a wrong secret fails here, before the banner says "Connected"
+    except BaseException:
+        database.close()
+        raise
     shell = SPAPIShell(database, stdin=stdin, stdout=out, stderr=err)
     status = 0
     try:

@@ -5,6 +5,11 @@ Everything the APSW shell does works (``.tables``, ``.schema``, ``.mode``, ``EXP
 * ``.calls`` — the SP-API calls of the last SQL statement (operation, params, status, time, throttle wait);
 * ``.explain SQL`` — the calls a statement would make, without running it;
 * ``.open CONNSTR`` / ``.open --demo`` — switch to another account (or the emulator); a file name is refused.
+  The credentials are checked at once (an LWA token request), so a wrong secret fails here, naming the key.
+
+The line history (``~/.sqlspapi_history``, kept by readline) never holds a secret: each line read is stored with
+the values of secret keys replaced by ``***`` (:func:`~sqlspapi.settings.connstr.redact_secrets`), and lines
+already in the history (from older versions) are redacted too before it is written back.
 
 Each SQL statement starts a new statement in the call log, so ``.calls`` always describes the last one. Errors
 show as their message (sqlspapi's messages are one line, plus an example SQL line for a missing filter), never
@@ -24,6 +29,7 @@ import apsw
 import apsw.shell
 
 from sqlspapi import __version__
+from sqlspapi.settings.connstr import redact_secrets
 
 _PARAM_WIDTH = 76
 _VALUE_WIDTH = 32
@@ -187,6 +193,26 @@ def describe_connection(database: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
+def check_credentials(database: Any) -> None:
+    """Ask Login with Amazon for an access token now, so wrong credentials fail when connecting, not at the first
+    query; raises AuthError naming the key to fix (ClientSecret, RefreshToken, ...).
+
+    An access token already held for the same account (same TokenUrl, ClientId and RefreshToken: earlier in this
+    process, or from TokenCache) stands in for the request, as it would for the queries.
+    """
+    database.client.access_token()
+
+
+def redact_history() -> None:
+    """Replace every line of readline's history by :func:`redact_secrets` of it (a no-op for lines without one)."""
+    import readline
+
+    for index in range(readline.get_current_history_length()):
+        line = readline.get_history_item(index + 1)  # 1-based, while replace_history_item is 0-based
+        if line and (safe := redact_secrets(line)) != line:
+            readline.replace_history_item(index, safe)
+
+
 class SPAPIShell(apsw.shell.Shell):
     """APSW's shell over a sqlspapi ``Database``, with ``.calls``, ``.explain`` and an account ``.open``.
 
@@ -248,6 +274,13 @@ class SPAPIShell(apsw.shell.Shell):
     def cmdloop(self, intro: str | None = None, transient: str | None = None) -> None:
         """Run the interactive loop, showing :meth:`intro` unless another banner is given."""
         super().cmdloop(intro=self.intro() if intro is None else intro, transient=transient)
+
+    def get_line(self, prompt: str = "") -> str | None:
+        """Read one line (APSW's behaviour); with readline, the history keeps it with its secrets redacted."""
+        line = super().get_line(prompt)
+        if self._using_readline:  # also at end of input: the history read from the file is written back next
+            redact_history()
+        return line
 
     # -- commands
 
@@ -331,9 +364,9 @@ class SPAPIShell(apsw.shell.Shell):
             raise self.Error('Usage: .open "ClientId=...;ClientSecret=...;RefreshToken=..." or .open --demo')
         connection_string = rest[0] if rest else None
         if connection_string is not None and "=" not in connection_string:
-            raise self.Error(
-                f"{connection_string!r} is not a connection string: sqlspapi's tables live in SP-API, not"
-                " in a file. Use .open CONNSTR or .open --demo (ATTACH works for local files)."
+            raise self.Error(  # the text itself is not repeated: it may be a secret pasted without its key
+                "That is not a connection string: sqlspapi's tables live in SP-API, not in a file. Use .open "
+                '"Key=Value;..." or .open --demo (ATTACH works for local files).'
             )
         opener = self._opener
         if opener is None:
@@ -341,6 +374,11 @@ class SPAPIShell(apsw.shell.Shell):
 
             opener = open_database
         new = opener(connection_string, demo=demo)
+        try:
+            check_credentials(new)
+        except BaseException:
+            new.close()  # the previous account stays open
+            raise
         old, self.database = self.database, new
         self.db = new.connection, ":memory:"  # closes the previous connection
         self.db_references.add(new.connection)
@@ -349,4 +387,4 @@ class SPAPIShell(apsw.shell.Shell):
 
 
 __all__ = ["SPAPIShell", "format_table", "format_calls", "call_rows", "compact_params", "describe_connection",
-           "CALL_HEADER"]
+           "check_credentials", "redact_history", "CALL_HEADER"]

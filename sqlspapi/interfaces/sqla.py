@@ -1,24 +1,60 @@
 """SQLAlchemy dialect ``sqlspapi``: SQLAlchemy's SQLite dialect over :mod:`sqlspapi.interfaces.dbapi`.
 
-Engine URLs (registered by the ``sqlalchemy.dialects`` entry point ``sqlspapi``)::
+Engine URLs (registered by the ``sqlalchemy.dialects`` entry point ``sqlspapi``) never hold a secret::
 
     create_engine("sqlspapi:///?demo=true")                                   # the built-in emulator
-    create_engine("sqlspapi:///?ClientId=amzn1...&ClientSecret=...&RefreshToken=Atzr|...&Region=eu")
-    create_engine("sqlspapi://", connect_args={"connection_string": "ClientId=...;..."})
+    create_engine("sqlspapi:///?ClientId=amzn1...&Region=eu&ClientSecret_env=SPAPI_CLIENT_SECRET"
+                  "&RefreshToken_env=SPAPI_REFRESH_TOKEN")                     # secrets from the environment
+    create_engine("sqlspapi:///?connection_string_env=SQLSPAPI_CONNECTION_STRING")
+    create_engine("sqlspapi:///?ClientId=amzn1...&Region=eu",
+                  connect_args={"ClientSecret": "...", "RefreshToken": "Atzr|..."})
 
 Every connection-string key may be a query parameter (keys are case-insensitive; a repeated parameter becomes
-a comma-separated list); ``connect_args`` keys win over the URL's. ``pandas.read_sql(sql, engine)`` and
-``sqlalchemy.inspect(engine)`` work as with SQLite; the tables are read-only.
+a comma-separated list), except the secret ones (``ClientSecret``, ``RefreshToken``, ``AwsSecretAccessKey``, any
+spelling, also inside a ``connection_string`` parameter): SQLAlchemy shows a URL's query string in
+``repr(engine)``, ``str(engine.url)``, its logs and the connection forms of BI tools (it hides only the password),
+so :meth:`SPAPIDialect.create_connect_args` refuses them at ``create_engine`` with an error saying how to pass them.
+``KEY_env=VARIABLE`` reads a key's value from an environment variable when the engine is created
+(``connection_string_env=VARIABLE`` a whole connection string); ``connect_args`` keys win over the URL's.
+
+Each new DB-API connection asks Login with Amazon for an access token at once, so wrong credentials fail at
+``engine.connect()`` (a BI tool's "Test connection") with the message naming the wrong key, not at the first query.
+``pandas.read_sql(sql, engine)`` and ``sqlalchemy.inspect(engine)`` work as with SQLite; the tables are read-only.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from sqlalchemy.dialects.sqlite.base import SQLiteDialect
 from sqlalchemy.engine.url import URL
 
+from sqlspapi.errors import ConnectionStringError
+from sqlspapi.settings.connstr import lookup_key, secret_keys_in
+
 _TRUE = {"1", "true", "yes", "on"}
+_ENV_SUFFIX = "_env"
+_CONNECTION_STRING = ("connection_string", "connectionstring")
+
+
+def _refuse_secret(name: str, where: str) -> ConnectionStringError:
+    return ConnectionStringError(
+        f"{name} must not be written in a SQLAlchemy URL ({where}): SQLAlchemy shows the URL's query string in "
+        f"repr(engine), str(engine.url), its logs and BI tools' connection forms. Pass it in "
+        f"create_engine(url, connect_args={{'{name}': ...}}), or name an environment variable holding it: "
+        f"sqlspapi:///?{name}_env=VARIABLE (or connection_string_env=VARIABLE for a whole connection string). "
+        f"See docs/connection-string.md, 'SQLAlchemy URLs'.",
+        key=name)
+
+
+def _from_environment(parameter: str, variable: str) -> str:
+    value = os.environ.get(variable.strip())
+    if value is None:
+        raise ConnectionStringError(
+            f"The SQLAlchemy URL parameter {parameter} names the environment variable {variable.strip()!r}, which "
+            f"is not set in this process.", key=parameter[: -len(_ENV_SUFFIX)])
+    return value
 
 
 class SPAPIDialect(SQLiteDialect):
@@ -45,18 +81,46 @@ class SPAPIDialect(SQLiteDialect):
         return None
 
     def create_connect_args(self, url: URL) -> tuple[list[Any], dict[str, Any]]:
-        """Keyword arguments of :func:`sqlspapi.interfaces.dbapi.connect` from the URL's query parameters."""
+        """Keyword arguments of :func:`sqlspapi.interfaces.dbapi.connect` from the URL's query parameters.
+
+        Refuses secret keys written in the URL (ConnectionStringError, raised by ``create_engine``); resolves
+        ``KEY_env=VARIABLE`` parameters from the environment (their values are checked too, but may hold secrets).
+        """
         kwargs: dict[str, Any] = {}
         for key, value in url.query.items():
             text = ",".join(value) if isinstance(value, tuple) else value
-            lowered = key.lower()
+            from_env = key.lower().endswith(_ENV_SUFFIX)
+            name = key[: -len(_ENV_SUFFIX)] if from_env else key
+            spec = lookup_key(name)
+            if not from_env and spec is not None and spec.secret:
+                raise _refuse_secret(spec.name, f"query parameter {key}")
+            if not from_env and name.lower() in _CONNECTION_STRING:
+                secrets = secret_keys_in(text)
+                if secrets:
+                    raise _refuse_secret(secrets[0], f"inside the {key} parameter")
+            if from_env:
+                text = _from_environment(key, text)
+            lowered = name.lower()
             if lowered == "demo":
                 kwargs["demo"] = text.strip().lower() in _TRUE
-            elif lowered in ("connection_string", "connectionstring"):
+            elif lowered in _CONNECTION_STRING:
                 kwargs["connection_string"] = text
             else:
-                kwargs[key] = text
+                kwargs[name] = text
         return [], kwargs
+
+    def connect(self, *cargs: Any, **cparams: Any) -> Any:
+        """A DB-API connection whose credentials were just checked (an LWA access token was obtained).
+
+        Wrong credentials raise AuthError (wrapped by SQLAlchemy as ``OperationalError``) naming the wrong key.
+        """
+        connection = super().connect(*cargs, **cparams)
+        try:
+            connection.database.client.access_token()
+        except BaseException:
+            connection.close()
+            raise
+        return connection
 
     def do_ping(self, dbapi_connection: Any) -> bool:
         """The local SQLite side is always there; API reachability shows on the next query."""

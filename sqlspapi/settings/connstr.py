@@ -7,7 +7,15 @@ so ``client_id`` = ``ClientId``) and may be given once only, whichever alias is 
 means "use the default".
 
 Every key is a row of :data:`KEYS` (:mod:`sqlspapi.settings.keys`, re-exported here). Secrets are
-:class:`Secret` (``***`` in ``repr``/``str``); no error message ever contains a secret value.
+:class:`Secret` (``***`` in ``repr``/``str``).
+
+No error message quotes text that contains, or may contain, another key's value: secret values are never shown;
+nor is anything written after a secret (a ``;`` or ``}`` inside a secret that was not written as the grammar
+requires makes the rest of the secret look like more pairs); nor a value or unknown key holding ``;``, ``=``, a
+brace, a control character or a secret key's name (a brace or ``;`` went astray and it swallowed other pairs).
+A non-secret value containing a secret key's name is refused (so a swallowed secret never reaches
+``Settings``; the values of accepted-and-ignored keys are kept nowhere, so ``TokenUIMode=OnlyRefreshToken`` passes).
+:func:`redact_secrets` hides the secret values of connection-string text for history files and logs.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from sqlspapi.settings.keys import (
     KeySpec,
     RetryPolicy,
     Secret,
+    ValueProblem,
     _close_keys,
     _display,
     _FrozenMap,
@@ -41,13 +50,134 @@ from sqlspapi.settings.keys import (
 
 __all__ = [
     "Secret", "RetryPolicy", "Settings", "KeySpec", "KEYS", "API_VERSIONS", "DEFAULT_TOKEN_URL",
-    "ORDERS_V0_NOTICE", "parse", "format_connection_string", "lookup_key",
+    "ORDERS_V0_NOTICE", "parse", "format_connection_string", "lookup_key", "redact_secrets", "secret_keys_in",
 ]
 
 log = logging.getLogger("sqlspapi")
 
 
+# -------------------- what an error may show
+
+
+def _spelling_pattern(name: str) -> str:
+    """A regex matching a key spelling as :func:`lookup_key` does (any case; ``_``, ``-``, spaces anywhere)."""
+    return r"[\s_\-]*".join(re.escape(c) for c in _norm(name))
+
+
+_SECRET_NAMES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (spec.name, re.compile("|".join(_spelling_pattern(n) for n in (spec.name, *spec.aliases)), re.I))
+    for spec in KEYS if spec.secret
+)
+_SECRET_ASSIGNMENT = re.compile(
+    r"(?<![A-Za-z0-9])(?:" + "|".join(p.pattern for _, p in _SECRET_NAMES) + r")\s*=\s*", re.I)
+_NEXT_PAIR = re.compile(
+    r";\s*(?:" + "|".join(_spelling_pattern(n) for k in KEYS for n in (k.name, *k.aliases)) + r")\s*=", re.I)
+_UNSAFE_TEXT = re.compile(r"[;={}\x00-\x1f\x7f]")
+_MAX_SHOWN = 80
+
+_NOT_SHOWN_AFTER_SECRET = "it follows a secret value and may be part of it"
+_NOT_SHOWN_UNSAFE = ("it contains ';', '=', a brace, a control character or a secret key's name, so it may hold "
+                     "another key's value")
+
+
+def _secret_name_in(text: str) -> str | None:
+    """The canonical name of a secret key whose name (any spelling) occurs in ``text``, else ``None``."""
+    return next((name for name, pattern in _SECRET_NAMES if pattern.search(text)), None)
+
+
+def _quotable(text: str) -> bool:
+    """Whether ``text`` (not a secret, not after one) may be quoted in a message: short, and unable to hold
+    another pair (no ``;``, ``=``, brace or control character) or a secret key's name."""
+    return len(text) <= _MAX_SHOWN and not _UNSAFE_TEXT.search(text) and _secret_name_in(text) is None
+
+
+def _value_error(spec: KeySpec, text: str, problem: ValueProblem, *, after_secret: bool) -> ConnectionStringError:
+    """The error for a converter's ``problem`` with ``text``, showing the value only where that is safe."""
+    if spec.secret:
+        shown, quoted = "(hidden)", False
+    elif after_secret:
+        shown, quoted = f"(not shown: {_NOT_SHOWN_AFTER_SECRET})", False
+    elif not _quotable(text):
+        shown, quoted = f"(not shown: {_NOT_SHOWN_UNSAFE})", False
+    else:
+        shown, quoted = repr(text), True
+    part = f" {problem.part!r}" if quoted and problem.part else ""
+    return ConnectionStringError(f"{spec.name}={shown} {problem.message.replace('{part}', part)}", key=spec.name)
+
+
+def secret_keys_in(text: str) -> list[str]:
+    """Canonical names of the secret keys ``text`` (a connection string) sets, by any spelling, in order.
+
+    Reads the text as the parser does but never fails: a grammar error stops the scan (what was read so far
+    counts), and a secret key name that does not start a pair is counted too (``"ClientSecret x"``).
+    """
+    found: list[str] = []
+    try:
+        for key, _value, _pos, _braced in _segments(text):
+            spec = lookup_key(key) if key is not None else None
+            if spec is not None and spec.secret:
+                found.append(spec.name)
+    except ConnectionStringError:
+        pass
+    if not found and (name := _secret_name_in(text)):
+        found.append(name)
+    return list(dict.fromkeys(found))
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with the value of every secret key (any spelling, ``Key=value`` anywhere in it) replaced by ``***``.
+
+    For text that may hold a connection string: a shell line (``.open "ClientId=...;ClientSecret=..."``), a log
+    line. A braced value is replaced through its closing brace (``{***}``; to the end when never closed); an unbraced
+    value runs to the next ``;Key=`` of a known key (so a secret holding ``;`` is hidden whole) or to the end, where
+    a closing quote of the line is kept.
+    """
+    out: list[str] = []
+    index = 0
+    while (match := _SECRET_ASSIGNMENT.search(text, index)) is not None:
+        out.append(text[index:match.end()])
+        start = match.end()
+        if text.startswith("{", start):
+            braced = _braced(text, start)
+            end = braced[1] if braced is not None else len(text)
+            out.append("{***}")
+        else:
+            following = _NEXT_PAIR.search(text, start)
+            end = following.start() if following is not None else len(text)
+            out.append("***")
+            tail = text[start:end].rstrip()
+            if following is None and tail[-1:] in ("'", '"') and text[:match.start()].count(tail[-1]) % 2:
+                out.append(tail[-1])
+        index = end
+    out.append(text[index:])
+    return "".join(out)
+
+
 # -------------------- grammar
+
+
+def _braced(text: str, start: int) -> tuple[str, int] | None:
+    """The value of the braced value opening at ``text[start] == "{"`` and the index after its closing brace
+    (``}}`` inside is one ``}``); ``None`` when the brace is never closed."""
+    buf: list[str] = []
+    m, n = start + 1, len(text)
+    while m < n:
+        if text[m] == "}":
+            if text.startswith("}}", m):
+                buf.append("}")
+                m += 2
+                continue
+            return "".join(buf), m + 1
+        buf.append(text[m])
+        m += 1
+    return None
+
+
+def _key_label(key: str, position: int) -> str:
+    """A key as grammar errors name it: its canonical name when known, else its position (the text may be a
+    piece of a secret)."""
+    spec = lookup_key(key)
+    return spec.name if spec else f"the key at character {position}"
 
 
 def _segments(text: str) -> Iterator[tuple[str | None, str, int, bool]]:
@@ -79,33 +209,21 @@ def _segments(text: str) -> Iterator[tuple[str | None, str, int, bool]]:
             k += 1
         braced = k < n and text[k] == "{"
         if braced:
-            buf: list[str] = []
-            m = k + 1
-            while True:
-                if m >= n:
-                    raise ConnectionStringError(
-                        f"Connection string: the value of {_safe_key(key)} opens a brace at character "
-                        f"{k + 1} that is never closed; end it with '}}' (write '}}}}' for a literal '}}' "
-                        f"inside braces).",
-                        key=_spec_name(key))
-                c = text[m]
-                if c == "}":
-                    if m + 1 < n and text[m + 1] == "}":
-                        buf.append("}")
-                        m += 2
-                        continue
-                    m += 1
-                    break
-                buf.append(c)
-                m += 1
-            value = "".join(buf)
+            read = _braced(text, k)
+            if read is None:
+                raise ConnectionStringError(
+                    f"Connection string: the value of {_key_label(key, key_pos)} opens a brace at character "
+                    f"{k + 1} that is never closed; end it with '}}' (write '}}}}' for a literal '}}' "
+                    f"inside braces).",
+                    key=_spec_name(key))
+            value, m = read
             while m < n and text[m] in " \t\r\n\f\v":
                 m += 1
             if m < n and text[m] != ";":
                 raise ConnectionStringError(
                     f"Connection string: unexpected text at character {m + 1} after the closing brace of "
-                    f"{_safe_key(key)}'s value; put ';' after '}}' (write '}}}}' for a literal '}}' inside "
-                    f"braces).",
+                    f"{_key_label(key, key_pos)}'s value; put ';' after '}}' (write '}}}}' for a literal '}}' "
+                    f"inside braces).",
                     key=_spec_name(key))
             i = m + 1
         else:
@@ -119,53 +237,74 @@ def _segments(text: str) -> Iterator[tuple[str | None, str, int, bool]]:
 
 def _spec_name(key: str) -> str | None:
     spec = lookup_key(key)
-    return spec.name if spec else key
+    return spec.name if spec else None
 
 
-def _safe_key(key: str) -> str:
-    """A key as shown in grammar errors: its canonical name when known, else as written."""
-    spec = lookup_key(key)
-    return spec.name if spec else repr(key)
+def _catalogue_spelling(spec: KeySpec, key: str) -> str:
+    """The catalogue's spelling of ``key`` (one of ``spec``'s names), so messages never echo the text itself."""
+    return next((name for name in (spec.name, *spec.aliases) if _norm(name) == _norm(key)), spec.name)
 
 
-_BRACE_HINT = " If a secret value contains ';', write it in braces: ClientSecret={...}."
+_BRACE_HINT = " If a secret value contains ';' or '}', write it in braces: ClientSecret={...} ('}}' for '}')."
 
 
-def _read(text: str) -> dict[str, str]:
-    """Parse the grammar and resolve keys: canonical key → raw value text (empty values dropped)."""
+def _unknown_key_in_text(key: str, position: int, after_secret: bool) -> ConnectionStringError:
+    """The error for an unknown key of the text: quoted only when it cannot be (part of) another key's value."""
+    if not after_secret and _quotable(key):
+        return _unknown_key(key)
+    names = _close_keys(key)
+    hint = f" Did you mean {' or '.join(repr(n) for n in names)}?" if names else ""
+    swallowed = _secret_name_in(key)
+    if after_secret:
+        why, extra = _NOT_SHOWN_AFTER_SECRET, _BRACE_HINT
+    else:
+        why, extra = _NOT_SHOWN_UNSAFE, (f" Is '=' missing after {swallowed}?" if swallowed else "")
+    return ConnectionStringError(
+        f"Connection string: the key at character {position} is not a known key (not shown: {why}).{hint}{extra}",
+        key=None)
+
+
+def _read(text: str) -> tuple[dict[str, str], frozenset[str]]:
+    """Parse the grammar and resolve keys: canonical key → raw value text (empty values dropped), and the keys
+    whose values come after a secret (their values are never shown in errors)."""
     if not isinstance(text, str):
         raise ConnectionStringError(f"A connection string must be text, not {type(text).__name__}.")
     given: dict[str, str] = {}
     seen: dict[str, tuple[str, int]] = {}
-    after_open_secret = False  # the previous pair was a secret key with an unbraced value
-    for key, value, pos, braced in _segments(text):
+    after_secret: set[str] = set()
+    secret_seen = False  # a secret pair was read: what follows may be a piece of it
+    for key, value, pos, _braced_value in _segments(text):
         if key is None:
             spec = lookup_key(value) if value else None
             hint = f" Did you mean '{spec.name}=...'?" if spec else ""
             raise ConnectionStringError(
                 f"Connection string: the segment at character {pos} has no '=' (write Key=Value pairs "
                 f"separated by ';'; put a value containing ';' in braces {{...}}).{hint}"
-                + (_BRACE_HINT if after_open_secret else ""),
+                + (_BRACE_HINT if secret_seen else ""),
                 key=spec.name if spec else None,
             )
         spec = lookup_key(key)
         if spec is None:
-            if after_open_secret and not _close_keys(key):
-                raise ConnectionStringError(
-                    f"Connection string: the text at character {pos} is not a known key (not shown: it "
-                    f"follows a secret value and may be part of it).{_BRACE_HINT}", key=None)
-            raise _unknown_key(key)
+            raise _unknown_key_in_text(key, pos, secret_seen)
         if spec.name in seen:
             first, first_pos = seen[spec.name]
-            same = "" if _norm(first) == _norm(key) else f" (as {first!r})"
+            same = "" if _norm(first) == _norm(key) else f" (as {_catalogue_spelling(spec, first)})"
+            again = "" if _norm(first) == _norm(key) else f" (as {_catalogue_spelling(spec, key)})"
             raise ConnectionStringError(
                 f"Connection string: key {spec.name} is given twice: at character {first_pos}{same} and at "
-                f"character {pos} (as {key!r}); keep one.", key=spec.name)
+                f"character {pos}{again}; keep one.", key=spec.name)
         seen[spec.name] = (key, pos)
-        after_open_secret = spec.secret and not braced
+        if not spec.secret and spec.attr is not None and (swallowed := _secret_name_in(value)):
+            raise ConnectionStringError(
+                f"Connection string: the value of {spec.name} (the pair at character {pos}) contains the name of the "
+                f"secret key {swallowed}, so it probably swallowed that pair: a ';' is missing before {swallowed}, "
+                f"or a brace opened before it closes only later. The value is not shown.", key=spec.name)
+        if secret_seen:
+            after_secret.add(spec.name)
+        secret_seen = secret_seen or spec.secret
         if value != "":
             given[spec.name] = value
-    return given
+    return given, frozenset(after_secret)
 
 
 # -------------------- settings
@@ -294,8 +433,9 @@ def _override(given: Mapping[str, str | Secret], values: Mapping[str, Any]) -> d
 
 
 def _build(given_in: Mapping[str, str | Secret], *, require_credentials: bool,
-           log_notices: bool = True) -> Settings:
-    """Validate canonical key → text and assemble the :class:`Settings`."""
+           log_notices: bool = True, after_secret: frozenset[str] = frozenset()) -> Settings:
+    """Validate canonical key → text and assemble the :class:`Settings` (``after_secret``: keys whose text
+    followed a secret in the connection string, never shown in errors)."""
     given = {k: _to_text(_KEY_BY_NAME[k], v) for k, v in given_in.items()}
     values: dict[str, Any] = {}
     for spec in KEYS:
@@ -304,7 +444,10 @@ def _build(given_in: Mapping[str, str | Secret], *, require_credentials: bool,
             if spec.default is None:
                 continue
             text = spec.default
-        values[spec.name] = spec.convert(spec, text)
+        try:
+            values[spec.name] = spec.convert(spec, text)
+        except ValueProblem as problem:
+            raise _value_error(spec, text, problem, after_secret=spec.name in after_secret) from None
 
     if require_credentials:
         missing = [k for k in ("ClientId", "ClientSecret", "RefreshToken") if not values.get(k)]
@@ -380,7 +523,9 @@ def parse(text: str, *, require_credentials: bool = True, overrides: Mapping[str
     tests); they are then ``""``/``Secret("")``. ``overrides`` (e.g. ``connect()``'s keyword arguments) are
     keys applied on top of the text, as :meth:`Settings.with_overrides` applies them.
     """
-    return _build(_override(_read(text), overrides or {}), require_credentials=require_credentials)
+    given, after_secret = _read(text)
+    return _build(_override(given, overrides or {}), require_credentials=require_credentials,
+                  after_secret=after_secret)
 
 
 def _needs_braces(value: str) -> bool:

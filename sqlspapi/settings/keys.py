@@ -8,8 +8,11 @@ change to this table, not to the parser (:mod:`sqlspapi.settings.connstr` holds 
 
 Also here: the value types stored in Settings (:class:`Secret`, whose ``repr`` and ``str`` are ``***``;
 :class:`RetryPolicy`), the per-API version keys (:data:`API_VERSIONS`), :func:`lookup_key` (keys are case-,
-``_``-, ``-``- and space-insensitive) and the "did you mean" suggestions for unknown keys. No error message
-built here ever contains a secret value.
+``_``-, ``-``- and space-insensitive) and the "did you mean" suggestions for unknown keys.
+
+Converters never put a value in a message themselves: they raise :class:`ValueProblem` (what is wrong and what to
+write), and the parser (:mod:`sqlspapi.settings.connstr`), which knows where the value came from, decides whether the
+value may be shown. Numeric keys carry their range (:attr:`KeySpec.bounds`), checked when parsing.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from sqlspapi.settings import marketplaces as mp
 
 __all__ = [
     "Secret", "RetryPolicy", "RETRY_MODES", "KeySpec", "KEYS", "API_VERSIONS", "DEFAULT_TOKEN_URL",
-    "ORDERS_V0_NOTICE", "lookup_key",
+    "ORDERS_V0_NOTICE", "MAX_RETRY_WAIT_MS", "ValueProblem", "lookup_key",
 ]
 
 DEFAULT_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
@@ -95,6 +98,9 @@ class Secret:
 RETRY_MODES = ("None", "RetryAny", "RetryWhenStatusCodeMatch")
 """Values of ``RetryMode`` (ZappySys spelling), matched case-insensitively."""
 
+MAX_RETRY_WAIT_MS = 3_600_000
+"""The longest single wait between retries (one hour): also the upper bound of ``RetryWaitTimeMs``."""
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -102,8 +108,8 @@ class RetryPolicy:
 
     ``mode``: ``None`` (never), ``RetryAny`` (429, any 5xx, network failures) or ``RetryWhenStatusCodeMatch``
     (``status_codes`` and network failures); at most ``count_max`` retries; the first wait is
-    ``first_wait_ms`` and doubles after each retry when ``multiply_wait``. A ``Retry-After`` or rate-limit
-    header, when the client sees one, may lengthen it.
+    ``first_wait_ms`` and doubles after each retry when ``multiply_wait``, up to :data:`MAX_RETRY_WAIT_MS`. A
+    ``Retry-After`` or rate-limit header, when the client sees one, may lengthen it.
     """
 
     mode: str = "RetryWhenStatusCodeMatch"
@@ -125,8 +131,8 @@ class RetryPolicy:
     def wait_ms(self, retries_done: int) -> int:
         """Milliseconds to wait before retry number ``retries_done + 1``."""
         if not self.multiply_wait:
-            return self.first_wait_ms
-        return self.first_wait_ms * (2 ** max(0, retries_done))
+            return min(self.first_wait_ms, MAX_RETRY_WAIT_MS)
+        return min(self.first_wait_ms * (2 ** min(max(0, retries_done), 64)), MAX_RETRY_WAIT_MS)
 
 
 class _FrozenMap(Mapping[str, Any]):
@@ -168,7 +174,8 @@ class KeySpec:
     ``convert(spec, text)`` turns the (non-empty) text into the stored value or raises
     ConnectionStringError; ``attr`` is the :class:`~sqlspapi.settings.connstr.Settings` attribute it feeds
     (``None``: accepted and ignored); ``allowed`` lists the accepted values for the docs and error
-    messages (empty: free-form).
+    messages (empty: free-form); ``bounds`` is the inclusive range of a numeric key (a float key's lower bound
+    is exclusive: ``Timeout`` > 0), checked by its converter and listed in ``docs/connection-string.md``.
     """
 
     name: str
@@ -180,6 +187,7 @@ class KeySpec:
     attr: str | None
     secret: bool = False
     group: str = "general"
+    bounds: tuple[float, float] | None = None
 
 
 def _norm(key: str) -> str:
@@ -187,18 +195,23 @@ def _norm(key: str) -> str:
     return re.sub(r"[\s_\-]+", "", key).lower()
 
 
-def _err(spec: KeySpec, message: str) -> ConnectionStringError:
-    return ConnectionStringError(message, key=spec.name)
+class ValueProblem(ValueError):
+    """What is wrong with a key's value, raised by a converter *without* the value.
 
+    ``message`` follows ``Key=<value>`` in the final error (e.g. ``"is not a boolean; allowed values: ..."``);
+    ``part``, when given, is the offending piece of the value (one marketplace code), shown where ``message`` says
+    ``{part}`` only if the whole value may be shown. The parser turns it into a ConnectionStringError.
+    """
 
-def _show(spec: KeySpec, text: str) -> str:
-    """How a value may appear in a message: quoted, or ``(hidden)`` for a secret key."""
-    return "(hidden)" if spec.secret else repr(text)
+    def __init__(self, message: str, part: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.part = part
 
 
 def _conv_str(spec: KeySpec, text: str) -> str:
     if any(ord(c) < 32 for c in text):
-        raise _err(spec, f"{spec.name} contains a control character; remove it (line breaks included).")
+        raise ValueProblem("contains a control character; remove it (line breaks included).")
     return text
 
 
@@ -215,35 +228,48 @@ def _conv_bool(spec: KeySpec, text: str) -> bool:
     try:
         return _BOOL[text.lower()]
     except KeyError:
-        raise _err(spec, f"{spec.name}={_show(spec, text)} is not a boolean; allowed values: "
-                         f"{', '.join(_BOOL_ALLOWED)} (any case).") from None
+        raise ValueProblem(f"is not a boolean; allowed values: {', '.join(_BOOL_ALLOWED)} (any case).") from None
 
 
-def _int_converter(minimum: int) -> Callable[[KeySpec, str], int]:
-    def conv(spec: KeySpec, text: str) -> int:
-        if not re.fullmatch(r"[+-]?\d{1,15}", text):
-            raise _err(spec, f"{spec.name}={text!r} is not a whole number; write an integer >= {minimum}.")
-        value = int(text)
-        if value < minimum:
-            raise _err(spec, f"{spec.name}={text!r} is too small; write an integer >= {minimum}.")
-        return value
-    return conv
+def describe_bounds(spec: KeySpec) -> str:
+    """A numeric key's range in words, as errors and the docs give it: ``"an integer from 1 to 7300"``."""
+    if spec.bounds is None:
+        return ""
+    low, high = spec.bounds
+    if spec.convert is _conv_int:
+        return f"an integer from {low:.0f} to {high:.0f}"
+    return f"a number greater than {low:g} and at most {high:g}"
 
 
-def _conv_timeout(spec: KeySpec, text: str) -> float:
+def _conv_int(spec: KeySpec, text: str) -> int:
+    assert spec.bounds is not None
+    low, high = spec.bounds
+    wanted = f"write {describe_bounds(spec)}"
+    if not re.fullmatch(r"[+-]?\d+", text):
+        raise ValueProblem(f"is not a whole number; {wanted}.")
+    # longer than any bound: out of range without converting (int() of thousands of digits is refused)
+    value = int(text) if len(text) <= 20 else (-1 if text.startswith("-") else 1) * 10 ** 21
+    if not low <= value <= high:
+        raise ValueProblem(f"is out of range; {wanted}.")
+    return value
+
+
+def _conv_seconds(spec: KeySpec, text: str) -> float:
+    assert spec.bounds is not None
+    low, high = spec.bounds
     try:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        raise _err(spec, f"{spec.name}={text!r} is not valid; write a number of seconds greater than 0, "
-                         f"e.g. 60.")
+    if not (math.isfinite(value) and low < value <= high):
+        raise ValueProblem(f"is not valid; write a number of seconds greater than {low:g} and at most {high:g}, "
+                           f"e.g. 60.")
     return value
 
 
 def _conv_url(spec: KeySpec, text: str) -> str:
-    bad = _err(spec, f"{spec.name}={text!r} is not an http(s) URL; write e.g. "
-                     f"{spec.default or 'https://sellingpartnerapi-na.amazon.com'}.")
+    bad = ValueProblem(f"is not an http(s) URL; write e.g. "
+                       f"{spec.default or 'https://sellingpartnerapi-na.amazon.com'}.")
     if any(ord(c) <= 32 for c in text):
         raise bad
     try:
@@ -258,16 +284,15 @@ def _conv_url(spec: KeySpec, text: str) -> str:
 
 def _choice_converter(canonical: tuple[str, ...], mapping: Mapping[str, str] | None = None, *,
                       refusal: str = "is not valid; allowed values") -> Callable[[KeySpec, str], str]:
-    """A converter accepting ``canonical`` values (and ``mapping`` keys) case-insensitively; anything else is an
-    error "Key=value <refusal>: <the values>"."""
+    """A converter accepting ``canonical`` values (and ``mapping`` keys) case-insensitively; anything else is a
+    problem "<refusal>: <the values>"."""
     table = {c.lower(): c for c in canonical} | {k.lower(): v for k, v in (mapping or {}).items()}
 
     def conv(spec: KeySpec, text: str) -> str:
         try:
             return table[text.lower()]
         except KeyError:
-            raise _err(spec, f"{spec.name}={_show(spec, text)} {refusal}: "
-                             f"{', '.join(spec.allowed or canonical)}.") from None
+            raise ValueProblem(f"{refusal}: {', '.join(spec.allowed or canonical)}.") from None
     return conv
 
 
@@ -275,8 +300,8 @@ def _conv_region(spec: KeySpec, text: str) -> str:
     try:
         return mp.resolve_region(text)
     except KeyError:
-        raise _err(spec, f"{spec.name}={text!r} is not a selling region; allowed values: "
-                         f"{', '.join(spec.allowed)} (case-insensitive).") from None
+        raise ValueProblem(f"is not a selling region; allowed values: {', '.join(spec.allowed)} "
+                           f"(case-insensitive).") from None
 
 
 def _conv_marketplaces(spec: KeySpec, text: str) -> tuple[str, ...]:
@@ -287,8 +312,8 @@ def _conv_marketplaces(spec: KeySpec, text: str) -> tuple[str, ...]:
         try:
             mid = mp.resolve_marketplace(token)
         except KeyError:
-            raise _err(spec, f"{spec.name}: unknown marketplace {token.strip()!r}; use marketplace IDs or "
-                             f"country codes, comma-separated. Valid codes: {mp.valid_codes()}.") from None
+            raise ValueProblem(f"has an unknown marketplace{{part}}; use marketplace IDs or country codes, "
+                               f"comma-separated. Valid codes: {mp.valid_codes()}.", token.strip()) from None
         if mid not in ids:
             ids.append(mid)
     return tuple(ids)
@@ -301,8 +326,8 @@ def _conv_status_codes(spec: KeySpec, text: str) -> frozenset[int]:
         if not token:
             continue
         if not re.fullmatch(r"\d{3}", token) or not 100 <= int(token) <= 599:
-            raise _err(spec, f"{spec.name}: {token!r} is not an HTTP status code; write codes separated "
-                             f"by '|', e.g. 429|500|502|503|504.")
+            raise ValueProblem("has{part} which is not an HTTP status code; write codes separated by '|', "
+                               "e.g. 429|500|502|503|504.", token)
         codes.add(int(token))
     return frozenset(codes)
 
@@ -371,11 +396,11 @@ KEYS: tuple[KeySpec, ...] = (
             "Allow tables holding restricted data (PII: buyer info, addresses).",
             _conv_bool, "include_restricted_data", group="behaviour"),
     KeySpec("LookbackDays", ("lookback_days",), "30", (),
-            "Date window (days, >= 1) of an order scan with no date filter.",
-            _int_converter(1), "lookback_days", group="behaviour"),
+            "Date window (days, 1 to 7300) of an order scan with no date filter.",
+            _conv_int, "lookback_days", group="behaviour", bounds=(1, 7300)),
     KeySpec("Timeout", ("timeout",), "60", (),
-            "HTTP timeout in seconds (number > 0).",
-            _conv_timeout, "timeout", group="behaviour"),
+            "HTTP timeout in seconds (a number > 0 and <= 3600).",
+            _conv_seconds, "timeout", group="behaviour", bounds=(0, 3600)),
     KeySpec("TokenCache", ("token_cache",), None, (),
             "Path of a 0600 file caching access tokens across processes; empty = memory only.",
             _conv_path, "token_cache", group="behaviour"),
@@ -388,14 +413,14 @@ KEYS: tuple[KeySpec, ...] = (
             "HTTP status codes to retry, separated by '|'.",
             _conv_status_codes, "retry.status_codes", group="retry"),
     KeySpec("RetryCountMax", ("retry_count_max",), "5", (),
-            "Maximum retries of one call (integer >= 0).",
-            _int_converter(0), "retry.count_max", group="retry"),
+            "Maximum retries of one call (integer from 0 to 50).",
+            _conv_int, "retry.count_max", group="retry", bounds=(0, 50)),
     KeySpec("RetryMultiplyWaitTime", ("retry_multiply_wait_time",), "true", _BOOL_ALLOWED,
             "Double the wait after each retry.",
             _conv_bool, "retry.multiply_wait", group="retry"),
     KeySpec("RetryWaitTimeMs", ("RetryFirstWaitMs", "retry_wait_time_ms"), "1000", (),
-            "Wait before the first retry, in milliseconds (integer >= 0).",
-            _int_converter(0), "retry.first_wait_ms", group="retry"),
+            "Wait before the first retry, in milliseconds (integer from 0 to 3600000, one hour).",
+            _conv_int, "retry.first_wait_ms", group="retry", bounds=(0, MAX_RETRY_WAIT_MS)),
     # -- API versions
     *(
         KeySpec(name, (), default, supported,
@@ -464,6 +489,8 @@ def _unknown_key(key: str) -> ConnectionStringError:
         f"Unknown connection-string key {key!r}.{hint} See docs/connection-string.md for the list of keys.",
         key=key,
     )
+
+
 
 
 # -------------------- settings values back to text
