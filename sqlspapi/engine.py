@@ -13,7 +13,7 @@ import atexit
 import contextlib
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,6 +25,7 @@ from sqlspapi.http.calllog import CallRecord
 from sqlspapi.http.client import Client
 from sqlspapi.settings.connstr import Settings, parse
 from sqlspapi.sql import isotime, planner
+from sqlspapi.sql.bounds import imply_bounds
 from sqlspapi.sql.rows import row_builder
 from sqlspapi.sql.statement import StatementScope
 from sqlspapi.sql.vtable import Module, TableContext
@@ -85,6 +86,9 @@ class Database:
                                     entities={t.nested.entity for t in self._tables if t.nested is not None},
                                     poll_scale=float(os.environ.get("SQLSPAPI_POLL_SCALE", "1")))
         self._marker = self.client.calls.position()
+        self._notices = []
+        #: Called once per distinct notice as it happens (the faces set it: print, warn, send a NOTICE).
+        self._on_notice: Callable[[str], None] = lambda message: None
         self.connection = apsw.Connection(":memory:")
         isotime.register(self.connection)
         context = TableContext(self.scope, self._bind_context, settings.include_restricted_data)
@@ -94,6 +98,8 @@ class Database:
                                           read_only=True)
             self.connection.execute(f'CREATE VIRTUAL TABLE main."{table.name}" USING {module}()')
         self.connection.exec_trace = self._trace
+        self._time_columns = {t.name.lower(): frozenset(c.name.lower() for c in t.columns if c.kind == "TIME")
+                              for t in self._tables}
 
     def __repr__(self) -> str:
         return f"<sqlspapi.Database endpoint={self.settings.endpoint!r} tables={len(self._tables)}>"
@@ -115,6 +121,7 @@ class Database:
         tracer (DB-API, shell, bridge) calls it there.
         """
         self.scope.begin()
+        self._notices: list[str] = []
         self._marker = self.client.calls.position()
 
     @contextlib.contextmanager
@@ -123,9 +130,28 @@ class Database:
         self.begin_statement()
         yield self
 
+    def notices(self) -> list[str]:
+        """What the current (or last) statement must tell the user, e.g. that a default date window applied.
+
+        The shell prints them, the DB-API issues a :class:`~sqlspapi.errors.DefaultWindowWarning` and fills
+        ``cursor.messages``, the bridge sends a PostgreSQL NOTICE.
+        """
+        return list(self._notices)
+
+    def _notice(self, message: str) -> None:
+        if message not in self._notices:
+            self._notices.append(message)
+            self._on_notice(message)
+
     def last_calls(self) -> list[CallRecord]:
         """The API calls made since the current (or last) statement began."""
         return self.client.calls.since(self._marker)
+
+    def prepare(self, sql: str) -> str:
+        """``sql`` as the faces run it: date bounds written through wrappers (``date(col)``, casts, ``strftime``,
+        the bridge's ``PG_TIMESTAMP``/``PG_EXTRACT``/``PG_DATE_TRUNC``) also stated on the bare column, so they reach
+        the API (:mod:`sqlspapi.sql.bounds`); the answer is unchanged."""
+        return imply_bounds(sql, self._time_columns)
 
     # ------------------------------------------------------------------------------------------ tables
     def tables(self) -> list[TableSpec]:
@@ -186,6 +212,7 @@ class Database:
             lookback_days=self.settings.lookback_days,
             include_restricted=self.settings.include_restricted_data,
             marketplace_ids=self.marketplace_ids,
+            notice=self._notice,
             connection={**self.scope.connection,
                         # the last LookbackDays whole days (UTC), as an ISO 8601 interval (Sales API)
                         "lookbackInterval": f"{start:%Y-%m-%dT%H:%M:%S}+00:00--{today:%Y-%m-%dT%H:%M:%S}+00:00"},

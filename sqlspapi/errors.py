@@ -104,8 +104,16 @@ class ReportFailedError(SPAPIError):
     """A report ended FATAL; the message names the report id and what to try."""
 
 
+class DefaultWindowWarning(UserWarning):
+    """A scan read only a default date window (``LookbackDays``) because no date bound reached the API.
+
+    A Python warning category (``warnings.warn``), not a PEP 249 exception: the statement still returns its rows.
+    """
+
+
 __all__ = [
     "Warning", "Error", "InterfaceError", "DatabaseError", "DataError", "OperationalError", "IntegrityError",
     "InternalError", "ProgrammingError", "NotSupportedError", "ConnectionStringError", "AuthError",
     "MissingFilterError", "RestrictedDataError", "SPAPIError", "ThrottledError", "ReportFailedError",
+    "DefaultWindowWarning",
 ]

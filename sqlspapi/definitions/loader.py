@@ -58,7 +58,7 @@ _LIST_KEYS = {
     "token_only": False, "token_ttl_seconds": False, "page_size_param": False, "page_size_max": False,
     "marketplace_param": False, "marketplace_batch": False, "window_required": False,
     "before_min_age_seconds": False, "max_lookback_days": False, "windows": False, "filters": False,
-    "result_ceiling": False, "total": False,
+    "result_ceiling": False, "total": False, "empty_rows_omitted": False,
 }
 
 #: The schema of the definition language: for each kind of TOML table, its keys and whether each is required.

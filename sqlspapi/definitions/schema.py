@@ -181,7 +181,9 @@ class ListSpec(RouteSpec):
     parameters, or alone when ``token_only``. ``token_ttl_seconds``: tokens expire that fast, so a stale or refused
     token restarts the chain with fresh calls, skipping rows already produced (a slow reader still gets every row
     once). ``result_ceiling``/``total`` turn the API's reachable-results ceiling into an error instead of a silently
-    truncated answer.
+    truncated answer. ``empty_rows_omitted``: the API leaves the rows array out of an answer with no rows (only
+    where Amazon is known to): an answer without it is then no rows — never beside a next token; otherwise an
+    answer without its rows array is an incomplete answer, retried then reported, not an empty result.
     """
 
     rows: str = ""
@@ -200,6 +202,7 @@ class ListSpec(RouteSpec):
     filters: tuple[FilterSpec, ...] = ()
     result_ceiling: int | None = None
     total: str | None = None
+    empty_rows_omitted: bool = False
 
 
 @dataclass(frozen=True)

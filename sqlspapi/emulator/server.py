@@ -3,13 +3,16 @@
 A :class:`Emulator` owns a stdlib ``ThreadingHTTPServer`` on 127.0.0.1 serving in a background thread.
 Request flow: route (404 for unknown paths) -> access token (403) -> injected fault -> token bucket (429)
 -> operation handler (400/404 from validation). Every answer carries ``x-amzn-RequestId``; 2xx/400/404 answers
-of a known operation also carry ``x-amzn-RateLimit-Limit`` with the time-scaled rate.
+of a known operation also carry ``x-amzn-RateLimit-Limit`` with the time-scaled rate. Injected faults are HTTP
+statuses (:meth:`Emulator.fail_next`) or answer faults (:meth:`Emulator.fault_next`, kinds in
+:mod:`sqlspapi.emulator.faults`): a success answer that is not a whole one, or a page that pages wrongly.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import random
 import socket
 import threading
 import time
@@ -22,6 +25,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from sqlspapi.emulator.calllog import CallLog, EmulatorCall
 from sqlspapi.emulator.common import QUOTA_EXCEEDED, ApiError, Config, Request, encode_json
 from sqlspapi.emulator.data import Dataset
+from sqlspapi.emulator.faults import FAULT_KINDS, RawAnswer, garble
 from sqlspapi.emulator.generic import Row, validate
 from sqlspapi.emulator.lwa import (
     DEMO_CLIENT_ID,
@@ -68,8 +72,9 @@ class Emulator:
         self.limiter = Limiter(time_scale, self.router.plans)
         self.config = Config(items_page_size=items_page_size)
         self.calls = CallLog()
-        self._faults: dict[str, list[int]] = {}
+        self._faults: dict[str, list[int | str | None]] = {}
         self._faults_lock = threading.Lock()
+        self._fault_rng = random.Random(seed)
         self._httpd = _Server((host, port), _make_handler(self))
         self.host = host
         self.port: int = self._httpd.server_address[1]
@@ -139,10 +144,30 @@ class Emulator:
         """Page size of getOrderItems (default 100)."""
         self.config.items_page_size = max(1, int(size))
 
-    def fail_next(self, operation: str, status: int, n: int = 1) -> None:
-        """Answer the next ``n`` calls of ``operation`` with ``status`` (after authentication, before throttling)."""
+    def fail_next(self, operation: str, status: int, n: int = 1, *, skip: int = 0) -> None:
+        """Answer the next ``n`` calls of ``operation`` with ``status`` (after authentication, before throttling),
+        after ``skip`` calls answered normally."""
+        self._queue_faults(operation, int(status), n, skip)
+
+    def fault_next(self, operation: str, kind: str, n: int = 1, *, skip: int = 0) -> None:
+        """Answer the next ``n`` calls of ``operation`` with answer fault ``kind`` (one of
+        :data:`~sqlspapi.emulator.faults.FAULT_KINDS`: ``empty``, ``html``, ``bytes``, ``truncated``, ``cut``,
+        ``empty_object``, ``short_page``, ``bad_token``, ``repeat_token``), after ``skip`` calls answered normally.
+        The operation runs (and is throttled) as usual; its success answer is then garbled."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS)}")
+        self._queue_faults(operation, kind, n, skip)
+
+    def clear_faults(self) -> int:
+        """Forget every fault not yet served; return how many there were."""
         with self._faults_lock:
-            self._faults.setdefault(operation, []).extend([int(status)] * int(n))
+            left = sum(1 for queue in self._faults.values() for fault in queue if fault is not None)
+            self._faults.clear()
+        return left
+
+    def _queue_faults(self, operation: str, fault: int | str, n: int, skip: int) -> None:
+        with self._faults_lock:
+            self._faults.setdefault(operation, []).extend([None] * int(skip) + [fault] * int(n))
 
     def reset_limits(self) -> None:
         """Refill every token bucket."""
@@ -199,12 +224,20 @@ class Emulator:
             pairs.append((key, text))
         return ";".join(f"{k}={_brace(v)}" for k, v in pairs)
 
-    def _take_fault(self, operation: str) -> int | None:
+    def _take_fault(self, operation: str) -> int | str | None:
         with self._faults_lock:
             queue = self._faults.get(operation)
             if queue:
                 return queue.pop(0)
         return None
+
+    def _garble(self, kind: str | None, status: int, answer: Any, query: dict[str, str]) -> Any:
+        """The answer as answer fault ``kind`` sends it (a success answer only; None: as it is)."""
+        if kind is None or not 200 <= status < 300:
+            return answer
+        with self._faults_lock:
+            rng = random.Random(self._fault_rng.random())
+        return garble(kind, answer, query, rng)
 
     # -- request handling ---------------------------------------------------------------------------------
     def handle(self, method: str, target: str, headers: Any, body: bytes) -> tuple[int, Any, dict[str, str]]:
@@ -224,14 +257,16 @@ class Emulator:
             operation = LWA_OPERATION
             if method != "POST":
                 status, answer = 400, {"error": "invalid_request", "error_description": "Use POST."}
-            elif (fault := self._take_fault(operation)) is not None:
+            elif isinstance(fault := self._take_fault(operation), int):
                 status, answer = fault, {"error": "server_error" if fault >= 500 else "invalid_request",
                                          "error_description": "Injected fault."}
             else:
                 status, answer, params = self.auth.token_endpoint(body, headers.get("Content-Type", ""))
+                answer = self._garble(fault, status, answer, query)
             self.calls.append(EmulatorCall(operation, method, path, params, status, started))
             return status, answer, extra
         operation, status, answer = "unknown", 404, None
+        answer_fault: str | None = None
         try:
             found = self.router.match(method, path)
             if found is None:
@@ -257,7 +292,9 @@ class Emulator:
                     raise ApiError(403, "Unauthorized", DENIED,
                                    "The restricted data token does not grant access to this resource.")
             fault = self._take_fault(operation)
-            if fault is not None:
+            if isinstance(fault, str):
+                answer_fault = fault
+            elif fault is not None:
                 if fault == 429:
                     raise _Throttled()
                 code, message = _FAULTS.get(fault, ("InternalFailure", "Injected fault."))
@@ -269,7 +306,7 @@ class Emulator:
             if route.endpoint.rules is not None:
                 req.params = validate(route.endpoint.rules, query)
             result = route.endpoint.handler(req)
-            status, answer = result.status, result.body
+            status, answer = result.status, self._garble(answer_fault, result.status, result.body, query)
         except _Throttled:
             status, answer = 429, {"errors": [dict(QUOTA_EXCEEDED)]}
         except ApiError as err:
@@ -335,13 +372,17 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length > 0 else b""
             status, answer, extra = emulator.handle(self.command, self.path, self.headers, body)
-            data = encode_json(answer)
+            raw = answer if isinstance(answer, RawAnswer) else RawAnswer(encode_json(answer))
+            data = raw.data
             self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Content-Type", raw.content_type)
+            self.send_header("Content-Length", str(len(data) if raw.length is None else raw.length))
             self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
             for key, value in extra.items():
                 self.send_header(key, value)
+            if raw.close:
+                self.send_header("Connection", "close")
+                self.close_connection = True
             self.end_headers()
             self.wfile.write(data)
 

@@ -3,6 +3,8 @@
 * SP-API error bodies (``{"errors": [{"code", "message", "details"}, ...]}``) become
   :class:`~sqlspapi.errors.SPAPIError` or, for HTTP 429, :class:`~sqlspapi.errors.ThrottledError`, carrying
   code, API message, details, status, request id and operation, with a hint saying what to check.
+* A 2xx answer that is not a whole answer (not JSON, cut short, ``{}``, no rows array) becomes, once no retry is
+  left, :func:`incomplete_error`: an SPAPIError with code ``IncompleteResponse`` — never "zero rows".
 * :func:`is_token_problem` tells whether a 401/403 says the access token expired (worth one refresh).
 * Login with Amazon refusals become :class:`~sqlspapi.errors.AuthError` naming the key to fix.
 
@@ -102,6 +104,29 @@ def success_body_error(op: OperationSpec, status: int, payload: Any, request_id:
         error_message(op, status, code, api_message, details, count, request_id, None),
         code=code, api_message=api_message, details=details, status=status,
         request_id=request_id, operation=op.name,
+    )
+
+
+#: The code of :func:`incomplete_error` (``SPAPIError.code``).
+INCOMPLETE_RESPONSE = "IncompleteResponse"
+
+
+def incomplete_error(op: OperationSpec, status: int | None, what: str, request_id: str | None, retries: int,
+                     repeatable: bool = True) -> SPAPIError:
+    """The exception for a success answer that was not a whole answer (``what`` says how), after ``retries``.
+
+    ``what`` comes from :func:`sqlspapi.http.response.describe_body` or an :class:`~sqlspapi.http.response.Envelope`
+    (the caller scrubs any quoted body text); ``repeatable`` False says the request (a write) was not sent again.
+    """
+    answered = f" HTTP {status}" if status else ""
+    tried = f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
+    hint = ("this is usually transient (a proxy, load balancer or network fault between here and Amazon): run the "
+            "query again; raise RetryCountMax to retry more" if repeatable else
+            "the request was not sent again because it may have been carried out; check before repeating it")
+    return SPAPIError(
+        f"{op.name} answered{answered} with an incomplete response{tried}: {what} "
+        f"[request id {request_id or 'none'}]; no rows were taken from it; {hint}.",
+        code=INCOMPLETE_RESPONSE, api_message=what, status=status, request_id=request_id, operation=op.name,
     )
 
 
@@ -217,5 +242,6 @@ def lwa_unreachable_error(url: str, exc: BaseException, retries: int) -> AuthErr
 
 __all__ = [
     "HINTS", "scrub", "is_token_problem", "first_error", "error_message", "success_body_error", "api_error",
+    "INCOMPLETE_RESPONSE", "incomplete_error",
     "missing_rdt_error", "attempts_note", "lwa_error", "lwa_unreachable_error",
 ]

@@ -1,6 +1,6 @@
 """The HTTP client: one ``requests.Session`` per ``Client``, rate limiting, retries, error mapping, call log.
 
-``Client.call(op, path=..., query=..., body=..., rdt=...)`` sends one SP-API operation and returns an
+``Client.call(op, path=..., query=..., body=..., rdt=..., expect=...)`` sends one SP-API operation and returns an
 :class:`~sqlspapi.http.response.ApiResponse`. The client keeps only what is its own (session, call log,
 ``share_window``); what belongs to the seller account lives in its :class:`~sqlspapi.http.runtime.AccountRuntime`
 (``client.runtime``, shared by every client of the account in the process): before sending, a call waits for the
@@ -10,7 +10,11 @@ time are sent once (single flight, :mod:`sqlspapi.http.flight`). Tokens come fro
 refreshed once. Retries follow ``Settings.retry`` through the one retry loop of :mod:`sqlspapi.http.retry` (which
 also announces long waits: a TTY progress line, else INFO on ``sqlspapi.http.client``). SP-API error bodies become
 :class:`~sqlspapi.errors.SPAPIError` (or :class:`~sqlspapi.errors.ThrottledError`) carrying code, message, details,
-status, request id and operation (:mod:`sqlspapi.http.apierrors`).
+status, request id and operation (:mod:`sqlspapi.http.apierrors`). A 2xx answer is accepted only when it is whole:
+complete JSON (204/205 may be empty) that, when the caller passes ``expect`` (an
+:class:`~sqlspapi.http.response.Envelope`), holds what the operation documents; anything else (an empty body, an
+HTML page, bytes, JSON cut short, ``{}``, a page without its rows, a connection closed mid-body) is a transient
+fault, retried as a network failure is, then raised as SPAPIError ``IncompleteResponse`` — never read as empty.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from sqlspapi.errors import OperationalError
 from sqlspapi.http import apierrors
 from sqlspapi.http.calllog import CallLog, CallRecord
 from sqlspapi.http.ratelimit import TokenBucket
-from sqlspapi.http.response import ApiResponse, decode_json
+from sqlspapi.http.response import ApiResponse, Envelope, decode_json, describe_body
 from sqlspapi.http.retry import Failure, RetryState, pause, retry_after, run
 from sqlspapi.http.runtime import AccountRuntime, runtime_for
 from sqlspapi.http.tokens import AccountTokens
@@ -148,28 +152,34 @@ class Client:
         query: Mapping[str, Any] | None = None,
         body: Any = None,
         rdt: RestrictedResource | None = None,
+        expect: Envelope | None = None,
     ) -> ApiResponse:
-        """Send ``op`` and return its answer; raise SPAPIError/ThrottledError/OperationalError/AuthError."""
+        """Send ``op`` and return its answer; raise SPAPIError/ThrottledError/OperationalError/AuthError.
+
+        ``expect`` is what a whole answer of ``op`` holds (the route's rows, row or next-token paths): an answer
+        without it is retried, then raised as ``IncompleteResponse``.
+        """
         method = op.method.upper()
         rel_path = op.format_path({k: str(v) for k, v in (path or {}).items()})
         url = self.settings.endpoint.rstrip("/") + rel_path
         params = _encode_query(query)
         if method != "GET":
-            return self._send(op, method, url, rel_path, params, body, rdt)
+            return self._send(op, method, url, rel_path, params, body, rdt, expect)
         flights = self.runtime.flights
-        flight_key = (method, url, tuple(sorted(params.items())), ("rdt", rdt) if rdt is not None else ("lwa",))
+        flight_key = (method, url, tuple(sorted(params.items())), ("rdt", rdt) if rdt is not None else ("lwa",),
+                      expect)
         window = self.share_window
         flight, leader = flights.join(flight_key, window)
         if leader:
             return flights.lead(flight_key, flight, window,
-                                lambda: self._send(op, method, url, rel_path, params, body, rdt))
+                                lambda: self._send(op, method, url, rel_path, params, body, rdt, expect))
         started = time.time()
         t0 = time.monotonic()
         flight.done.wait()
         result: ApiResponse | None = flight.result
         if result is None and flight.error is None:
             # The leader was interrupted (KeyboardInterrupt, SystemExit): send this call ourselves.
-            return self._send(op, method, url, rel_path, params, body, rdt)
+            return self._send(op, method, url, rel_path, params, body, rdt, expect)
         self.calls.append(CallRecord(
             operation=op.name, method=method, path=rel_path, params=dict(params),
             status=result.status if result is not None else flight.status, started=started,
@@ -198,7 +208,7 @@ class Client:
         return refresh
 
     def _send(self, op: OperationSpec, method: str, url: str, rel_path: str, params: dict[str, str],
-              body: Any, rdt: RestrictedResource | None) -> ApiResponse:
+              body: Any, rdt: RestrictedResource | None, expect: Envelope | None = None) -> ApiResponse:
         settings = self.settings
         bucket = self.bucket(op)
         state = RetryState()
@@ -232,6 +242,9 @@ class Client:
             except (requests.ConnectionError, requests.Timeout) as exc:
                 status = 0
                 return _unreachable(op, method, url, settings.endpoint, exc, state.attempts)
+            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
+                status = 0  # the answer began, then the connection closed (or the body was not what it said)
+                return _incomplete(op, method, None, None, "the connection closed before the whole body arrived")
             except requests.RequestException as exc:
                 status = 0
                 raise OperationalError(
@@ -244,13 +257,19 @@ class Client:
             limit = resp_headers.get("x-amzn-RateLimit-Limit")
             if limit:
                 bucket.observe_limit_header(limit)
-            payload = _decode(resp)
+            payload, not_json = _decode(resp)
             log.debug("%s %s %s -> %d (%.3f s, request id %s)", op.name, method, rel_path, status,
                       resp.elapsed.total_seconds() if resp.elapsed else 0.0, request_id)
             if 200 <= status < 300:
+                if not_json is not None and not (status in (204, 205) and not resp.content):
+                    what = apierrors.scrub(not_json, settings, (token,))
+                    return _incomplete(op, method, status, request_id, what)
                 body_error = apierrors.success_body_error(op, status, payload, request_id)
                 if body_error is not None:
                     raise body_error
+                problem = expect.problem(payload) if expect is not None else None
+                if problem is not None:
+                    return _incomplete(op, method, status, request_id, problem)
                 return ApiResponse(status, payload, CaseInsensitiveDict(resp_headers), request_id)
             if status == 429:
                 bucket.drain()
@@ -331,16 +350,28 @@ def _host(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _decode(resp: requests.Response) -> Any:
-    """The body as JSON (None when empty or not JSON): orjson on the raw bytes when it gives what ``resp.json()``
-    would (see :func:`~sqlspapi.http.response.decode_json`), else ``resp.json()``."""
+def _incomplete(op: OperationSpec, method: str, status: int | None, request_id: str | None, what: str) -> Failure:
+    """The failure of a success answer that was not a whole answer: retried as a network failure is (for reads;
+    a write that answered may have been carried out), then raised as ``IncompleteResponse``."""
+    repeatable = method == "GET"
+    return Failure(None, lambda retries: apierrors.incomplete_error(op, status, what, request_id, retries, repeatable),
+                   "incomplete answer", note=f"{op.name}: incomplete answer ({what}) [request id {request_id}]",
+                   transient=True, retryable=repeatable)
+
+
+def _decode(resp: requests.Response) -> tuple[Any, str | None]:
+    """The body as JSON and None, or (None, what the body is instead) when it is empty or not whole JSON.
+
+    orjson on the raw bytes when it gives what ``resp.json()`` would (see
+    :func:`~sqlspapi.http.response.decode_json`), else ``resp.json()``.
+    """
     body = resp.content
     if not body:
-        return None
+        return None, describe_body(body)
     try:
-        return decode_json(body, resp.encoding, resp.json)
+        return decode_json(body, resp.encoding, resp.json), None
     except ValueError:
-        return None
+        return None, describe_body(body, resp.headers.get("content-type"))
 
 
 __all__ = ["ApiResponse", "Client", "TokenProvider", "USER_AGENT", "CallLog", "CallRecord"]

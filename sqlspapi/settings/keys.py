@@ -238,6 +238,8 @@ def describe_bounds(spec: KeySpec) -> str:
     low, high = spec.bounds
     if spec.convert is _conv_int:
         return f"an integer from {low:.0f} to {high:.0f}"
+    if spec.convert is _conv_lookback:
+        return f"an integer from {low:.0f} to {high:.0f}, or all"
     return f"a number greater than {low:g} and at most {high:g}"
 
 
@@ -252,6 +254,16 @@ def _conv_int(spec: KeySpec, text: str) -> int:
     if not low <= value <= high:
         raise ValueProblem(f"is out of range; {wanted}.")
     return value
+
+
+#: ``LookbackDays=all``: each table's full retention at Amazon (e.g. 730 days for orders).
+LOOKBACK_ALL = 0
+
+
+def _conv_lookback(spec: KeySpec, text: str) -> int:
+    if text.strip().lower() == "all":
+        return LOOKBACK_ALL
+    return _conv_int(spec, text)
 
 
 def _conv_seconds(spec: KeySpec, text: str) -> float:
@@ -396,8 +408,9 @@ KEYS: tuple[KeySpec, ...] = (
             "Allow tables holding restricted data (PII: buyer info, addresses).",
             _conv_bool, "include_restricted_data", group="behaviour"),
     KeySpec("LookbackDays", ("lookback_days",), "30", (),
-            "Date window (days, 1 to 7300) of an order scan with no date filter.",
-            _conv_int, "lookback_days", group="behaviour", bounds=(1, 7300)),
+            "Date window (days, 1 to 7300, or all: Amazon's full retention) of a scan with no date filter; "
+            "the user is told whenever it applies.",
+            _conv_lookback, "lookback_days", group="behaviour", bounds=(1, 7300)),
     KeySpec("Timeout", ("timeout",), "60", (),
             "HTTP timeout in seconds (a number > 0 and <= 3600).",
             _conv_seconds, "timeout", group="behaviour", bounds=(0, 3600)),

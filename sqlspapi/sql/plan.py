@@ -92,6 +92,7 @@ class BindContext:
     include_restricted: bool
     marketplace_ids: Callable[[], Sequence[str]]
     connection: Mapping[str, Any] = field(default_factory=dict)
+    notice: Callable[[str], None] = field(default=lambda message: None)  # tell the user (a default window applies)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 from sqlspapi.definitions.schema import OperationSpec, RestrictedResource, TableSpec
+from sqlspapi.http.response import Envelope
 from sqlspapi.sql.hooks import load_function
 from sqlspapi.sql.plan import Bound, Plan, Row
 from sqlspapi.sql.routes import route_for
@@ -36,8 +37,9 @@ class ClientLike(Protocol):
     """What the scope needs of :class:`sqlspapi.http.client.Client`."""
 
     def call(self, op: OperationSpec, *, path: Mapping[str, Any] | None = ..., query: Mapping[str, Any] | None = ...,
-             body: Any = ..., rdt: RestrictedResource | None = ...) -> Any:
-        """Send one operation; the answer has ``.json`` and ``.headers``."""
+             body: Any = ..., rdt: RestrictedResource | None = ..., expect: Envelope | None = ...) -> Any:
+        """Send one operation; the answer has ``.json`` and ``.headers``; one without what ``expect`` says a whole
+        answer holds is retried, then raised."""
 
     def download(self, url: str) -> Any:
         """GET a pre-signed URL; the answer has ``.content``."""
@@ -76,18 +78,22 @@ class StatementScope:
 
     # ------------------------------------------------------------------------------------------ requests
     def call(self, op: OperationSpec, path: Mapping[str, Any], query: Mapping[str, Any], body: Any = None, *,
-             fresh: bool = False) -> Any:
-        """One API call's decoded JSON; a GET already made in this statement is answered from the cache."""
+             fresh: bool = False, expect: Envelope | None = None) -> Any:
+        """One API call's decoded JSON; a GET already made in this statement is answered from the cache.
+
+        ``expect`` (the route's :class:`~sqlspapi.http.response.Envelope`) is checked by the client inside its retry
+        loop: only whole answers are returned, and so cached.
+        """
         cacheable = op.method == "GET" and not fresh
         key = (op.name, op.version, tuple(sorted(path.items())),
-               tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in query.items())))
+               tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in query.items())), expect)
         if cacheable:
             with self._lock:
                 hit = self._responses.get(key)
                 if hit is not None:
                     self._responses.move_to_end(key)
                     return hit[0]
-        response = self.send(op, path, query, body)
+        response = self.send(op, path, query, body, expect=expect)
         data = response.json
         if cacheable:
             size = _size(response)
@@ -99,7 +105,8 @@ class StatementScope:
                     self._bytes -= old_size
         return data
 
-    def send(self, op: OperationSpec, path: Mapping[str, Any], query: Mapping[str, Any], body: Any = None) -> Any:
+    def send(self, op: OperationSpec, path: Mapping[str, Any], query: Mapping[str, Any], body: Any = None, *,
+             expect: Envelope | None = None) -> Any:
         """One API call, uncached: the client's answer (``status``, ``json``, ``headers``, ``request_id``).
 
         A restricted operation carries a Restricted Data Token when the connection includes restricted data.
@@ -107,7 +114,7 @@ class StatementScope:
         rdt = None
         if op.restricted and self.include_restricted:
             rdt = RestrictedResource(op.method, op.path, op.rdt_data_elements)
-        return self.client.call(op, path=dict(path), query=dict(query), body=body, rdt=rdt)
+        return self.client.call(op, path=dict(path), query=dict(query), body=body, rdt=rdt, expect=expect)
 
     def download(self, url: str) -> bytes:
         """The bytes at a pre-signed URL (no SP-API token, no rate limit)."""

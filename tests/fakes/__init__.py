@@ -1,8 +1,10 @@
 """A fake SP-API client for route unit tests (shillelagh style): canned answers, every call recorded.
 
 :class:`FakeClient` implements what :class:`sqlspapi.sql.statement.StatementScope` needs of the real client —
-``call(op, *, path, query, body, rdt)`` returning an object with ``.json``/``.headers``/``.status``/``.request_id``
-and ``download(url)`` returning an object with ``.content`` — and answers from handlers keyed by operation name.
+``call(op, *, path, query, body, rdt, expect)`` returning an object with ``.json``/``.headers``/``.status``/
+``.request_id`` and ``download(url)`` returning an object with ``.content`` — and answers from handlers keyed by
+operation name. Like the real client it refuses an answer without what ``expect`` (the route's envelope) says a
+whole answer holds, raising the real client's ``IncompleteResponse`` error (as if no retry were left).
 A handler is a function ``(path, query, body) -> JSON`` (or raises :class:`~sqlspapi.errors.SPAPIError`, e.g. for
 a 404), or a list of JSON answers given out in order. Every call and download is appended to ``events``, which a
 test may share with its own markers (e.g. one per row consumed) to check what happened in which order.
@@ -20,6 +22,8 @@ from typing import Any
 
 from sqlspapi.definitions.schema import OperationSpec, RestrictedResource
 from sqlspapi.errors import SPAPIError
+from sqlspapi.http.apierrors import incomplete_error
+from sqlspapi.http.response import Envelope
 
 HERE = Path(__file__).resolve().parent
 
@@ -83,8 +87,8 @@ class FakeClient:
 
     def call(self, op: OperationSpec, *, path: Mapping[str, Any] | None = None,
              query: Mapping[str, Any] | None = None, body: Any = None,
-             rdt: RestrictedResource | None = None) -> FakeResponse:
-        """Record the call, then answer it from the operation's handler."""
+             rdt: RestrictedResource | None = None, expect: Envelope | None = None) -> FakeResponse:
+        """Record the call, then answer it from the operation's handler (checked against ``expect``)."""
         record = Call(op.name, dict(path or {}), dict(query or {}), body, rdt)
         self.calls.append(record)
         self.events.append(record)
@@ -94,8 +98,13 @@ class FakeClient:
         if isinstance(handler, list):
             if not handler:
                 raise AssertionError(f"the fake client ran out of canned answers for {op.name}")
-            return FakeResponse(handler.pop(0))
-        return FakeResponse(handler(record.path, record.query, body))
+            answer = handler.pop(0)
+        else:
+            answer = handler(record.path, record.query, body)
+        problem = expect.problem(answer) if expect is not None else None
+        if problem is not None:
+            raise incomplete_error(op, 200, problem, "fake-request", 0)
+        return FakeResponse(answer)
 
     def download(self, url: str) -> FakeDownload:
         """Record the download and return the canned bytes of ``url``."""

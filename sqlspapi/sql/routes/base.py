@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlspapi.definitions.schema import FilterSpec, OperationSpec, RouteSpec, TableSpec
+from sqlspapi.http.response import Envelope
 from sqlspapi.sql.isotime import to_api_time
 from sqlspapi.sql.plan import (
     EQ,
@@ -43,10 +44,12 @@ class Scope(Protocol):
     poll_scale: float
 
     def call(self, op: OperationSpec, path: Mapping[str, Any], query: Mapping[str, Any], body: Any = None, *,
-             fresh: bool = False) -> Any:
-        """One call's decoded JSON (GETs answered from the statement cache unless ``fresh``)."""
+             fresh: bool = False, expect: Envelope | None = None) -> Any:
+        """One call's decoded JSON (GETs answered from the statement cache unless ``fresh``); an answer without what
+        ``expect`` says a whole answer holds is retried, then raised (``IncompleteResponse``)."""
 
-    def send(self, op: OperationSpec, path: Mapping[str, Any], query: Mapping[str, Any], body: Any = None) -> Any:
+    def send(self, op: OperationSpec, path: Mapping[str, Any], query: Mapping[str, Any], body: Any = None, *,
+             expect: Envelope | None = None) -> Any:
         """One call, uncached: the client's answer."""
 
     def download(self, url: str) -> bytes:

@@ -4,7 +4,7 @@
 becomes one sub-request built from the definition's ``template`` (``{value}``, ``{marketplace}`` filled in), and
 the values are sent ``max_items`` at a time. Each response of the batch answer (at ``rows``) yields the object at
 ``row``; a sub-response with an error status yields nothing for that value (the API says it has no answer), while
-the whole batch failing raises as any call does.
+the whole batch failing raises as any call does, and so does an answer without its ``rows`` array (retried first).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlspapi.definitions.schema import BatchSpec, RouteSpec, TableSpec
+from sqlspapi.http.response import Envelope
 from sqlspapi.sql.plan import EQ, IMPOSSIBLE_COST, Arg, BindContext, Bound, Choice, Constraint, Plan, Request, Row
 from sqlspapi.sql.routes.base import Route, Scope, base_query, collect, describe, missing_groups, usable_on
 from sqlspapi.sql.rows import as_rows, dig
@@ -75,7 +76,7 @@ class BatchRoute(Route):
         spec = plan.route
         assert isinstance(spec, BatchSpec)
         for req in bound.requests:
-            data = scope.call(req.operation, req.path, req.query, req.body)
+            data = scope.call(req.operation, req.path, req.query, req.body, expect=Envelope(rows=spec.rows))
             for response in as_rows(dig(data, spec.rows) if spec.rows else data):
                 status = dig(response, ("status", "statusCode"))
                 if isinstance(status, int) and status >= 400:

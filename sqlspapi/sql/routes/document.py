@@ -14,7 +14,9 @@ The contract, for any "asynchronous document" API:
    header says), decoded as UTF-8 (else cp1252), and parsed as ``format``: ``tsv``/``csv`` rows keyed by the header,
    ``json`` (rows at ``rows``) or ``jsonl``.
 
-Rows stream from the decoded text; the Reports issue adds reuse windows, the disk cache and typed report tables.
+Each answer must hold what the step reads (the job id, the status, the URL): one that does not is retried, then
+raised by the client (``IncompleteResponse``). Rows stream from the decoded text; the Reports issue adds reuse
+windows, the disk cache and typed report tables.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any
 
 from sqlspapi.definitions.schema import DocumentSpec, RouteSpec, TableSpec
 from sqlspapi.errors import OperationalError, ReportFailedError
+from sqlspapi.http.response import Envelope
 from sqlspapi.sql.plan import BindContext, Bound, Choice, Constraint, Plan, Request, Row
 from sqlspapi.sql.routes.base import Route, Scope, base_query
 from sqlspapi.sql.rows import as_rows, dig
@@ -64,12 +67,13 @@ class DocumentRoute(Route):
         spec = plan.route
         assert isinstance(spec, DocumentSpec) and spec.poll is not None and spec.get_document is not None
         for req in bound.requests:
-            created = scope.call(req.operation, req.path, req.query, req.body)
+            created = scope.call(req.operation, req.path, req.query, req.body, expect=Envelope(required=(spec.id,)))
             job_id = dig(created, spec.id)
             if not job_id:
                 raise OperationalError(f"{req.operation.name} answered without {spec.id}; nothing to poll")
             document_id = self._wait(spec, str(job_id), scope)
-            meta = scope.call(spec.get_document, {spec.document_param: document_id}, {}, fresh=True)
+            meta = scope.call(spec.get_document, {spec.document_param: document_id}, {}, fresh=True,
+                              expect=Envelope(required=(spec.url,)))
             url = dig(meta, spec.url)
             if not url:
                 raise OperationalError(f"{spec.get_document.name} for {document_id} gave no {spec.url}")
@@ -83,7 +87,8 @@ class DocumentRoute(Route):
         assert spec.poll is not None
         deadline = time.monotonic() + spec.timeout_seconds
         while True:
-            state = scope.call(spec.poll, {spec.poll_param: job_id}, {}, fresh=True)
+            state = scope.call(spec.poll, {spec.poll_param: job_id}, {}, fresh=True,
+                               expect=Envelope(required=(spec.status,)))
             status = dig(state, spec.status)
             if status == spec.done:
                 document_id = dig(state, spec.document_id)

@@ -2,7 +2,8 @@
 
 ``key = v`` → one call (a unique row). ``key IN (…)`` → one call per value (the planner's "multiget" mode), but
 only when the table's list route cannot take the whole list in one parameter (then the list route batches it).
-A 404 means zero rows (the id does not exist), as SQL expects.
+A 404 means zero rows (the id does not exist), as SQL expects; a success answer without the object at ``row`` (``{}``,
+an empty payload) is not: the client retries it, then raises ``IncompleteResponse``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from sqlspapi.definitions.schema import GetSpec, RouteSpec, TableSpec
 from sqlspapi.errors import SPAPIError
+from sqlspapi.http.response import Envelope
 from sqlspapi.sql.plan import EQ, Arg, BindContext, Bound, Choice, Constraint, Plan, Request, Row
 from sqlspapi.sql.routes.base import (
     Route,
@@ -95,9 +97,10 @@ def request_for(table: TableSpec, spec: GetSpec, key: str, ctx: BindContext | No
 
 
 def fetch_one(spec: GetSpec, req: Request, scope: Scope) -> Mapping[str, Any] | None:
-    """The object at ``spec.row`` of one get call; None for a 404 (no such id)."""
+    """The object at ``spec.row`` of one get call; None for a 404 (no such id). An answer without that object (or
+    with an empty one) is an incomplete answer, retried then raised by the client, never "no row"."""
     try:
-        data = scope.call(req.operation, req.path, req.query)
+        data = scope.call(req.operation, req.path, req.query, expect=Envelope(row=spec.row))
     except SPAPIError as exc:
         if exc.status == 404 and spec.not_found_empty:
             return None

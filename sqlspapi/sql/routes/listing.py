@@ -17,10 +17,15 @@ Rules, all driven by the definition:
   ``token_ttl_seconds`` an expired token (a slow reader) restarts the chain, skipping the rows already produced.
 - ``result_ceiling``: a search whose total exceeds what the API lets one page through is an error, not a
   silently short answer.
+- whole pages only: every call carries the route's :class:`~sqlspapi.http.response.Envelope` (rows path, next-token
+  path, ``empty_rows_omitted``), so a page without its rows array is retried and reported by the client, never read
+  as "no rows"; and every page chain is bounded: a next token already followed in the chain (the API is looping)
+  or more than :data:`MAX_PAGES` pages is an error, not an endless or repeated scan.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import time
 from collections.abc import Iterator, Sequence
@@ -29,6 +34,7 @@ from typing import Any
 
 from sqlspapi.definitions.schema import ListSpec, RouteSpec, TableSpec, WindowSpec
 from sqlspapi.errors import ProgrammingError, SPAPIError
+from sqlspapi.http.response import Envelope
 from sqlspapi.sql.isotime import format_api_time
 from sqlspapi.sql.plan import (
     EQ,
@@ -63,6 +69,41 @@ from sqlspapi.sql.routes.base import (
     usable_on,
 )
 from sqlspapi.sql.rows import as_rows, dig
+
+#: Pages one chain (a first call and the next tokens that follow it) may have at most: far beyond any real answer
+#: (Orders' searchOrders gives 100 orders a page: ten million orders), a bound on a paging loop that never ends.
+MAX_PAGES = 100_000
+#: ``SPAPIError.code`` of a broken page chain (a next token repeated, or too many pages).
+PAGING_LOOP = "PagingLoop"
+
+
+class _Chain:
+    """The next tokens one page chain followed: a repeated token, or a chain past :data:`MAX_PAGES`, is an error."""
+
+    def __init__(self, operation: str) -> None:
+        self.operation = operation
+        self.seen: set[bytes] = set()
+
+    def follow(self, token: str) -> None:
+        """Record that ``token`` is followed next; raise when it was followed before or the chain is too long."""
+        digest = hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        pages = len(self.seen) + 1
+        if digest in self.seen:
+            raise SPAPIError(
+                f"{self.operation} answered page {pages} with a next token it had already given in this scan: its "
+                "paging is looping, and following it would repeat rows. This is usually transient: run the query "
+                "again.", code=PAGING_LOOP, operation=self.operation)
+        if pages >= MAX_PAGES:
+            raise SPAPIError(
+                f"{self.operation} still had a next page after {MAX_PAGES:,} pages; the scan stopped rather than "
+                "page on without end. Narrow the query (a shorter date range, fewer marketplaces).",
+                code=PAGING_LOOP, operation=self.operation)
+        self.seen.add(digest)
+
+
+def envelope(spec: ListSpec) -> Envelope:
+    """What a whole page of ``spec``'s operation holds: its rows (unless omitted when empty) and next token."""
+    return Envelope(rows=spec.rows, rows_optional=spec.empty_rows_omitted, next_token=spec.next_token)
 
 
 class ListRoute(Route):
@@ -126,7 +167,7 @@ class ListRoute(Route):
             batched = any(a.role == "filter" and (f := filter_for(spec.filters, a.column)) is not None and f.batch
                           and f.param != spec.marketplace_param for a in plan.args)
             out.append(f"{spec.windows[0].after}=now-{spec.max_lookback_days}d" if batched
-                       else f"{spec.windows[0].after}=now-LookbackDays")
+                       else f"{spec.windows[0].after}=now-LookbackDays (a default window: older rows are not read)")
         if spec.marketplace_param and not any(a.param == spec.marketplace_param for a in plan.args):
             out.append(f"{spec.marketplace_param}=<connection marketplaces>")
         return out
@@ -195,6 +236,7 @@ class ListRoute(Route):
         produced = 0
         for req in bound.requests:
             data = self._call(spec, req, req.query, scope)
+            chain_tokens = _Chain(req.operation.name)
             over = bound.stop_after is not None and spec.result_ceiling is not None \
                 and bound.stop_after > spec.result_ceiling
             if data is not None and (not plan.limited or over):
@@ -213,26 +255,29 @@ class ListRoute(Route):
                 if not token:
                     self._check_ceiling(spec, req, data, chain)  # SQLite still wants rows: short only if capped
                     break
-                data, skip = self._follow(spec, req, scope, token, received, chain)
+                chain_tokens.follow(token)
+                data, skip = self._follow(spec, req, scope, token, received, chain, chain_tokens)
                 received = time.monotonic()
 
     def _follow(self, spec: ListSpec, req: Request, scope: Scope, token: str, received: float,
-                chain: int) -> tuple[Any, int]:
+                chain: int, tokens: _Chain) -> tuple[Any, int]:
         """The next page, and how many of its rows were already produced (non-zero only after a restart)."""
         ttl = spec.token_ttl_seconds
         if ttl and time.monotonic() - received > ttl * 0.9:
-            return self._restart(spec, req, scope, chain)
+            return self._restart(spec, req, scope, chain, tokens)
         try:
             return self._call(spec, req, self._next_query(spec, req, token), scope), 0
         except SPAPIError as exc:
             if ttl and exc.status == 400:
-                return self._restart(spec, req, scope, chain)  # the token expired on the way
+                return self._restart(spec, req, scope, chain, tokens)  # the token expired on the way
             raise
 
-    def _restart(self, spec: ListSpec, req: Request, scope: Scope, chain: int) -> tuple[Any, int]:
+    def _restart(self, spec: ListSpec, req: Request, scope: Scope, chain: int, tokens: _Chain) -> tuple[Any, int]:
         """Page again from the first page with fresh calls (each token used at once) up to the page holding row
-        ``chain``; return it and how many of its rows to skip."""
-        data = scope.call(req.operation, req.path, req.query, fresh=True)
+        ``chain``; return it and how many of its rows to skip. The chain's tokens start again too."""
+        expect = envelope(spec)
+        data = scope.call(req.operation, req.path, req.query, fresh=True, expect=expect)
+        tokens.seen.clear()
         seen = 0
         while True:
             count = len(as_rows(dig(data, spec.rows)))
@@ -240,7 +285,8 @@ class ListRoute(Route):
             if seen + count > chain or not token:
                 return data, chain - seen
             seen += count
-            data = scope.call(req.operation, req.path, self._next_query(spec, req, token), fresh=True)
+            tokens.follow(token)
+            data = scope.call(req.operation, req.path, self._next_query(spec, req, token), fresh=True, expect=expect)
 
     @staticmethod
     def _next_query(spec: ListSpec, req: Request, token: str) -> dict[str, Any]:
@@ -250,7 +296,7 @@ class ListRoute(Route):
     @staticmethod
     def _call(spec: ListSpec, req: Request, query: Any, scope: Scope) -> Any:
         try:
-            return scope.call(req.operation, req.path, query)
+            return scope.call(req.operation, req.path, query, expect=envelope(spec))
         except SPAPIError as exc:
             if exc.status == 404 and req.path:
                 return None  # e.g. the items of an order that does not exist: no rows
@@ -307,8 +353,10 @@ def _windows(plan: Plan, spec: ListSpec, after: list[datetime], before: list[dat
         if hi is not None and hi > latest:
             hi = latest
     if lo is None and spec.window_required:
-        days = spec.max_lookback_days if (id_list or hi is not None) else ctx.lookback_days
+        days = spec.max_lookback_days if (id_list or hi is not None or not ctx.lookback_days) else ctx.lookback_days
         lo = now - timedelta(days=days)
+        if not (id_list or hi is not None) and days < spec.max_lookback_days:
+            ctx.notice(default_window_notice(plan.table.name, window.column, days))
     if lo is not None and hi is not None and lo >= hi:
         return None
     if lo is not None and lo >= now - timedelta(seconds=spec.before_min_age_seconds):
@@ -324,6 +372,14 @@ def _windows(plan: Plan, spec: ListSpec, after: list[datetime], before: list[dat
         out.append(_window_params(window, start, stop))
         start = stop
     return out
+
+
+def default_window_notice(table: str, column: str, days: int) -> str:
+    """What the user is told when no date bound reached the API and a default look-back (shorter than Amazon's
+    retention) applies."""
+    return (f"{table}: no date filter on {column} reached the API, so the scan covers only the last {days} days "
+            f"(LookbackDays={days}); rows older than that are not included. Filter {column} (e.g. {column} >= "
+            f"'2026-01-01') or set LookbackDays=all.")
 
 
 def _window_params(window: WindowSpec, lo: datetime | None, hi: datetime | None) -> dict[str, str]:
