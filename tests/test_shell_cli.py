@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -78,7 +79,64 @@ def test_query_json(marketplace_count):
     assert result.returncode == 0, result.stderr
     records = json.loads(result.stdout)
     assert len(records) == marketplace_count
-    assert {"marketplace_id": "ATVPDKIKX0DER", "participation_isParticipating": 1} in records
+    assert {"marketplace_id": "ATVPDKIKX0DER", "participation_isParticipating": True} in records
+
+
+def test_query_json_writes_json_columns_as_json():
+    result = run("query", "--demo", "SELECT orderId, programs, packages, proceeds_grandTotal_amount AS total "
+                 "FROM orders LIMIT 5", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    records = json.loads(result.stdout)
+    assert len(records) == 5
+    for record in records:
+        assert isinstance(record["orderId"], str) and isinstance(record["total"], int | float)
+        assert record["programs"] is None or isinstance(record["programs"], list)
+        assert isinstance(record["packages"], list)  # not a string holding JSON
+    assert any(record["packages"] and isinstance(record["packages"][0], dict) for record in records)
+
+
+@pytest.mark.parametrize(("fmt", "expected"), [
+    ("json", [[{"a": 1}], [{"b": "two"}, {"b": "three"}]]),
+    ("csv", "a\n1\n\nb\ntwo\nthree\n"),
+    ("table", "a\n-\n1\n\nb\n-----\ntwo\nthree\n"),
+])
+def test_query_several_statements_print_several_results(fmt, expected):
+    sql = "SELECT 1 AS a; CREATE TEMP TABLE t(b); INSERT INTO t VALUES ('two'), ('three'); SELECT b FROM t"
+    result = run("query", "--demo", sql, "--format", fmt)
+    assert result.returncode == 0, result.stderr
+    assert (json.loads(result.stdout) if fmt == "json" else result.stdout) == expected
+
+
+def test_query_one_statement_json_is_one_array():
+    result = run("query", "--demo", "SELECT 1 AS a; ", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [{"a": 1}]
+
+
+def test_query_unknown_column_names_the_version_and_the_closest_column():
+    line = assert_one_line_error(run("query", "--demo", "SELECT AmazonOrderId FROM orders LIMIT 1"))
+    assert line == ("error: orders has no column AmazonOrderId in Orders 2026-01-01; it is an Orders v0 column: "
+                    "use orderId, or OrdersApiVersion=v0")
+    result = run("query", "--demo", "OrdersApiVersion=v0", "SELECT orderId FROM orders")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    line = result.stderr.strip().splitlines()[-1]  # after the v0 deprecation notice
+    assert "Orders v0" in line and "Orders 2026-01-01 column" in line and "use AmazonOrderId" in line
+    line = assert_one_line_error(run("query", "--demo", "SELECT o.fulfilmentStatus FROM orders o"))
+    assert line == "error: no such column: o.fulfilmentStatus; did you mean fulfillment_fulfillmentStatus?"
+
+
+def test_help_lists_and_prints_the_installed_docs():
+    result = run("help")
+    assert result.returncode == 0, result.stderr
+    listed = result.stdout.split()
+    for topic in ("getting-started", "connection-string", "tables", "tables/orders-2026-01-01"):
+        assert topic in listed
+    result = run("help", "connection-string")
+    assert result.returncode == 0 and result.stdout.startswith("# Connection strings")
+    result = run("help", "orders-v0")  # tables/ may be left out
+    assert result.returncode == 0 and "# Orders (v0)" in result.stdout
+    result = run("help", "no-such-topic")
+    assert result.returncode == 1 and "no topic" in result.stderr and "sqlspapi help" in result.stderr
 
 
 def test_query_zero_rows_keeps_header():
@@ -274,6 +332,52 @@ def test_shell_help_lists_calls(shell):
     assert ".calls" in err.getvalue() and ".explain" in err.getvalue()
 
 
+def test_shell_help_lists_only_commands_that_work_here(shell):
+    from sqlspapi.interfaces.shell import UNAVAILABLE
+
+    sh, _, err = shell
+    sh.process_command(".help")
+    listed = {line.split()[0] for line in err.getvalue().splitlines() if line.startswith(".")}
+    assert {".tables", ".schema", ".mode", ".open", ".calls", ".explain", ".import", ".output"} <= listed
+    for name in ("dump", "find", "backup", "restore", "close", "connection", "dbinfo", "pages-svg", "vfslist"):
+        assert name in UNAVAILABLE and f".{name}" not in listed
+    for name in UNAVAILABLE:
+        with pytest.raises(SPAPIShell.Error, match=rf"^\.{name} is not available in sqlspapi: "):
+            sh.process_command(f".{name}")
+        with pytest.raises(SPAPIShell.Error, match=rf"^\.{name} is not available"):
+            sh.process_command(f".help {name}")
+    with pytest.raises(SPAPIShell.Error, match="every SP-API endpoint"):
+        sh.process_command(".dump orders")
+    with pytest.raises(SPAPIShell.Error, match="every SP-API endpoint"):
+        sh.process_command(".find 111-0000000-0000000")
+    assert sh.database.last_calls() == []  # refused before any call
+
+
+def test_shell_unknown_column_says_which_version_has_it(shell):
+    sh, _, err = shell
+    with pytest.raises(Exception, match="no such column"):
+        sh.process_sql("SELECT AmazonOrderId FROM orders LIMIT 1")
+    assert ("orders has no column AmazonOrderId in Orders 2026-01-01; it is an Orders v0 column: use orderId, "
+            "or OrdersApiVersion=v0") in err.getvalue()
+    err.truncate(0), err.seek(0)
+    with pytest.raises(Exception, match="no such column"):
+        sh.process_sql("SELECT fulfilmentStatus FROM orders LIMIT 1")
+    assert "did you mean fulfillment_fulfillmentStatus?" in err.getvalue()
+
+
+def test_shell_box_mode_too_wide_shows_rows_vertically(shell):
+    sh, out, err = shell
+    sh.process_command(".mode box")  # not a terminal: 80 columns
+    sh.process_sql("SELECT * FROM orders LIMIT 2")
+    text = out.getvalue()
+    assert err.getvalue() == "" and "can't be fit" not in text
+    assert text.count("[ row ") == 2
+    assert all(len(line) <= 80 for line in text.splitlines())
+    names = [row[0] for row in sh.database.connection.execute("SELECT name FROM pragma_table_info('orders')")]
+    starts = {line.split(" │ ")[0].strip() for line in text.splitlines() if " │ " in line}
+    assert set(names) <= starts
+
+
 def test_shell_banner_has_endpoint_and_versions_but_no_secret(shell):
     sh, _, _ = shell
     banner = sh.intro()
@@ -354,13 +458,19 @@ def test_shell_open_does_not_echo_a_file_name_or_pasted_secret(shell):
     assert "SEKRET" not in str(info.value)
 
 
-def pty_session(lines: list[str], env: dict[str, str]) -> str:
-    """Run ``sqlspapi shell --demo`` on a pseudo-terminal (so readline and its history are live), type ``lines``
-    (each after a prompt), end with Ctrl-D; return what the terminal showed."""
+def pty_session(lines: list[str], env: dict[str, str], columns: int = 0) -> str:
+    """Run ``sqlspapi shell --demo`` on a pseudo-terminal (so readline and its history are live; ``columns`` wide
+    when given), type ``lines`` (each after a prompt), end with Ctrl-D; return what the terminal showed."""
     import pty  # noqa: F401 - POSIX only; the import skips nothing but documents the need
     import select
 
     master, slave = os.openpty()
+    if columns:
+        import fcntl
+        import struct
+        import termios
+
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
     process = subprocess.Popen([sys.executable, "-m", "sqlspapi", "shell", "--demo"], stdin=slave, stdout=slave,
                                stderr=slave, env=env, close_fds=True, start_new_session=True)
     os.close(slave)
@@ -420,3 +530,50 @@ def test_shell_history_keeps_no_secret(tmp_path, emu):
     assert "SELECT count(*) FROM marketplaces;" in lines
     assert f".open ClientId=a;client_secret={{***}};refresh_token=***;TokenUrl={emu.token_url}" in lines
     assert '.open "ClientId=x;ClientSecret=***;Region=eu"' in lines
+
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_shell_default_display_fits_an_80_column_terminal(tmp_path):
+    env = {**os.environ, "HOME": str(tmp_path), "TERM": "dumb"}
+    env.pop("SQLSPAPI_CONNECTION_STRING", None)
+    shown = ANSI.sub("", pty_session([
+        "SELECT * FROM orders LIMIT 3;",
+        "SELECT orderId, fulfillment_fulfillmentStatus, proceeds_grandTotal_amount FROM orders LIMIT 3;",
+        "SELECT orderId, packages FROM orders LIMIT 3;",
+    ], env, columns=80)).replace("\r\n", "\n")
+    wide, narrow, long_values = [part.split("\n", 1)[1] for part in shown.split("sqlspapi> ")[1:4]]
+    assert "can't be fit" not in shown
+    for part in (wide, narrow, long_values):
+        assert all(len(line) <= 80 for line in part.splitlines()), part
+
+    # 30 columns do not fit across 80: each row shows vertically, each column name whole on its line
+    names = [line.split(" │ ")[0].strip() for line in wide.splitlines() if " │ " in line]
+    assert wide.count("[ row ") == 3 and len(names) == 3 * 28  # SELECT * has 28 visible columns
+    assert "orderId" in names and "fulfillment_deliverByWindow_earliestDateTime" in names
+
+    # a few columns: a table, each header whole on one line
+    header = next(line for line in narrow.splitlines() if "orderId" in line)
+    for name in ("orderId", "fulfillment_fulfillmentStatus", "proceeds_grandTotal_amount"):
+        assert name in header
+    assert narrow.count("│") >= 4 * 4
+
+    # a long JSON value is cut with an ellipsis instead of wrapping the table
+    assert "…" in long_values and "[ row " not in long_values
+
+
+def test_every_doc_is_package_data_of_the_wheel():
+    """`sqlspapi help` reads the docs installed as the sqlspapi.docs package (checked by hand: `pip install .` in a
+    fresh venv ships docs/ and docs/tables/); here: pyproject maps docs/ there and its globs cover every page."""
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert "sqlspapi.docs" in config["packages"] and config["package-dir"]["sqlspapi.docs"] == "docs"
+    globs = config["package-data"]["sqlspapi.docs"]
+    pages = [path.relative_to(root / "docs").as_posix() for path in (root / "docs").rglob("*.md")]
+    assert pages and all(any(fnmatch.fnmatch(page, glob) and page.count("/") == glob.count("/") for glob in globs)
+                         for page in pages), pages

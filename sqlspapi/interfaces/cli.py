@@ -1,4 +1,7 @@
-"""The ``sqlspapi`` command: ``shell``, ``query``, ``emulator``, ``serve``, ``dsn``, ``docs`` and ``version``.
+"""The ``sqlspapi`` command: ``shell``, ``query``, ``emulator``, ``serve``, ``dsn``, ``docs``, ``help`` and ``version``.
+
+``query`` runs each statement of its SQL in turn and prints one result per statement that returns columns (see
+:func:`write_results` for the shapes); ``help [TOPIC]`` prints the documentation installed with the package.
 
 The connection string comes from the command line, else from ``$SQLSPAPI_CONNECTION_STRING``; ``--demo``
 uses the built-in emulator (a connection string given with ``--demo`` adds keys: ``OrdersApiVersion=v0``).
@@ -13,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime
+import decimal
 import importlib
 import json
 import logging
@@ -22,6 +27,8 @@ import sys
 import traceback
 from collections.abc import Sequence
 from typing import Any, TextIO
+
+import apsw
 
 from sqlspapi import __version__
 from sqlspapi.errors import ConnectionStringError, Error
@@ -57,7 +64,7 @@ def _open(connection_string: str | None, demo: bool, err: TextIO) -> Any:
         if connection_string is None:
             raise ConnectionStringError(
                 f"no connection string: give one (\"ClientId=...;ClientSecret=...;RefreshToken=...\"), "
-                f"set {ENV_VAR}, or use --demo for the built-in emulator"
+                f"set {ENV_VAR}, or use --demo for the built-in emulator (sqlspapi help connection-string)"
             )
     from sqlspapi.engine import open_database
 
@@ -70,26 +77,135 @@ def _open(connection_string: str | None, demo: bool, err: TextIO) -> Any:
 # ---------------------------------------------------------------- query
 
 
-def _json_value(value: Any) -> Any:
+class Result:
+    """One statement's result: its column names, its rows, and how ``--format json`` writes each column."""
+
+    def __init__(self, columns: Sequence[str], rows: list[tuple[Any, ...]], kinds: Sequence[str | None] = ()) -> None:
+        self.columns = list(columns)
+        self.rows = rows
+        self.kinds = list(kinds) or [None] * len(self.columns)
+        """Per column: ``"JSON"`` (text holding JSON), ``"BOOLEAN"`` (0/1) or None (as SQLite gives it)."""
+
+
+def column_kinds(database: Any, description: Sequence[Sequence[Any]]) -> list[str | None]:
+    """Per result column: ``"JSON"`` or ``"BOOLEAN"`` when it comes straight from such a column of an API table.
+
+    ``description`` is APSW's ``description_full`` (name, declared type, database, table, origin column): the
+    declared type says BOOLEAN; JSON columns are declared TEXT, so the table definitions say which are JSON.
+    """
+    specs = {table.name.lower(): {column.name.lower(): column.kind for column in table.columns}
+             for table in database.tables()}
+    kinds: list[str | None] = []
+    for _, declared, schema, table, origin in description:
+        kind = (specs.get(str(table).lower(), {}).get(str(origin).lower()) if schema == "main" and origin else None)
+        declared = (declared or "").upper()
+        kinds.append("BOOLEAN" if "BOOLEAN" in (declared, kind) else "JSON" if "JSON" in (declared, kind) else None)
+    return kinds
+
+
+def _json_value(value: Any, kind: str | None) -> Any:
     if isinstance(value, bytes):
         return value.hex()
+    if kind == "BOOLEAN" and value in (0, 1) and not isinstance(value, float):
+        return bool(value)
+    if kind == "JSON" and isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
     return value
 
 
-def write_results(out: TextIO, columns: Sequence[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
-    """Write a result in ``fmt``: ``table`` (aligned, with a header), ``csv`` (with a header) or ``json``."""
-    if fmt == "csv":
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(rows)
-    elif fmt == "json":
-        records = [dict(zip(columns, map(_json_value, row), strict=False)) for row in rows]
-        json.dump(records, out, ensure_ascii=False, indent=1)
-        out.write("\n")
-    else:
-        from sqlspapi.interfaces.shell import format_table
+def _json_default(value: Any) -> Any:
+    """JSON for what DB-API rows may hold beyond SQLite's types: timestamps as ISO 8601, decimals as numbers."""
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
-        out.write(format_table(columns, rows))
+
+def _records(result: Result) -> list[dict[str, Any]]:
+    return [{name: _json_value(value, kind) for name, value, kind in zip(result.columns, row, result.kinds,
+                                                                        strict=False)} for row in result.rows]
+
+
+def write_results(out: TextIO, results: Sequence[Result], fmt: str = "table") -> None:
+    """Write the results of the statements in ``fmt`` (see ``sqlspapi query --help``).
+
+    ``table`` and ``csv``: each result with its header, a blank line between results. ``json``: one result is an
+    array of objects (column → value, JSON columns as JSON, BOOLEAN columns as true/false); several results are an
+    array of such arrays, one per statement that returned columns.
+    """
+    if fmt == "json":
+        records = [_records(result) for result in results]
+        json.dump(records[0] if len(records) == 1 else records, out, ensure_ascii=False, indent=1,
+                  default=_json_default)
+        out.write("\n")
+        return
+    from sqlspapi.interfaces.shell import format_table
+
+    for number, result in enumerate(results):
+        if number:
+            out.write("\n")
+        if fmt == "csv":
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(result.columns)
+            writer.writerows(result.rows)
+        else:
+            out.write(format_table(result.columns, result.rows))
+
+
+def first_statement(database: Any, sql: str) -> tuple[str, tuple[tuple[Any, ...], ...]]:
+    """The text of the first statement of ``sql`` and its columns (APSW's ``description_full``), without running
+    it; raises what preparing it raises (a syntax error, "no such column" ...)."""
+    found: dict[str, Any] = {}
+
+    def tracer(cursor: Any, statement: str, bindings: Any) -> bool:
+        found["sql"] = statement
+        try:
+            found["description"] = cursor.description_full
+        except apsw.ExecutionCompleteError:
+            found["description"] = ()
+        return False  # prepared, not run
+
+    cursor = database.connection.cursor()
+    cursor.exec_trace = tracer
+    try:
+        cursor.execute(sql)
+    except apsw.ExecTraceAbort:
+        pass
+    return found.get("sql", sql), found.get("description", ())
+
+
+def run_statements(connection: Any, sql: str) -> list[Result]:
+    """Run every statement of ``sql`` on a DB-API connection, one at a time; the result of each that has columns.
+
+    Errors are DB-API errors; SQLite's "no such column"/"no such table" come with :func:`hints.hint`'s message.
+    """
+    from sqlspapi.errors import ProgrammingError
+    from sqlspapi.interfaces.dberrors import reraise
+    from sqlspapi.interfaces.hints import hint
+
+    database = connection.database
+    results = []
+    while sql.strip():
+        try:
+            statement, description = first_statement(database, sql)
+        except apsw.Error as exc:
+            better = hint(database, str(exc), sql)
+            if better:
+                raise ProgrammingError(better) from exc
+            reraise(exc)
+        sql = sql[len(statement):]
+        if not statement.strip():
+            break
+        cursor = connection.cursor()
+        cursor.execute(statement)
+        if cursor.description is not None:
+            names = [column[0] for column in cursor.description]
+            results.append(Result(names, cursor.fetchall(), column_kinds(database, description)))
+    return results
 
 
 def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -102,11 +218,9 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from sqlspapi.interfaces import dbapi
 
     with dbapi.Connection(_open(connection_string, args.demo, err)) as connection:
-        cursor = connection.cursor()
-        cursor.execute(sql)
-        if cursor.description is not None:
-            rows = cursor.fetchall()
-            write_results(out, [column[0] for column in cursor.description], rows, args.format)
+        results = run_statements(connection, sql)
+        if results:
+            write_results(out, results, fmt=args.format)
         if args.calls:
             from sqlspapi.interfaces.shell import format_calls
 
@@ -130,6 +244,71 @@ def _cmd_docs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 1 if stale else 0
     for path in docgen.write_all(args.out):
         out.write(f"{path}\n")
+    return 0
+
+
+# ---------------------------------------------------------------- help
+
+
+def docs_root() -> Any:
+    """The installed documentation (the ``sqlspapi.docs`` package data), else a checkout's ``docs/`` folder."""
+    from importlib import resources
+    from pathlib import Path
+
+    try:
+        root = resources.files("sqlspapi.docs")
+        if (root / "getting-started.md").is_file():
+            return root
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parents[2] / "docs"
+
+
+def doc_topics() -> dict[str, Any]:
+    """``{topic: file}`` of the documentation: ``getting-started``, ``connection-string``, ``tables`` (the
+    index), ``tables/orders-2026-01-01`` ..."""
+    root = docs_root()
+    topics: dict[str, Any] = {}
+    folders = [("", root)]
+    while folders:
+        prefix, folder = folders.pop()
+        if not folder.is_dir():
+            continue
+        for entry in folder.iterdir():
+            if entry.is_dir():
+                folders.append((f"{prefix}{entry.name}/", entry))
+            elif entry.name.endswith(".md"):
+                name = entry.name[:-3]
+                topics[prefix.rstrip("/") if name == "README" and prefix else prefix + name] = entry
+    return dict(sorted(topics.items()))
+
+
+def _title(text: str) -> str:
+    return next((line.lstrip("# ").strip() for line in text.splitlines() if line.startswith("#")), "")
+
+
+def _cmd_help(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Print a documentation topic, or list the topics (status 1 when the topic is unknown or ambiguous)."""
+    topics = doc_topics()
+    if not topics:
+        err.write("error: the documentation is not installed with this copy of sqlspapi\n")
+        return 1
+    wanted = (args.topic or "").strip().strip("/").removesuffix(".md").lower()
+    if wanted.startswith("docs/"):
+        wanted = wanted[len("docs/"):]
+    if not wanted:
+        out.write("Topics (sqlspapi help TOPIC):\n")
+        width = max(map(len, topics))
+        for name, path in topics.items():
+            out.write(f"  {name.ljust(width)}  {_title(path.read_text(encoding='utf-8'))}\n")
+        return 0
+    found = [name for name in topics if name.lower() in (wanted, f"tables/{wanted}")]
+    found = found or [name for name in topics if wanted in name.lower()]
+    if len(found) != 1:
+        what = f"several topics match {wanted!r}: " + ", ".join(found) if found else f"no topic {wanted!r}"
+        err.write(f"error: {what} (sqlspapi help lists them)\n")
+        return 1
+    out.write(topics[found[0]].read_text(encoding="utf-8"))
     return 0
 
 
@@ -236,6 +415,9 @@ def build_parser() -> argparse.ArgumentParser:
     query = commands.add_parser(
         "query", help="run one SQL statement and print the result",
         usage='sqlspapi query [CONNSTR | --demo] "SQL" [--format table|csv|json] [--calls]',
+        description="Runs the statements of SQL in order and prints the result of each one that returns columns. "
+        "table/csv: each result with its header, a blank line between results. json: an array of objects (JSON "
+        "columns as JSON, BOOLEAN columns as true/false); with several results, an array of those arrays.",
     )
     query.add_argument("text", nargs="+", metavar="[CONNSTR] SQL", help="[a connection string,] then SQL")
     query.add_argument("--demo", action="store_true", help="use the built-in emulator")
@@ -249,6 +431,11 @@ def build_parser() -> argparse.ArgumentParser:
                                usage="sqlspapi docs [--check] [--out DIR]")
     docs.add_argument("--check", action="store_true", help="only list stale pages (exit status 1 when any)")
     docs.add_argument("--out", metavar="DIR", default=None, help="output folder (default: the checkout's docs/tables)")
+    help_ = commands.add_parser("help", help="print the documentation of a topic (without TOPIC: list the topics)",
+                                usage="sqlspapi help [TOPIC]",
+                                description="The documentation installed with sqlspapi: getting-started, "
+                                "connection-string, tables (the index), tables/orders-2026-01-01, ...")
+    help_.add_argument("topic", nargs="?", default=None, metavar="TOPIC")
     commands.add_parser("version", help="print the version")
     return parser
 
@@ -277,6 +464,8 @@ def _run(argv: list[str], out: TextIO, err: TextIO) -> int:
         return _cmd_query(args, out, err)
     if args.command == "docs":
         return _cmd_docs(args, out, err)
+    if args.command == "help":
+        return _cmd_help(args, out, err)
     if args.command == "version":
         import apsw
 
@@ -319,7 +508,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-__all__ = ["main", "build_parser", "write_results", "looks_like_connection_string", "ENV_VAR"]
+__all__ = ["main", "build_parser", "write_results", "run_statements", "first_statement", "column_kinds", "Result",
+           "doc_topics", "docs_root", "looks_like_connection_string", "ENV_VAR"]
 
 if __name__ == "__main__":  # python -m sqlspapi.interfaces.cli docs
     sys.exit(main())

@@ -11,6 +11,12 @@ The line history (``~/.sqlspapi_history``, kept by readline) never holds a secre
 the values of secret keys replaced by ``***`` (:func:`~sqlspapi.settings.connstr.redact_secrets`), and lines
 already in the history (from older versions) are redacted too before it is written back.
 
+On a terminal, results show in the ``auto`` mode (:meth:`SPAPIShell.output_auto`): a box table when the columns fit
+the terminal's width (long text cut with ``…``), else each row as ``column │ value`` lines; ``.mode box`` falls back
+to the same vertical display instead of failing. The commands of :data:`UNAVAILABLE` (``.dump``, ``.find``,
+``.backup`` ...: whole-database or database-file commands) are not in ``.help`` and say why when typed. "no such
+column" errors name the closest column or the API version that has it (:func:`sqlspapi.interfaces.hints.hint`).
+
 Each SQL statement starts a new statement in the call log, so ``.calls`` always describes the last one. Errors
 show as their message (sqlspapi's messages are one line, plus an example SQL line for a missing filter), never
 as a traceback (``.exceptions on`` shows details).
@@ -18,6 +24,7 @@ as a traceback (``.exceptions on`` shows details).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import re
@@ -27,8 +34,10 @@ from typing import Any, TextIO
 
 import apsw
 import apsw.shell
+import apsw.unicode
 
 from sqlspapi import __version__
+from sqlspapi.interfaces.hints import hint
 from sqlspapi.settings.connstr import redact_secrets
 
 _PARAM_WIDTH = 76
@@ -65,6 +74,90 @@ def format_table(header: Sequence[str], rows: Iterable[Sequence[Any]], *, null: 
 
     out = [line(list(header), False), "  ".join("-" * width for width in widths)]
     out.extend(line(texts, True) for texts in body)
+    return "\n".join(out) + "\n"
+
+
+_MIN_CELL = 10
+"""The narrowest a text column of the auto display gets (or its header's width, when wider)."""
+
+UNAVAILABLE = {
+    "dump": "it would read every row of every table, a scan of every SP-API endpoint (most of them refuse to run "
+            "without a filter). Save what you need instead: ATTACH 'file.db' AS local; CREATE TABLE local.t AS "
+            "SELECT ... WHERE ...; or .mode insert TABLE then the SELECT",
+    "find": "it would search every column of every table, a scan of every SP-API endpoint. Query the table you "
+            "mean with a filter: SELECT ... FROM orders WHERE ...",
+    "backup": "the tables hold no data: their rows live in SP-API and are fetched per query. To keep results: "
+              "ATTACH 'file.db' AS local; CREATE TABLE local.t AS SELECT ...",
+    "restore": "the tables are SP-API's; a database file cannot replace them (ATTACH 'file.db' AS local reads one)",
+    "close": "it would leave the shell without its SP-API tables: .open switches account, .exit leaves",
+    "connection": "the shell has one connection, to the SP-API account (.open switches account)",
+    "dbinfo": "it describes a database file; the SP-API tables are stored nowhere",
+    "pages": "it describes a database file's pages; the SP-API tables are stored nowhere",
+    "pages-svg": "it draws a database file's pages; the SP-API tables are stored nowhere",
+    "vfsinfo": "it describes SQLite's file layer, which the SP-API tables do not use",
+    "vfslist": "it describes SQLite's file layers, which the SP-API tables do not use",
+    "vfsname": "it names SQLite's file layer, which the SP-API tables do not use",
+}
+"""APSW shell commands that do not apply to SP-API tables: refused with this reason and left out of ``.help``."""
+
+
+def _flat(text: str) -> str:
+    """One line of printable text (line breaks and tabs become spaces, other control characters ``?``)."""
+    text = text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ").replace("\t", " ")
+    if apsw.unicode.text_width(text) < 0:
+        text = "".join(char if apsw.unicode.text_width(char) >= 0 else "?" for char in text)
+    return text
+
+
+def _width(text: str) -> int:
+    return max(apsw.unicode.text_width(text), 0)
+
+
+def _cut(text: str, width: int) -> str:
+    """``text`` shortened to ``width`` display columns, ending with ``…`` when cut."""
+    if _width(text) <= width:
+        return text
+    return apsw.unicode.text_width_substr(text, max(width - 1, 0))[1] + "…"
+
+
+def fit_columns(header: Sequence[str], texts: Sequence[Sequence[str]], fixed: Sequence[bool], width: int,
+                minimum: int = _MIN_CELL) -> list[int] | None:
+    """Column widths for a box table of ``texts`` (rows of display texts) within ``width`` columns, or None.
+
+    A column may narrow down to its header's width or ``minimum`` (whichever is wider; a ``fixed`` column, e.g.
+    numbers, never narrows): the widest are narrowed first. None when even the narrowest widths do not fit, so
+    headers are never wrapped into slivers.
+    """
+    count = len(header)
+    natural = [max([_width(name), *(_width(row[index]) for row in texts)]) for index, name in enumerate(header)]
+    floors = [natural[index] if fixed[index] else max(_width(header[index]), min(natural[index], minimum))
+              for index in range(count)]
+    budget = width - (3 * count + 1)  # "│ " before each cell, " " after, and the closing "│"
+    if sum(floors) > budget:
+        return None
+    if sum(natural) <= budget:
+        return natural
+    low, high = 0, max(natural)  # the largest cap on the widths that fits
+    while low < high:
+        cap = (low + high + 1) // 2
+        if sum(max(floor, min(size, cap)) for floor, size in zip(floors, natural, strict=True)) <= budget:
+            low = cap
+        else:
+            high = cap - 1
+    return [max(floor, min(size, low)) for floor, size in zip(floors, natural, strict=True)]
+
+
+def format_vertical(header: Sequence[str], texts: Sequence[Sequence[str]], width: int, *, unicode: bool = True) -> str:
+    """Rows as blocks of ``column │ value`` lines (psql's expanded display), each value cut to fit ``width``."""
+    rule, bar = ("─", "│") if unicode else ("-", "|")
+    label = max((_width(name) for name in header), default=0)
+    room = max(width - label - 3, _MIN_CELL)
+    out = []
+    for number, row in enumerate(texts, 1):
+        title = f"{rule}[ row {number} ]"
+        out.append(title + rule * max(width - _width(title), 0))
+        out.extend(f"{name.ljust(label)} {bar} {_cut(text, room)}".rstrip() for name, text in zip(header, row,
+                                                                                                strict=True))
     return "\n".join(out) + "\n"
 
 
@@ -239,6 +332,85 @@ class SPAPIShell(apsw.shell.Shell):
         self.prompt = "sqlspapi> "
         self.moreprompt = "     ...> "
         self.history_file = "~/.sqlspapi_history"
+        if self.output == self.output_box:  # on a terminal: the table when it fits, else the vertical display
+            self.output = self.output_auto
+            for saved in self._output_stack:
+                saved["output"] = self.output_auto
+
+    # -- commands that do not apply to SP-API tables
+
+    def __dir__(self) -> list[str]:
+        """APSW lists commands (``.help``, completion) from ``dir()``: the :data:`UNAVAILABLE` ones are left out."""
+        hidden = {"command_" + name.replace("-", "_") for name in UNAVAILABLE}
+        return [name for name in super().__dir__() if name not in hidden]
+
+    def process_command(self, command: str) -> None:
+        """Run a dot-command; the :data:`UNAVAILABLE` ones are refused with their reason."""
+        name = command.split(None, 1)[0].lstrip(".") if command.strip() else ""
+        if name in UNAVAILABLE:
+            raise self.Error(f".{name} is not available in sqlspapi: {UNAVAILABLE[name]}.")
+        super().process_command(command)
+
+    def command_help(self, cmd: list[str]) -> None:
+        """help ?COMMAND?: Shows list of commands and their usage
+
+        If COMMAND is specified then shows detail about that COMMAND. ".help all" shows detailed help about all
+        commands. Commands of SQLite's shell that do not apply to SP-API tables (.dump, .find, .backup ...) are
+        not listed; ".help dump" says why.
+        """
+        for name in cmd:
+            if name.lstrip(".") in UNAVAILABLE:
+                raise self.Error(f".{name.lstrip('.')} is not available in sqlspapi: {UNAVAILABLE[name.lstrip('.')]}.")
+        super().command_help(cmd)
+
+    # -- output
+
+    def _display_width(self) -> int:
+        options = getattr(self, "box_options", None) or {}
+        return options.get("text_width") or self._terminal_width(32)
+
+    def output_auto(self, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """A box table when it fits the width (long text cut with …), else one "column │ value" line per column"""
+        width = self._display_width()
+        options = getattr(self, "box_options", None) or {}
+        null = options.get("null", "NULL")
+        rows = [list(row) for row in rows]
+        texts = [[null if value is None else _flat(value.hex() if isinstance(value, bytes) else str(value))
+                  for value in row] for row in rows]
+        fixed = [any(isinstance(row[index], int | float) for row in rows) for index in range(len(header))]
+        widths = fit_columns(header, texts, fixed, width)
+        if widths is None:
+            self.write(self.stdout, format_vertical(header, texts, width, unicode=options.get("use_unicode", True)))
+            return
+        for row, line in zip(rows, texts, strict=True):
+            for index, value in enumerate(row):
+                if isinstance(value, str | bytes):
+                    row[index] = _cut(line[index], widths[index])
+        saved = getattr(self, "box_options", None)
+        self.box_options = {"quote": False, "string_sanitize": 0, "null": null, "truncate": 0, "use_unicode": True,
+                            **options, "text_width": width}
+        try:
+            super().output_box(header, rows)
+        finally:
+            if saved is None:
+                del self.box_options
+            else:
+                self.box_options = saved
+
+    output_auto.all_at_once = True  # type: ignore[attr-defined]
+
+    def output_box(self, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Outputs using line drawing and auto sizing columns (a table too wide for the width shows vertically)"""
+        try:
+            super().output_box(header, rows)
+        except ValueError:  # APSW: "Results can't be fit in text width ..."
+            options = getattr(self, "box_options", None) or {}
+            texts = [[options.get("null", "NULL") if value is None else _flat(str(value)) for value in row]
+                     for row in rows]
+            self.write(self.stdout, format_vertical(header, texts, self._display_width(),
+                                                    unicode=options.get("use_unicode", True)))
+
+    output_box.all_at_once = True  # type: ignore[attr-defined]
 
     # -- errors
 
@@ -257,6 +429,8 @@ class SPAPIShell(apsw.shell.Shell):
         details = super()._query_details(sql, bindings)
         if details.error_text is None and details.query and details.query.strip():
             self.database.begin_statement()
+        elif details.error_text and (better := hint(self.database, details.error_text, details.query)):
+            details = dataclasses.replace(details, error_text=better)  # "no such column": did you mean ...
         return details
 
     # -- banner
@@ -386,5 +560,5 @@ class SPAPIShell(apsw.shell.Shell):
         self.write(self.stdout, describe_connection(new))
 
 
-__all__ = ["SPAPIShell", "format_table", "format_calls", "call_rows", "compact_params", "describe_connection",
-           "check_credentials", "redact_history", "CALL_HEADER"]
+__all__ = ["SPAPIShell", "format_table", "format_vertical", "fit_columns", "UNAVAILABLE", "format_calls", "call_rows",
+           "compact_params", "describe_connection", "check_credentials", "redact_history", "CALL_HEADER"]
