@@ -36,6 +36,8 @@ CASES = [
      "\"createdTime\" >= '2026-01-01T00:00:00Z' AND \"createdTime\" < '2027-01-01T00:00:00Z'"),
     ("SELECT 1 FROM orders o WHERE PG_DATE_TRUNC('month', o.\"createdTime\") < '2026-11-20'",
      "o.\"createdTime\" < '2026-12-01T00:00:00Z'"),
+    ("SELECT count(*) FROM orders WHERE date(createdTime) >= date('2026-10-31', '+1 day')",
+     "createdTime >= '2026-11-01T00:00:00Z'"),  # a constant expression is evaluated
 ]
 UNCHANGED = [
     "SELECT count(*) FROM orders WHERE createdTime >= '2026-01-01'",  # already bare: SQLite offers it
@@ -43,7 +45,8 @@ UNCHANGED = [
     "SELECT count(*) FROM orders WHERE date(createdTime, '+1 day') = '2026-11-20'",  # shifted: not a floor
     "SELECT count(*) FROM orders WHERE julianday(createdTime) > 2460000",
     "SELECT count(*) FROM orders WHERE datetime(orderId) >= '2026-01-01'",  # not a TIME column
-    "SELECT count(*) FROM orders WHERE date(createdTime) >= createdTime",  # no literal side
+    "SELECT count(*) FROM orders WHERE date(createdTime) >= createdTime",  # no constant side
+    "SELECT count(*) FROM orders WHERE date(createdTime) >= date(lastUpdatedTime)",  # both sides vary
     "not sql at all ((",
 ]
 
@@ -77,15 +80,17 @@ def plain() -> apsw.Connection:
 WRAPPERS = ["datetime({c})", "date({c})", "substr({c}, 1, 4)", "substr({c}, 1, 7)", "substr({c}, 1, 10)",
             "strftime('%Y', {c})", "strftime('%Y-%m', {c})", "strftime('%Y-%m-%d', {c})", "CAST({c} AS TEXT)"]
 OPS = [">=", ">", "<=", "<", "="]
+CONSTANTS = st.builds(lambda d, n: f"date('{d}', '{n:+d} days')", st.sampled_from(["2025-06-15", "2026-10-31"]),
+                      st.integers(-400, 400))
 LITERALS = st.builds(
     lambda y, m, d, h, cut: f"{y:04d}-{m:02d}-{d:02d} {h:02d}:30:00"[:cut],
     st.integers(2024, 2027), st.integers(1, 12), st.integers(1, 28), st.integers(0, 23),
     st.sampled_from([4, 7, 10, 19]),
 )
-PREDICATE = st.builds(lambda w, c, op, lit, flip: f"'{lit}' {op} {w.format(c=c)}" if flip
-                      else f"{w.format(c=c)} {op} '{lit}'",
+PREDICATE = st.builds(lambda w, c, op, lit, flip: f"{lit} {op} {w.format(c=c)}" if flip
+                      else f"{w.format(c=c)} {op} {lit}",
                       st.sampled_from(WRAPPERS), st.sampled_from(["createdTime", "lastUpdatedTime"]),
-                      st.sampled_from(OPS), LITERALS, st.booleans())
+                      st.sampled_from(OPS), st.one_of(LITERALS.map(lambda s: f"'{s}'"), CONSTANTS), st.booleans())
 WHERE = st.recursive(PREDICATE, lambda inner: st.builds(lambda a, b, j: f"({a} {j} {b})", inner, inner,
                                                         st.sampled_from(["AND", "OR"])), max_leaves=3)
 

@@ -325,6 +325,7 @@ class SPAPIShell(apsw.shell.Shell):
     ) -> None:
         self.database = database
         self._opener = opener
+        self._listen(database)
         self.errors = 0
         """How many errors were reported (``sqlspapi shell`` exits with status 1 when any, non-interactively)."""
         super().__init__(stdin=stdin, stdout=stdout, stderr=stderr, db=database.connection)
@@ -419,6 +420,19 @@ class SPAPIShell(apsw.shell.Shell):
         if not isinstance(sys.exc_info()[1], SystemExit | KeyboardInterrupt):
             self.errors += 1
         super().handle_exception()
+
+    # -- what runs, and what the user is told
+
+    def _listen(self, database: Any) -> None:
+        """Show the database's notices (a default date window applied) as one line each, when they happen."""
+        database._on_notice = lambda message: self.write(self.stderr, f"note: {message}\n")
+
+    def process_sql(self, sql: str, bindings: Any = None, internal: bool = False, summary: Any = None) -> None:
+        """Run ``sql`` as the database prepares it: date bounds written through wrappers (``date(col)``, casts,
+        ``strftime``) also reach the API (:meth:`sqlspapi.engine.Database.prepare`)."""
+        if not internal:
+            sql = self.database.prepare(sql)
+        super().process_sql(sql, bindings, internal, summary)
 
     # -- statement boundaries
 
@@ -554,6 +568,7 @@ class SPAPIShell(apsw.shell.Shell):
             new.close()  # the previous account stays open
             raise
         old, self.database = self.database, new
+        self._listen(new)
         self.db = new.connection, ":memory:"  # closes the previous connection
         self.db_references.add(new.connection)
         old.close()

@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
+import apsw
 import sqlglot
 from sqlglot import exp
 
@@ -30,6 +31,8 @@ _UNITS = ("year", "month", "day", "hour", "minute", "second")
 _PREFIX = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[ T](\d{2})(?::(\d{2})(?::(\d{2})(?:\.\d+)?)?)?)?)?)?"
                      r"(?:Z|[+-]00:?00)?$")
 _FLOOR_FUNCTIONS = {"datetime", "date", "pg_timestamp"}
+#: Evaluates constant sides (``date('now', '-7 days')``): SQLite's own date functions, no tables, read-only use.
+_SCRATCH = apsw.Connection(":memory:")
 
 
 def imply_bounds(sql: str, time_columns: Mapping[str, frozenset[str]]) -> str:
@@ -159,15 +162,17 @@ def _implied(node: exp.Expression, aliases: Mapping[str, str],
              time_columns: Mapping[str, frozenset[str]]) -> exp.Expression | None:
     left, right = node.this, node.expression
     op = type(node)
-    if isinstance(left, exp.Literal) and not isinstance(right, exp.Literal):
+    if _constant(left) is not None and _constant(right) is None:
         left, right = right, left
         op = {exp.GT: exp.LT, exp.GTE: exp.LTE, exp.LT: exp.GT, exp.LTE: exp.GTE}.get(op, op)
-    if not isinstance(right, exp.Literal) or isinstance(left, exp.Column | exp.Literal):
+    value = _constant(right)
+    if value is None or isinstance(left, exp.Column) or _constant(left) is not None:
         return None
+    moving = "now" in right.sql().lower()  # date('now', '-7 days') grows while the statement waits to run
     column, grain, year = _unwrap(left)
     if column is None or not _is_time_column(column, aliases, time_columns):
         return None
-    text = right.this.strip()
+    text = value.strip()
     if year and not re.fullmatch(r"\d{4}", text):
         return None
     span = _span(text)
@@ -178,6 +183,8 @@ def _implied(node: exp.Expression, aliases: Mapping[str, str],
     # coarser of the wrapper's granularity and the literal's precision past the floored literal.
     unit = _coarsest(grain, precision) or precision
     high = _add(_floor(low, unit), unit)
+    if moving:
+        high += timedelta(days=1)  # the constant is evaluated now; by the time the statement runs it may be later
     bare = column.copy()
     bounds: list[exp.Expression] = []
     if op in (exp.GT, exp.GTE, exp.EQ):
@@ -185,6 +192,20 @@ def _implied(node: exp.Expression, aliases: Mapping[str, str],
     if op in (exp.LT, exp.LTE, exp.EQ):
         bounds.append(exp.LT(this=bare.copy(), expression=exp.Literal.string(_iso(high))))
     return exp.and_(*bounds) if len(bounds) > 1 else bounds[0]
+
+
+def _constant(node: exp.Expression) -> str | None:
+    """The text of a constant side: a literal, or an expression without columns that SQLite evaluates to text or a
+    number (``date('now', '-7 days')``); None for anything else."""
+    if isinstance(node, exp.Literal):
+        return str(node.this)
+    if node.find(exp.Column, exp.Select, exp.Star) is not None or not isinstance(node, exp.Func):
+        return None
+    try:
+        value = _SCRATCH.execute(f"SELECT {node.sql(dialect='sqlite')}").fetchone()[0]
+    except apsw.Error:
+        return None
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
 
 
 def _span(text: str) -> tuple[datetime, str] | None:
