@@ -577,3 +577,14 @@ def test_every_doc_is_package_data_of_the_wheel():
     pages = [path.relative_to(root / "docs").as_posix() for path in (root / "docs").rglob("*.md")]
     assert pages and all(any(fnmatch.fnmatch(page, glob) and page.count("/") == glob.count("/") for glob in globs)
                          for page in pages), pages
+
+
+def test_shell_says_when_a_default_window_applied_and_wrapped_bounds_reach_the_api() -> None:
+    result = run("shell", "--demo", "SELECT count(*) FROM orders",
+                 "SELECT count(*) FROM orders WHERE date(createdTime) >= date('now', '-60 days')",
+                 "SELECT count(*) FROM orders WHERE createdTime >= date('now', '-60 days')")
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 1 and "last 30 days (LookbackDays=30)" in notes[0] and "LookbackDays=all" in notes[0]
+    counts = [line for line in result.stdout.split() if line.isdigit()]
+    assert len(counts) == 3 and counts[1] == counts[2] and int(counts[1]) >= int(counts[0])
