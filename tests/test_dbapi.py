@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import decimal
 
 import pytest
 
 import sqlspapi
 from sqlspapi import errors
-from sqlspapi.interfaces import dbapi
+from sqlspapi.interfaces import dbapi, dbtypes
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +33,7 @@ def test_module_globals():
 def test_type_objects_and_constructors():
     assert dbapi.NUMBER == "INTEGER" and dbapi.NUMBER == "REAL" and dbapi.STRING == "TEXT"
     assert dbapi.BINARY == "BLOB" and dbapi.DATETIME == "TIMESTAMP" and dbapi.STRING != dbapi.NUMBER
+    assert dbapi.DATETIME == "TIMESTAMPTZ TEXT" and dbapi.NUMBER == "DECIMAL REAL" and dbapi.NUMBER == "BOOLEAN"
     assert dbapi.Date(2026, 1, 2) == datetime.date(2026, 1, 2)
     assert dbapi.Timestamp(2026, 1, 2, 3, 4, 5).hour == 3
     assert dbapi.Time(3, 4, 5).second == 5
@@ -61,6 +63,50 @@ def test_query_marketplaces(con):
     calls = con.last_calls()
     assert [call.operation for call in calls] == ["getMarketplaceParticipations"]
     assert calls[0].status == 200
+
+
+def test_typed_values_and_type_codes(con):
+    """Timestamp columns: DATETIME and aware datetimes in UTC; money: NUMBER and exact Decimals; BOOLEAN: bool."""
+    cur = con.cursor()
+    cur.execute("SELECT orderId, createdTime, proceeds_grandTotal_amount FROM orders "
+                "WHERE proceeds_grandTotal_amount IS NOT NULL ORDER BY createdTime")
+    assert [column[1] for column in cur.description] == [dbapi.STRING, dbapi.DATETIME, dbapi.NUMBER]
+    rows = cur.fetchall()
+    assert len(rows) > 10
+    for _order, created, amount in rows:
+        assert isinstance(created, datetime.datetime) and created.tzinfo == datetime.UTC
+        assert isinstance(amount, decimal.Decimal) and amount.as_tuple().exponent >= -2
+    assert [row[1] for row in rows] == sorted(row[1] for row in rows)
+    text = con.cursor().execute("SELECT createdTime FROM orders WHERE orderId = ?", (rows[0][0],)).fetchone()
+    assert text == (rows[0][1],)
+    cur.execute("SELECT marketplace_id, participation_isParticipating FROM marketplaces")
+    assert cur.description[1][1] == dbapi.NUMBER
+    assert {type(flag) for _id, flag in cur.fetchall()} == {bool}
+
+
+def test_datetime_parameters_compare_as_instants(con):
+    """A datetime parameter (aware or naive UTC) filters a timestamp column as the instant it is."""
+    cur = con.cursor()
+    times = [row[0] for row in cur.execute("SELECT createdTime FROM orders ORDER BY createdTime").fetchall()]
+    middle = times[len(times) // 2]
+    later = [t for t in times if t >= middle]
+    paris = middle.astimezone(datetime.timezone(datetime.timedelta(hours=1)))
+    for bound in (middle, paris, middle.replace(tzinfo=None)):
+        found = cur.execute("SELECT createdTime FROM orders WHERE createdTime >= ?", (bound,)).fetchall()
+        assert [row[0] for row in found] == later
+
+
+def test_expressions_keep_sqlite_types(con):
+    """SQLite declares types of plain column references only: an expression comes back as SQLite computed it,
+    and the documented helpers convert it."""
+    cur = con.cursor()
+    latest, total = cur.execute("SELECT max(createdTime), sum(proceeds_grandTotal_amount) FROM orders").fetchone()
+    assert cur.description[0][1] is None and isinstance(latest, str) and isinstance(total, float)
+    assert dbtypes.to_datetime(latest).tzinfo == datetime.UTC
+    amounts = [row[0] for row in cur.execute("SELECT proceeds_grandTotal_amount FROM orders "
+                                             "WHERE proceeds_grandTotal_amount IS NOT NULL").fetchall()]
+    assert dbtypes.exact_decimal(total) == sum(amounts, decimal.Decimal(0))
+    assert dbtypes.exact_decimal(432.51000000000005) == decimal.Decimal("432.51")
 
 
 def test_description_survives_zero_rows(con):

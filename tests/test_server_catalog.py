@@ -135,7 +135,8 @@ def test_column_types_reported_like_postgresql(session):
                                          "t.oid = a.atttypid join pg_class c on c.oid = a.attrelid "
                                          "where c.relname = 'orders' order by a.attnum")
     types = dict(rows)
-    assert types["orderId"] == "text" and types["proceeds_grandTotal_amount"] == "float8"
+    assert types["orderId"] == "text" and types["proceeds_grandTotal_amount"] == "numeric"
+    assert types["createdTime"] == "timestamptz" and types["lastUpdatedTime"] == "timestamptz"
 
 
 def test_table_comments_from_the_table_definitions(session):
@@ -162,7 +163,7 @@ def test_information_schema(session):
     assert ("public", "orders", "BASE TABLE") in rows
     [(_, rows, _)] = run(session, "select column_name, data_type, ordinal_position from information_schema.columns "
                                   "where table_name = 'orders' and column_name = 'proceeds_grandTotal_amount'")
-    assert rows == [("proceeds_grandTotal_amount", "double precision", 18)]
+    assert rows == [("proceeds_grandTotal_amount", "numeric", 18)]
 
 
 def test_unknown_catalog_query_answers_no_rows_with_its_columns(session):

@@ -4,11 +4,13 @@ one SP-API client."""
 
 from __future__ import annotations
 
+import datetime
 import os
 import shutil
 import subprocess
 import threading
 import time
+from decimal import Decimal
 
 import pytest
 
@@ -19,6 +21,26 @@ JOIN = ('SELECT o."orderId", count(*) AS items, sum(i."quantityOrdered") AS qty 
         'JOIN order_items i ON i."orderId" = o."orderId" GROUP BY o."orderId" ORDER BY o."orderId" LIMIT 3')
 DASHBOARD = ('SELECT "salesChannel_marketplaceName" AS market, count(*) AS n, sum("proceeds_grandTotal_amount") AS '
              'total FROM orders GROUP BY 1 ORDER BY 2 DESC, 1')
+TYPED = ('SELECT "orderId", "createdTime", "proceeds_grandTotal_amount", "createdTime"::date AS day FROM orders '
+         'WHERE "proceeds_grandTotal_amount" IS NOT NULL ORDER BY "createdTime"')
+TOTALS = ('SELECT "salesChannel_marketplaceName" AS market, sum("proceeds_grandTotal_amount") AS total, '
+          'max("createdTime") AS latest FROM orders GROUP BY 1 ORDER BY 1')
+
+
+def check_typed_rows(rows: list, totals: list) -> None:
+    """Timestamps as aware datetimes in UTC, money as Decimal, ``::date`` as date, and each ``sum(money)`` the exact
+    decimal total of its amounts (SQLite adds floats: without the numeric type one would print 432.51000000000005)."""
+    assert len(rows) > 20
+    for _order, created, amount, day in rows:
+        assert isinstance(created, datetime.datetime) and created.utcoffset() == datetime.timedelta(0)
+        assert isinstance(amount, Decimal) and amount.as_tuple().exponent >= -2
+        assert day == created.date()
+    assert [r[1] for r in rows] == sorted(r[1] for r in rows)
+    assert len(totals) > 1
+    for _market, total, latest in totals:
+        assert isinstance(total, Decimal) and isinstance(latest, datetime.datetime)
+    assert sum((t[1] for t in totals), Decimal(0)) == sum((r[2] for r in rows), Decimal(0))
+    assert all(t[1].as_tuple().exponent >= -2 for t in totals)
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +89,8 @@ class TestODBC:
         tables = {t.table_name for t in cur.tables()}
         assert {"orders", "order_items", "marketplaces"} <= tables
         cols = [(c.column_name, c.type_name) for c in cur.columns(table="orders")]
-        assert cols[0] == ("orderId", "text") and ("proceeds_grandTotal_amount", "float8") in cols
+        assert cols[0] == ("orderId", "text") and ("proceeds_grandTotal_amount", "numeric") in cols
+        assert ("createdTime", "timestamptz") in cols
 
     def test_select_star_and_count(self, odbc):
         cur = odbc.cursor()
@@ -102,6 +125,19 @@ class TestODBC:
         rows = odbc.cursor().execute(JOIN).fetchall()
         assert len(rows) == 3 and all(r[1] >= 1 and r[2] >= 1 for r in rows)
 
+    def test_types(self, odbc):
+        """psqlODBC reports timestamps as SQL_TYPE_TIMESTAMP and money as SQL_NUMERIC: datetime and Decimal."""
+        pyodbc = pytest.importorskip("pyodbc")
+        cur = odbc.cursor()
+        kinds = {c.column_name: c.data_type for c in cur.columns(table="orders")}
+        assert kinds["createdTime"] == pyodbc.SQL_TYPE_TIMESTAMP and kinds["proceeds_grandTotal_amount"] == \
+            pyodbc.SQL_NUMERIC
+        rows = [tuple(r) for r in cur.execute(TYPED).fetchall()]
+        assert [d[1] for d in cur.description] == [str, datetime.datetime, Decimal, datetime.date]
+        totals = [tuple(r) for r in cur.execute(TOTALS).fetchall()]
+        utc = [(o, c.replace(tzinfo=datetime.UTC), a, d) for o, c, a, d in rows]  # naive: the session is in UTC
+        check_typed_rows(utc, [(m, t, x.replace(tzinfo=datetime.UTC)) for m, t, x in totals])
+
 
 @pytest.mark.odbc
 def test_odbc_wrong_password_refused(server):
@@ -126,7 +162,16 @@ def test_psql(server):
     assert "orders" in out.stdout and "order_items" in out.stdout
     out = psql(server.port, r"\d orders")
     assert out.returncode == 0, out.stderr
-    assert "orderId" in out.stdout and "double precision" in out.stdout
+    assert "orderId" in out.stdout and "double precision" not in out.stdout
+    declared = {line.split("|")[0].strip(): line.split("|")[1].strip() for line in out.stdout.splitlines()
+                if line.count("|") >= 2}
+    assert declared["createdTime"] == "timestamp with time zone" and declared["orderId"] == "text"
+    assert declared["proceeds_grandTotal_amount"] == "numeric"
+    out = psql(server.port, 'SELECT sum("proceeds_grandTotal_amount") AS total, min("createdTime") AS first '
+                            'FROM orders')
+    assert out.returncode == 0, out.stderr
+    total, first = (v.strip() for v in out.stdout.splitlines()[2].split("|"))
+    assert len(total.partition(".")[2]) <= 2 and first.endswith("+00") and "T" not in first, out.stdout
     out = psql(server.port, "SELECT count(*) FROM marketplaces")
     assert out.returncode == 0 and "(1 row)" in out.stdout
     out = psql(server.port, "SELECT 1", password="nope")
@@ -163,6 +208,33 @@ def test_psycopg(server):
             assert len(cur.fetchmany(5)) == 5 and len(cur.fetchall()) > 0
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
         pg_connect(server.port, password="wrong")
+
+
+@pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])
+def test_psycopg_types(server, binary):
+    """Timestamps arrive as aware datetimes, money as Decimal, in text and in binary results; a datetime parameter
+    filters a timestamp column as an instant."""
+    with pg_connect(server.port) as cn:
+        cur = cn.cursor(binary=binary)
+        rows = cur.execute(TYPED).fetchall()
+        assert [d.type_code for d in cur.description] == [25, 1184, 1700, 1082]
+        check_typed_rows(rows, cur.execute(TOTALS).fetchall())
+        middle = rows[len(rows) // 2][1]
+        later = cur.execute('SELECT "createdTime" FROM orders WHERE "proceeds_grandTotal_amount" IS NOT NULL AND '
+                            '"createdTime" >= %s ORDER BY 1', (middle.astimezone(
+                                datetime.timezone(datetime.timedelta(hours=-5))),)).fetchall()
+        assert [r[0] for r in later] == [r[1] for r in rows if r[1] >= middle]
+        flags = cur.execute("SELECT participation_isParticipating FROM marketplaces").fetchall()
+        assert {type(f) for (f,) in flags} == {bool}
+
+
+def test_pg8000_types(server):
+    pg8000 = pytest.importorskip("pg8000.native")
+    cn = pg8000.Connection(USER, host="127.0.0.1", port=server.port, password=PASSWORD, database="main")
+    try:
+        check_typed_rows([tuple(r) for r in cn.run(TYPED)], [tuple(r) for r in cn.run(TOTALS)])
+    finally:
+        cn.close()
 
 
 def test_pg8000(server):
@@ -284,3 +356,19 @@ def test_sqlspapi_serve_command(emulator):
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def test_bi_style_casts_reach_the_api_and_a_default_window_is_a_notice(server, emulator):
+    """The issue's finding: `::timestamp`, cast and extract counted only the default window, silently."""
+    with pg_connect(server.port) as cn:
+        notices: list[str] = []
+        cn.add_notice_handler(lambda diag: notices.append(diag.message_primary or ""))
+        bare = cn.execute("""SELECT count(*) FROM orders WHERE "createdTime" >= '2025-01-01'""").fetchone()[0]
+        assert not notices
+        for sql in ("""SELECT count(*) FROM orders WHERE "createdTime"::timestamp >= '2025-01-01'""",
+                    """SELECT count(*) FROM orders WHERE cast("createdTime" AS date) >= '2025-01-01'""",
+                    """SELECT count(*) FROM orders WHERE extract(year FROM "createdTime"::timestamp) >= 2025"""):
+            assert cn.execute(sql).fetchone()[0] == bare, sql
+        assert not notices
+        everything = cn.execute("SELECT count(*) FROM orders").fetchone()[0]
+        assert everything < bare and len(notices) == 1 and "LookbackDays=all" in notices[0]

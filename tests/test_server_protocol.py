@@ -79,6 +79,24 @@ def test_binary_results():
     assert binary_encoder(26)(5) == b"\x00\x00\x00\x05"
 
 
+def test_timestamp_and_numeric_results():
+    """SQLite's ISO text becomes PostgreSQL's timestamptz form (or microseconds since 2000 in binary); a float in a
+    numeric column is the decimal it stands for: a sum of money never shows 432.51000000000005."""
+    rows = [("2026-11-20T09:00:00Z", 432.51000000000005, "2026-11-20"),
+            ("2026-11-20T10:00:00.5+01:00", 12, None), ("not a time", "n/a", "2026-11-20T23:30:00Z")]
+    data, _ = batch_encoder([1184, 1700, 1082], [0, 0, 0])(iter(rows), 9)
+    assert parse_datarows(data) == [[b"2026-11-20 09:00:00+00", b"432.51", b"2026-11-20"],
+                                    [b"2026-11-20 09:00:00.500000+00", b"12", None],
+                                    [b"not a time", b"n/a", b"2026-11-20"]]
+    data, _ = batch_encoder([1184, 1700, 1082], [1, 1, 1])(iter(rows[:1]), 1)
+    [[stamp, amount, day]] = parse_datarows(data)
+    assert decode_binary_param(1184, stamp) == "2026-11-20 09:00:00+00"
+    assert decode_binary_param(1082, day) == "2026-11-20"
+    assert amount == struct.pack("!hhHh2h", 2, 0, 0, 2, 432, 5100)  # PostgreSQL's own binary numeric
+    big = batch_encoder([1700], [1])(iter([(-12345678.9,)]), 1)[0]
+    assert decode_binary_param(1700, parse_datarows(big)[0][0]) == -12345678.9
+
+
 def test_parameter_decoding():
     assert decode_text_param(23, b"42") == 42
     assert decode_text_param(701, b"Infinity") == math.inf

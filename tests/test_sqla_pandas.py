@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import warnings
 from urllib.parse import quote
 
@@ -45,7 +47,10 @@ def test_inspect_tables_and_columns(engine):
     assert API_TABLES <= set(inspector.get_table_names())
     columns = {column["name"]: column["type"] for column in inspector.get_columns("orders")}
     assert isinstance(columns["orderId"], sqlalchemy.types.String)
-    assert isinstance(columns["proceeds_grandTotal_amount"], sqlalchemy.types.Float)
+    amount, created = columns["proceeds_grandTotal_amount"], columns["createdTime"]
+    assert isinstance(amount, sqlalchemy.types.Numeric) and not isinstance(amount, sqlalchemy.types.Float)
+    assert amount.asdecimal
+    assert isinstance(created, sqlalchemy.types.DateTime) and created.timezone is True
     items = {column["name"]: column["type"] for column in inspector.get_columns("order_items")}
     assert isinstance(items["quantityOrdered"], sqlalchemy.types.Integer)
     assert inspector.has_table("marketplaces")
@@ -83,11 +88,52 @@ def test_read_sql_orders(engine):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         frame = pd.read_sql(
-            "SELECT orderId, createdTime, proceeds_grandTotal_amount FROM orders ORDER BY createdTime DESC LIMIT 5",
+            "SELECT orderId, createdTime, proceeds_grandTotal_amount FROM orders "
+            "WHERE createdTime >= date('now', '-60 days') ORDER BY createdTime DESC LIMIT 5",
             engine,
         )
     assert list(frame.columns) == ["orderId", "createdTime", "proceeds_grandTotal_amount"]
     assert 0 < len(frame) <= 5
+
+
+def test_read_sql_types_without_parse_dates(engine):
+    """Timestamps are datetime64[…, UTC], booleans bool, money float64 (pandas' coerce_float) or exact Decimal."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frame = pd.read_sql("SELECT orderId, createdTime, lastUpdatedTime, proceeds_grandTotal_amount FROM orders "
+                            "WHERE proceeds_grandTotal_amount IS NOT NULL "
+                            "AND date(createdTime) >= date('now', '-45 days')",
+                            engine)  # date() reaches the API: no default window, no warning
+        exact = pd.read_sql("SELECT proceeds_grandTotal_amount FROM orders WHERE proceeds_grandTotal_amount IS NOT "
+                            "NULL AND createdTime >= date('now', '-45 days')", engine, coerce_float=False)
+        markets = pd.read_sql("SELECT marketplace_id, participation_isParticipating FROM marketplaces", engine)
+    assert len(frame) > 10
+    for column in ("createdTime", "lastUpdatedTime"):
+        dtype = frame[column].dtype
+        assert isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) == "UTC", dtype
+    assert frame["createdTime"].min().year >= 2025  # real instants, comparable and sortable
+    assert frame["proceeds_grandTotal_amount"].dtype == "float64"
+    assert all(isinstance(value, decimal.Decimal) for value in exact["proceeds_grandTotal_amount"])
+    assert markets["participation_isParticipating"].dtype == bool
+
+
+def test_reflected_types_carry_through_expressions(engine):
+    """Core expressions on a reflected table keep the column types: max(time) is a datetime, sum(money) a Decimal
+    that prints as the exact total, and a datetime parameter filters as an instant."""
+    orders = sqlalchemy.Table("orders", sqlalchemy.MetaData(), autoload_with=engine)
+    amount, created = orders.c.proceeds_grandTotal_amount, orders.c.createdTime
+    with engine.connect() as connection:
+        latest, total = connection.execute(sqlalchemy.select(sqlalchemy.func.max(created),
+                                                             sqlalchemy.func.sum(amount))).one()
+        amounts = connection.execute(sqlalchemy.select(amount).where(amount.is_not(None))).scalars().all()
+        since = latest - datetime.timedelta(days=3)
+        recent = connection.execute(sqlalchemy.select(sqlalchemy.func.count()).select_from(orders)
+                                    .where(created >= since)).scalar()
+        times = connection.execute(sqlalchemy.select(created).where(created >= since)).scalars().all()
+    assert isinstance(latest, datetime.datetime) and latest.tzinfo == datetime.UTC
+    assert isinstance(total, decimal.Decimal) and total == sum(amounts, decimal.Decimal(0))
+    assert total.as_tuple().exponent >= -2  # 2 decimals at most: no 432.51000000000005
+    assert recent == len(times) >= 1 and all(t >= since for t in times)
 
 
 def test_connect_args_connection_string():
@@ -208,3 +254,12 @@ def test_bad_url_key_is_a_connection_string_error():
         assert isinstance(info.value.orig, ConnectionStringError)
     finally:
         eng.dispose()
+
+
+def test_a_default_window_is_a_documented_warning_in_pandas(engine):
+    """No date bound reaches the API: the answer covers LookbackDays only, and pandas users are told."""
+    from sqlspapi.errors import DefaultWindowWarning
+
+    with pytest.warns(DefaultWindowWarning, match="LookbackDays=all"):
+        frame = pd.read_sql("SELECT count(*) AS n FROM orders", engine)
+    assert int(frame["n"][0]) > 0

@@ -194,9 +194,13 @@ def _list_notes(table: TableSpec, spec: ListSpec) -> list[str]:
     elif spec.windows:
         notes.append("SQLite re-checks the exact range bounds.")
     if spec.window_required and spec.windows:
-        notes.append(f"Without a lower bound the scan starts `LookbackDays` ago ({_code(spec.windows[0].after)}); "
-                     f"with an upper bound alone or a batched id list (an `IN` filter above) it searches the API's "
-                     f"full {spec.max_lookback_days} days.")
+        column = _code(spec.windows[0].column)
+        notes.append(f"**Default window:** without a lower bound on {column} the scan starts `LookbackDays` ago "
+                     f"(30 days unless the connection says otherwise; {_code(spec.windows[0].after)}), and the user "
+                     f"is told (a shell line, a DB-API `DefaultWindowWarning`, a PostgreSQL NOTICE, EXPLAIN). "
+                     f"`LookbackDays=all` reads Amazon's full {spec.max_lookback_days} days, as do an upper bound "
+                     f"alone and a batched id list (an `IN` filter above). Bounds written through `date()`, casts, "
+                     f"`strftime`, `extract(year …)` or `date_trunc` reach the API too.")
     if spec.marketplace_param:
         if spec.marketplace_batch == 1:
             fan = "one call chain per marketplace (fan-out)"

@@ -53,14 +53,18 @@ class RestrictedResource:
     data_elements: tuple[str, ...] = ()
 
 
-#: Column types a definition may use, and the declared SQLite type each becomes.
+#: Column types a definition may use, and the declared SQLite type each becomes. A declared type names what the value
+#: is, then how SQLite holds it: ``TIMESTAMPTZ TEXT`` (ISO 8601 text in UTC; SQLite's TEXT affinity),
+#: ``DECIMAL REAL`` (a JSON decimal number such as a money amount; REAL affinity). The clients read the first word:
+#: DB-API gives ``datetime``/``Decimal``/``bool``, SQLAlchemy ``DateTime(timezone=True)``/``Numeric``/``Boolean``, the
+#: bridge ``timestamptz``/``numeric``/``bool`` (see docs/bi-tools.md, "Types").
 COLUMN_TYPES: Mapping[str, str] = {
     "TEXT": "TEXT",
     "INTEGER": "INTEGER",
-    "REAL": "REAL",
+    "REAL": "DECIMAL REAL",
     "BOOLEAN": "BOOLEAN",
     "JSON": "TEXT",
-    "TIME": "TEXT",
+    "TIME": "TIMESTAMPTZ TEXT",
 }
 
 #: Where a column's value comes from, by the prefix of its path in a column line.

@@ -6,6 +6,12 @@ SP-API calls) and wraps its APSW connection in a :class:`Connection` whose curso
 raised as one of the PEP 249 classes in :mod:`sqlspapi.errors`. Errors sqlspapi raises itself (a missing
 filter, a bad connection string, an SP-API answer) reach the caller unchanged; SQLite's own errors are mapped.
 
+Values come typed by their column's declared type: a timestamp column (``description`` type code
+:data:`DATETIME`) gives timezone-aware ``datetime`` objects in UTC, a decimal column (money amounts, type code
+:data:`NUMBER`) exact ``decimal.Decimal`` objects, a ``BOOLEAN`` column ``bool``. An expression has no declared type
+in SQLite (``max(createdTime)`` is text, ``sum(amount)`` a float): select the column itself, or convert with
+:func:`~sqlspapi.interfaces.dbtypes.to_datetime` / :func:`~sqlspapi.interfaces.dbtypes.exact_decimal`.
+
 The type objects, constructors and parameter adaptation (statement parameters, and the keyword arguments of
 :func:`connect` merged into the connection string) live in :mod:`sqlspapi.interfaces.dbtypes`, the error mapping in
 :mod:`sqlspapi.interfaces.dberrors`; this module re-exports their public names, so it is a complete DB-API module.
@@ -17,7 +23,8 @@ The type objects, constructors and parameter adaptation (statement parameters, a
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import apsw
@@ -26,6 +33,7 @@ from sqlspapi.errors import (
     ConnectionStringError,
     DatabaseError,
     DataError,
+    DefaultWindowWarning,
     Error,
     IntegrityError,
     InterfaceError,
@@ -52,7 +60,9 @@ from sqlspapi.interfaces.dbtypes import (
     TimestampFromTicks,
     adapt_params,
     type_object,
+    value_converter,
 )
+from sqlspapi.interfaces.hints import hint
 
 apilevel = "2.0"
 """PEP 249: the DB-API level supported."""
@@ -174,17 +184,19 @@ class Connection:
 
 
 class _Tracer:
-    """The exec tracer of a cursor's statements: marks each statement start and keeps its description.
+    """The exec tracer of a cursor's statements: marks each statement start, keeps its description and the value
+    conversions its columns' declared types call for (``converters``: (column index, function) pairs).
 
     A separate object, so the APSW cursor holding it does not hold the DB-API cursor (no reference cycle: a
     dropped cursor finishes its statement at once instead of at the next garbage collection).
     """
 
-    __slots__ = ("database", "description")
+    __slots__ = ("converters", "database", "description")
 
     def __init__(self, database: Any) -> None:
         self.database = database
         self.description: tuple[tuple[Any, ...], ...] | None = None
+        self.converters: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
 
     def __call__(self, cursor: apsw.Cursor, sql: str, bindings: Any) -> bool:
         self.database.begin_statement()
@@ -196,6 +208,8 @@ class _Tracer:
             tuple((name, type_object(decl), None, None, None, None, None) for name, decl in columns)
             if columns else None
         )
+        self.converters = tuple((i, convert) for i, (_name, decl) in enumerate(columns)
+                                if (convert := value_converter(decl)) is not None)
         return True
 
 
@@ -211,10 +225,13 @@ class Cursor:
         self.lastrowid = None
         self._cursor: apsw.Cursor | None = None
         self._description: tuple[tuple[Any, ...], ...] | None = None
+        self._converters: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
         self._rowcount = -1
         self._has_result = False
         self._closed = False
         self._tracer = _Tracer(connection.database)
+        self.messages: list[tuple[type[Warning], str]] = []
+        """What the last statement told the user (PEP 249's optional ``messages``): e.g. a default date window."""
 
     # -- attributes
 
@@ -239,13 +256,21 @@ class Cursor:
         self._rowcount = -1
         self._has_result = False
         self._tracer = _Tracer(self.connection.database)
+        self.messages = []
+        self.connection.database._on_notice = self._notice
         cursor = self.connection.database.connection.cursor()
         cursor.exec_trace = self._tracer
         return cursor
 
+    def _notice(self, message: str) -> None:
+        """A notice of the running statement: kept in ``messages`` and issued as a Python warning."""
+        self.messages.append((DefaultWindowWarning, message))
+        warnings.warn(message, DefaultWindowWarning, stacklevel=3)
+
     def _finish(self, cursor: apsw.Cursor, changes_before: int) -> None:
         self._cursor = cursor
         self._description = self._tracer.description
+        self._converters = self._tracer.converters
         self._has_result = self._description is not None
         if not self._has_result:
             self._rowcount = self.connection.database.connection.total_changes() - changes_before
@@ -254,11 +279,14 @@ class Cursor:
         """Run ``sql`` (``?`` or ``:name`` placeholders) with ``params``; returns this cursor."""
         cursor = self._prepare()
         db = self.connection.database.connection
+        sql = self.connection.database.prepare(sql)  # date bounds through wrappers reach the API
         try:
             before = db.total_changes()
             cursor.execute(sql, adapt_params(params))
         except Exception as exc:
             self._description = None
+            if isinstance(exc, apsw.SQLError) and (better := hint(self.connection.database, str(exc), sql)):
+                raise ProgrammingError(better) from None  # no such column: did you mean …, which version has it
             reraise(exc)
         self._finish(cursor, before)
         return self
@@ -284,11 +312,18 @@ class Cursor:
         if self._cursor is None or not self._has_result:
             raise ProgrammingError("no result set: execute a query first")
         try:
-            return next(self._cursor)
+            row = next(self._cursor)
         except StopIteration:
             return None
         except Exception as exc:
             reraise(exc)
+        if not self._converters:
+            return row
+        values = list(row)
+        for index, convert in self._converters:
+            if values[index] is not None:
+                values[index] = convert(values[index])
+        return tuple(values)
 
     def fetchone(self) -> tuple[Any, ...] | None:
         """The next row, or None when there is no more."""

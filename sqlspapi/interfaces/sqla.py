@@ -20,6 +20,15 @@ so :meth:`SPAPIDialect.create_connect_args` refuses them at ``create_engine`` wi
 Each new DB-API connection asks Login with Amazon for an access token at once, so wrong credentials fail at
 ``engine.connect()`` (a BI tool's "Test connection") with the message naming the wrong key, not at the first query.
 ``pandas.read_sql(sql, engine)`` and ``sqlalchemy.inspect(engine)`` work as with SQLite; the tables are read-only.
+
+Types: reflection reads sqlspapi's declared types (``COLUMN_TYPES`` in :mod:`sqlspapi.definitions.schema`):
+timestamp columns (``TIMESTAMPTZ TEXT``) are :class:`Timestamp`, a ``DateTime(timezone=True)``; decimal columns
+(``DECIMAL REAL``: money amounts) :class:`Decimal`, a ``Numeric``; ``BOOLEAN`` columns ``Boolean``. Values arrive
+already typed from :mod:`sqlspapi.interfaces.dbapi` (aware ``datetime`` in UTC, ``decimal.Decimal``, ``bool``), so
+``pandas.read_sql`` makes ``datetime64[…, UTC]`` columns without ``parse_dates`` (money becomes float64 by pandas'
+default ``coerce_float=True``; pass ``coerce_float=False`` to keep ``Decimal``). In SQLAlchemy expressions the types
+carry through functions: ``select(func.max(orders.c.createdTime))`` gives a ``datetime``,
+``func.sum(orders.c.proceeds_grandTotal_amount)`` an exact ``Decimal``.
 """
 
 from __future__ import annotations
@@ -27,10 +36,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects.sqlite.base import SQLiteDialect
 from sqlalchemy.engine.url import URL
 
 from sqlspapi.errors import ConnectionStringError
+from sqlspapi.interfaces.dbtypes import to_datetime, to_decimal
 from sqlspapi.settings.connstr import lookup_key, secret_keys_in
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -57,6 +68,46 @@ def _from_environment(parameter: str, variable: str) -> str:
     return value
 
 
+class Timestamp(sqltypes.DateTime):
+    """A timestamp column: ``DateTime(timezone=True)`` whose values are aware ``datetime`` objects in UTC.
+
+    Results pass through :func:`~sqlspapi.interfaces.dbtypes.to_datetime` (text from an expression such as
+    ``max(createdTime)`` is parsed; ``datetime`` objects pass); parameters go to the DB-API unchanged, which binds
+    them as ISO 8601 text in UTC (``...Z``), the form the API tables compare as instants.
+    """
+
+    def __init__(self, timezone: bool = True) -> None:
+        super().__init__(timezone=timezone)
+
+    def bind_processor(self, dialect: Any) -> None:
+        """None: :func:`sqlspapi.interfaces.dbtypes.adapt` binds datetimes (aware ones in UTC)."""
+        return None
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        """ISO 8601 text → aware ``datetime`` (values already converted by the DB-API pass through)."""
+        return to_datetime
+
+
+class Decimal(sqltypes.Numeric):
+    """A decimal column (money amounts): ``Numeric`` whose values are exact ``decimal.Decimal`` objects.
+
+    Floats (``sum(amount)`` computed by SQLite) become the decimal they stand for
+    (:func:`~sqlspapi.interfaces.dbtypes.exact_decimal`: ``432.51``, not ``432.51000000000005``).
+    """
+
+    def bind_processor(self, dialect: Any) -> None:
+        """None: the DB-API binds ``Decimal`` as a float (SQLite's REAL)."""
+        return None
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        """Numbers → ``Decimal`` (or float with ``asdecimal=False``)."""
+        return to_decimal if self.asdecimal else _to_float
+
+
+def _to_float(value: Any) -> Any:
+    return float(value) if value is not None else None
+
+
 class SPAPIDialect(SQLiteDialect):
     """SQLAlchemy's SQLite dialect, connecting through :func:`sqlspapi.interfaces.dbapi.connect`."""
 
@@ -65,6 +116,10 @@ class SPAPIDialect(SQLiteDialect):
     supports_statement_cache = True
     default_paramstyle = "qmark"
     returns_native_bytes = True
+    ischema_names = {**SQLiteDialect.ischema_names, "TIMESTAMPTZ TEXT": Timestamp, "DECIMAL REAL": Decimal}
+    """SQLite's reflected type names plus sqlspapi's declared types (``TIMESTAMPTZ TEXT``, ``DECIMAL REAL``)."""
+    colspecs = {**SQLiteDialect.colspecs, sqltypes.DateTime: Timestamp}
+    """Every ``DateTime`` takes :class:`Timestamp`'s processing: the DB-API returns ``datetime`` objects, not text."""
 
     @classmethod
     def import_dbapi(cls) -> Any:
@@ -130,4 +185,4 @@ class SPAPIDialect(SQLiteDialect):
 dialect = SPAPIDialect
 """SQLAlchemy looks up ``dialect`` on a dialect module."""
 
-__all__ = ["SPAPIDialect", "dialect"]
+__all__ = ["SPAPIDialect", "Timestamp", "Decimal", "dialect"]

@@ -260,15 +260,17 @@ class Catalog:
         for num, (_cid, col, decl, notnull, default, _pk, _hidden) in enumerate(cols, start=1):
             typ = pgtypes.oid_for_decltype(decl) or pgtypes.TEXT
             attrs.append((oid, col, typ, -1, pgtypes.type_size(typ), num, 0, -1, -1, 0, "i",
-                          "p" if pgtypes.type_size(typ) > 0 else "x", "", notnull,
+                          "p" if pgtypes.type_size(typ) > 0 else "m" if typ == pgtypes.NUMERIC else "x", "", notnull,
                           int(default is not None), 0, "", "", 0, 1, 0, 100 if typ == pgtypes.TEXT else 0, None,
                           None, None, None))
             if column_comments.get(col):
                 self.comments[(oid, num)] = column_comments[col]
             info_cols.append((self.database_name, nsp, name, col, num, default, "NO" if notnull else "YES",
                               _info_data_type(typ), None, 1073741824 if typ == pgtypes.TEXT else None,
-                              {pgtypes.INT8: 64, pgtypes.FLOAT8: 53}.get(typ), 2 if typ in (20, 701) else None,
-                              0 if typ == pgtypes.INT8 else None, None, None, None, None, None, None, None, None,
+                              {pgtypes.INT8: 64, pgtypes.FLOAT8: 53}.get(typ),
+                              2 if typ in (20, 701) else 10 if typ == pgtypes.NUMERIC else None,
+                              0 if typ == pgtypes.INT8 else None, 6 if typ == pgtypes.TIMESTAMPTZ else None,
+                              None, None, None, None, None, None, None,
                               None, None, None, None, self.database_name, "pg_catalog", pgtypes.type_name(typ), None,
                               None, None, None, str(num), "NO", "NO", None, None, None, None, None, "NO", "NEVER",
                               None, "NO"))

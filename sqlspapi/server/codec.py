@@ -3,12 +3,18 @@
 The hot path is :func:`batch_encoder`: it turns a batch of row tuples into DataRow messages column by column.
 Values whose Python type does not match the column's declared type fall back to their text form, so a dynamically
 typed SQLite column never breaks the stream.
+
+Timestamps are ISO 8601 text in SQLite (``2026-11-20T09:00:00Z``): a ``timestamptz`` column sends PostgreSQL's form
+(``2026-11-20 09:00:00+00``, the session's TimeZone is UTC) or, in binary, microseconds since 2000. A ``numeric``
+column (money amounts, REAL in SQLite) sends the decimal the float stands for
+(:func:`~sqlspapi.interfaces.dbtypes.exact_decimal`): ``sum(amount)`` is ``432.51``, never ``432.51000000000005``.
 """
 
 from __future__ import annotations
 
 import datetime
 import math
+import re
 import struct
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -16,6 +22,10 @@ from decimal import Decimal
 from itertools import islice, repeat
 from operator import add, itemgetter
 from typing import Any
+
+from sqlspapi.interfaces.dbtypes import exact_decimal
+
+from .pgtypes import format_timestamp, parse_timestamp
 
 BOOL, BYTEA, CHAR, NAME, INT8, INT2, INT4, TEXT, OID = 16, 17, 18, 19, 20, 21, 23, 25, 26
 JSON, FLOAT4, FLOAT8, UNKNOWN, VARCHAR, BPCHAR = 114, 700, 701, 705, 1043, 1042
@@ -90,10 +100,49 @@ def _int_value_text(v: Any) -> bytes:
     return text_value(v)
 
 
+def _decimal(v: Any) -> Decimal | None:
+    """A number as the decimal it stands for, None for other values."""
+    if v.__class__ is float:
+        return exact_decimal(v)
+    if v.__class__ is int or v.__class__ is Decimal:
+        return Decimal(v)
+    return None
+
+
+def _numeric_value_text(v: Any) -> bytes:
+    d = _decimal(v)
+    if d is None:
+        return text_value(v)
+    if not d.is_finite():
+        return b"NaN" if d.is_nan() else b"-Infinity" if d < 0 else b"Infinity"
+    return format(d, "f").encode()
+
+
+def _instant(v: Any) -> datetime.datetime | None:
+    """A date/time value (ISO text, a ``datetime``) as naive UTC, None when it is not one."""
+    if isinstance(v, datetime.datetime):
+        return v.astimezone(datetime.UTC).replace(tzinfo=None) if v.tzinfo is not None else v
+    try:
+        return parse_timestamp(v) if isinstance(v, str) else None
+    except ValueError:
+        return None
+
+
+def _temporal_text(kind: str) -> Callable[[Any], bytes]:
+    def encode(v: Any) -> bytes:
+        instant = _instant(v)
+        return text_value(v) if instant is None else (format_timestamp(instant, kind) or "").encode()
+    return encode
+
+
 def text_encoder(oid: int) -> Callable[[Any], bytes]:
     """The text-format encoder for one column type."""
     if oid == BOOL:
         return _bool_text
+    if oid in _TEMPORAL:
+        return _temporal_text(_TEMPORAL[oid])
+    if oid == NUMERIC:
+        return _numeric_value_text
     if oid in FLOAT_OIDS:
         return _float_value_text
     if oid in INT_OIDS:
@@ -122,7 +171,53 @@ def binary_encoder(oid: int) -> Callable[[Any], bytes]:
         return lambda v: bytes(v) if isinstance(v, bytes | bytearray | memoryview) else text_value(v)
     if oid == JSONB:
         return lambda v: b"\x01" + text_value(v)
+    if oid in (TIMESTAMP, TIMESTAMPTZ):
+        return _timestamp_binary
+    if oid == DATE:
+        return _date_binary
+    if oid == NUMERIC:
+        return _numeric_binary_value
     return text_value
+
+
+_MICROSECOND = datetime.timedelta(microseconds=1)
+
+
+def _timestamp_binary(v: Any) -> bytes:
+    instant = _instant(v)
+    return text_value(v) if instant is None else struct.pack("!q", (instant - _EPOCH) // _MICROSECOND)
+
+
+def _date_binary(v: Any) -> bytes:
+    instant = _instant(v)
+    return text_value(v) if instant is None else struct.pack("!i", (instant.date() - _EPOCH.date()).days)
+
+
+def _numeric_binary_value(v: Any) -> bytes:
+    """PostgreSQL's binary numeric: digit count, weight, sign, display scale, then base-10000 digits."""
+    d = _decimal(v)
+    if d is None:
+        return text_value(v)
+    if d.is_nan():
+        return struct.pack("!hhHh", 0, 0, 0xC000, 0)
+    if d.is_infinite():
+        return struct.pack("!hhHh", 0, 0, 0xF000 if d < 0 else 0xD000, 0)
+    whole, _, fraction = format(abs(d), "f").partition(".")
+    whole = whole.lstrip("0")
+    groups = [whole.rjust(-(-len(whole) // 4) * 4, "0")[i:i + 4] for i in range(0, -(-len(whole) // 4) * 4, 4)]
+    weight = len(groups) - 1
+    padded = fraction.ljust(-(-len(fraction) // 4) * 4, "0")
+    groups += [padded[i:i + 4] for i in range(0, len(padded), 4)]
+    digits = [int(g) for g in groups]
+    while digits and digits[0] == 0:
+        digits.pop(0)
+        weight -= 1
+    while digits and digits[-1] == 0:
+        digits.pop()
+    if not digits:
+        weight = 0
+    sign = 0x4000 if d < 0 else 0
+    return struct.pack(f"!hhHh{len(digits)}h", len(digits), weight, sign, len(fraction), *digits)
 
 
 # ---------------------------------------------------------------- DataRows, a batch at a time
@@ -181,6 +276,8 @@ def _floats(col: Sequence[float]) -> list[str] | None:
 
 def _fast_column(oid: int, col: list[Any]) -> list[str] | None:
     """Text of a column whose values share one Python type, or None (→ value by value)."""
+    if oid in _TEMPORAL or oid == NUMERIC:
+        return _fast_typed_column(oid, col)
     if oid != BOOL:
         try:
             joined = "".join(col)  # succeeds only when every value is a str: the cheapest type check
@@ -197,6 +294,31 @@ def _fast_column(oid: int, col: list[Any]) -> list[str] | None:
         return list(map(repr, col))  # int's repr is its str, without the type call
     if kind is float and oid not in INT_OIDS:
         return _floats(col)
+    return None
+
+
+#: A batch of SP-API timestamps in UTC (``2026-11-20T09:00:00Z``), joined by NULs: PostgreSQL's form is two
+#: replacements away (``T`` → space, ``Z`` → ``+00``), done in C over the whole column.
+_UTC_COLUMN = re.compile(r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z\x00)*")
+_TEMPORAL = {DATE: "date", TIMESTAMP: "timestamp", TIMESTAMPTZ: "timestamptz"}
+
+
+def _fast_typed_column(oid: int, col: list[Any]) -> list[str] | None:
+    """Text of a timestamp or numeric column in bulk when its values allow, else None (→ value by value)."""
+    if oid == NUMERIC:
+        if list(map(type, col)).count(int) == len(col):
+            return list(map(repr, col))
+        return None
+    try:
+        joined = "\x00".join(col) + "\x00"
+    except TypeError:
+        return None
+    if oid == TIMESTAMPTZ and _UTC_COLUMN.fullmatch(joined):
+        return joined.replace("T", " ").replace("Z", "+00").split("\x00")[:-1]
+    if oid == TIMESTAMP and joined.isascii() and "T" not in joined and "Z" not in joined and "+" not in joined:
+        return col  # already PostgreSQL's form (the bridge's own date/time functions produce it)
+    if oid == DATE and list(map(len, col)).count(10) == len(col) and joined.isascii():
+        return col
     return None
 
 

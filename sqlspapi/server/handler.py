@@ -278,6 +278,7 @@ class Handler:
             for _ in result.rows:
                 pass
             portal.done, portal.tag = True, result.command_tag(0)
+            self._notices()
             out.write(pq.command_complete(portal.tag))
             return
         if portal.encoder is None:
@@ -299,9 +300,16 @@ class Handler:
                     left -= n
             if n < want:
                 portal.done, portal.tag = True, result.command_tag(portal.sent)
+                self._notices()
                 out.write(pq.command_complete(portal.tag))
                 return
         out.write(pq.PORTAL_SUSPENDED)
+
+    def _notices(self) -> None:
+        """Send the statement's notices (a default date window applied) as PostgreSQL NOTICEs."""
+        take = getattr(self.session, "take_notices", None)
+        for text in take() if take is not None else ():
+            self.out.write(pq.notice_response(text))
 
     def _cursor_columns(self, name: str) -> Any:
         """Columns of a session cursor (DECLARE) by portal name, or 34000."""

@@ -136,6 +136,8 @@ def infer_type(node: exp.Expression, scope: Scope) -> int | None:
         return infer_type(node.this.expressions[0], Scope(node.this, scope.columns))
     if isinstance(node, exp.Cast):
         return cast_oid(node)
+    if isinstance(node, exp.Avg) and infer_type(node.this, scope) == pgtypes.NUMERIC:
+        return pgtypes.NUMERIC  # avg(numeric) is numeric (money stays exact), avg of anything else float8
     if isinstance(node, exp.Sum | exp.Min | exp.Max | exp.Abs | exp.Floor | exp.Ceil | exp.Round | exp.Nullif |
                   exp.Coalesce | exp.Greatest | exp.Least):
         return infer_type(node.this, scope)

@@ -82,17 +82,26 @@ ALIASES: dict[str, str] = {
 }
 
 
+#: SQLite storage words that may follow a type name in a declared type (``TIMESTAMPTZ TEXT``).
+_STORAGE = frozenset({"text", "real", "integer", "blob"})
+
+
 def oid_for_decltype(decltype: str | None) -> int | None:
     """The OID for a SQLite declared type, or None when the column has none (decide from the values).
 
-    PostgreSQL names are taken literally (the emulated catalog declares ``name``, ``int2``, ``bool`` …); other
-    declared types follow SQLite's affinity rules, mapped to the widest PostgreSQL type: INTEGER → int8,
-    REAL/FLOAT/DOUBLE → float8, TEXT/CHAR/CLOB → text, BLOB → bytea, BOOLEAN → bool, DATE, TIMESTAMP/DATETIME.
+    PostgreSQL names are taken literally (the emulated catalog declares ``name``, ``int2``, ``bool`` …); a type
+    followed by its SQLite storage (sqlspapi's ``TIMESTAMPTZ TEXT``, ``DECIMAL REAL``) is the type it names
+    (timestamptz, numeric); other declared types follow SQLite's affinity rules, mapped to the widest PostgreSQL
+    type: INTEGER → int8, REAL/FLOAT/DOUBLE → float8, TEXT/CHAR/CLOB → text, BLOB → bytea, BOOLEAN → bool, DATE,
+    TIMESTAMP/DATETIME.
     """
     if not decltype:
         return None
     low = decltype.strip().lower()
     base = low.split("(")[0].strip()
+    named, _, storage = base.rpartition(" ")
+    if storage in _STORAGE and named and (oid := oid_for_name(named)) is not None:
+        return oid
     if base.endswith("[]"):
         elem = BY_NAME.get(ALIASES.get(base[:-2], base[:-2]))
         return elem.array_oid if elem and elem.array_oid else TEXT

@@ -94,6 +94,9 @@ class PgSession:
 
     def __init__(self, database: Any, *, user: str, database_name: str, application_name: str = "") -> None:
         self.database = database
+        self._notices: list[str] = []  # sent to the client as NOTICEs before the statement's CommandComplete
+        if hasattr(database, "_on_notice"):
+            database._on_notice = self._notices.append
         self.con: apsw.Connection = getattr(database, "connection", database)
         self.user, self.database_name = user, database_name
         self.settings = dict(DEFAULT_SETTINGS, application_name=application_name, session_authorization=user)
@@ -320,6 +323,11 @@ class PgSession:
             columns.append(ColumnDesc(name, oid, pgtypes.type_size(oid)))
         return columns
 
+    def take_notices(self) -> list[str]:
+        """The notices of the statement just run (a default date window applied), once."""
+        notices, self._notices[:] = list(self._notices), []
+        return notices
+
     def _query(self, sql: str, prepared: Prepared | None, params: list[object] | None) -> StatementResult:
         tr = prepared.translation if prepared and prepared.translation else self._translate(sql)
         if prepared is not None and prepared.fallback or not tr.sql:
@@ -330,8 +338,10 @@ class PgSession:
         begin = getattr(self.database, "begin_statement", None)
         if begin is not None:
             begin()
+        prepare = getattr(self.database, "prepare", None)
+        sql_text = prepare(tr.sql) if prepare is not None and not tr.catalog else tr.sql  # wrapped date bounds
         try:
-            cursor.execute(tr.sql, bindings)
+            cursor.execute(sql_text, bindings)
         except apsw.Error as error:
             if not tr.catalog or isinstance(error, apsw.AuthError | apsw.InterruptError):
                 raise

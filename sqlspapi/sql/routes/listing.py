@@ -209,7 +209,8 @@ class ListRoute(Route):
             ids = list(ctx.marketplace_ids())
             size = spec.marketplace_batch
             dims.append([("query", spec.marketplace_param, ids[k:k + size]) for k in range(0, len(ids), size)])
-        windows = _windows(plan, spec, got.after, got.before, ctx, id_list)
+        notices: list[str] = []
+        windows = _windows(plan, spec, got.after, got.before, ctx, id_list, notices)
         if windows is None:
             return Bound()
         if got.stop_after is not None and spec.page_size_param and spec.page_size_max:
@@ -221,7 +222,10 @@ class ListRoute(Route):
                 (p if kind == "path" else q)[name] = v
             apply_derived(spec, q, ctx)
             requests.append(Request(spec.operation, p, q))  # type: ignore[arg-type]
-        return Bound(requests, stop_after=got.stop_after)
+        bound = Bound(requests, stop_after=got.stop_after)
+        if notices:
+            bound.inputs["notice"] = (ctx.notice, notices[0])  # told only if the scan runs to its end (fetch)
+        return bound
 
     # --------------------------------------------------------------------------------------------- fetch
     def fetch(self, plan: Plan, bound: Bound, scope: Scope) -> Iterator[Row]:
@@ -258,6 +262,11 @@ class ListRoute(Route):
                 chain_tokens.follow(token)
                 data, skip = self._follow(spec, req, scope, token, received, chain, chain_tokens)
                 received = time.monotonic()
+        if "notice" in bound.inputs:
+            # Every row of the default window was read and SQLite still wanted more: older rows would have
+            # counted. (A scan a LIMIT stopped early is a whole answer: any rows were right.)
+            notify, message = bound.inputs["notice"]
+            notify(message)
 
     def _follow(self, spec: ListSpec, req: Request, scope: Scope, token: str, received: float,
                 chain: int, tokens: _Chain) -> tuple[Any, int]:
@@ -339,7 +348,7 @@ def _pick_window(windows: Sequence[WindowSpec], table: TableSpec,
 
 
 def _windows(plan: Plan, spec: ListSpec, after: list[datetime], before: list[datetime], ctx: BindContext,
-             id_list: bool) -> list[dict[str, str]] | None:
+             id_list: bool, notices: list[str]) -> list[dict[str, str]] | None:
     """The After/Before parameters of each call (one dict per window slice); None when the range is empty."""
     window = plan.window
     if window is None and not spec.window_required:
@@ -356,7 +365,7 @@ def _windows(plan: Plan, spec: ListSpec, after: list[datetime], before: list[dat
         days = spec.max_lookback_days if (id_list or hi is not None or not ctx.lookback_days) else ctx.lookback_days
         lo = now - timedelta(days=days)
         if not (id_list or hi is not None) and days < spec.max_lookback_days:
-            ctx.notice(default_window_notice(plan.table.name, window.column, days))
+            notices.append(default_window_notice(plan.table.name, window.column, days))
     if lo is not None and hi is not None and lo >= hi:
         return None
     if lo is not None and lo >= now - timedelta(seconds=spec.before_min_age_seconds):
