@@ -31,6 +31,9 @@ OPS: dict[int, str] = {
     apsw.SQLITE_INDEX_CONSTRAINT_OFFSET: planner.OFFSET,
 }
 
+#: Rowids are positive 63-bit integers.
+_ROWID_MASK = (1 << 63) - 1
+
 #: How many plans one table keeps for Filter to find by idxNum (SQLite asks BestIndex often).
 _MAX_PLANS = 512
 
@@ -128,8 +131,10 @@ class Cursor:
         self.table = table
         self._rows: Iterator[Row] = iter(())
         self._current: list[Any] | None = None
-        self._rowid = 0
+        self._item: Row | None = None
+        self._rowid: int | None = None
         self._build: Callable[..., list[Any]] | None = None
+        self._identity: Callable[..., list[Any]] | None = None
 
     def Filter(self, idxnum: int, idxstr: str | None, args: tuple[Any, ...]) -> None:  # noqa: N802
         """Bind the stored plan with the values SQLite passes and start fetching."""
@@ -148,11 +153,12 @@ class Cursor:
                 f"or pass it as an argument.{hint}")
         bound = planner.bind(plan, args, context.bind_context())
         self._build = row_builder(spec.columns, plan.columns_used, context.scope.connection)
+        visible = [i for i, c in enumerate(spec.columns) if not c.hidden]
+        self._identity = row_builder(spec.columns, visible, context.scope.connection)
         rows = context.scope.rows(plan, bound)
         if bound.stop_after is not None:
             rows = itertools.islice(rows, bound.stop_after)
         self._rows = rows
-        self._rowid = 0
         self.Next()
 
     def Next(self) -> None:  # noqa: N802
@@ -164,20 +170,28 @@ class Cursor:
         assert self._build is not None
         obj, request, parent = item
         self._current = self._build(obj, request, parent)
-        self._rowid += 1
+        self._item, self._rowid = item, None
 
     def Eof(self) -> bool:  # noqa: N802
         """True after the last row."""
         return self._current is None
 
     def Rowid(self) -> int:  # noqa: N802
-        """A row number within this scan."""
+        """The row's identity: the same row gives the same rowid in every scan, different rows different ones.
+
+        SQLite merges the scans of an ``OR`` answered branch by branch by rowid, so a scan-local counter would drop
+        rows of a later branch silently. The identity hashes every visible column (inputs excluded: the same row
+        found through two different searches is one row); it is computed only when SQLite asks.
+        """
+        if self._rowid is None:
+            assert self._identity is not None and self._item is not None
+            self._rowid = hash(tuple(self._identity(*self._item))) & _ROWID_MASK
         return self._rowid
 
     def Column(self, n: int) -> Any:  # noqa: N802
         """The value of column ``n`` (−1 is the rowid)."""
         if n == -1:
-            return self._rowid
+            return self.Rowid()
         assert self._current is not None
         return self._current[n]
 
