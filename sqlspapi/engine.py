@@ -20,7 +20,7 @@ from typing import Any
 import apsw
 
 from sqlspapi.definitions.loader import SectionSpec, TableSpec, entity_source, select_sections
-from sqlspapi.errors import InterfaceError
+from sqlspapi.errors import DefaultWindowWarning, InterfaceError
 from sqlspapi.http.calllog import CallRecord
 from sqlspapi.http.client import Client
 from sqlspapi.settings.connstr import Settings, parse
@@ -72,6 +72,19 @@ def resolve_settings(connection_string: str | None = None, *, demo: bool = False
     )
 
 
+class Notice(str):
+    """A notice's text — a ``str``, as the shell prints it and the bridge sends it — carrying the Python warning
+    category the DB-API issues it with (``DefaultWindowWarning``, ``RestrictedColumnsWarning``)."""
+
+    category: type[Warning]
+
+    def __new__(cls, text: str, category: type[Warning] | None = None) -> Notice:
+        """``text`` with its ``category`` (None: :class:`~sqlspapi.errors.DefaultWindowWarning`)."""
+        notice = super().__new__(cls, text)
+        notice.category = category or DefaultWindowWarning
+        return notice
+
+
 class Database:
     """An open sqlspapi database: the APSW connection, its settings, client and statement scope."""
 
@@ -86,8 +99,9 @@ class Database:
                                     entities={t.nested.entity for t in self._tables if t.nested is not None},
                                     poll_scale=float(os.environ.get("SQLSPAPI_POLL_SCALE", "1")))
         self._marker = self.client.calls.position()
-        self._notices = []
-        #: Called once per distinct notice as it happens (the faces set it: print, warn, send a NOTICE).
+        self._notices: list[Notice] = []
+        #: Called once per distinct notice as it happens (the faces set it: print, warn, send a NOTICE); the message
+        #: is a :class:`Notice` (a ``str`` with its warning ``category``).
         self._on_notice: Callable[[str], None] = lambda message: None
         self.connection = apsw.Connection(":memory:")
         isotime.register(self.connection)
@@ -121,7 +135,7 @@ class Database:
         tracer (DB-API, shell, bridge) calls it there.
         """
         self.scope.begin()
-        self._notices: list[str] = []
+        self._notices = []
         self._marker = self.client.calls.position()
 
     @contextlib.contextmanager
@@ -130,18 +144,22 @@ class Database:
         self.begin_statement()
         yield self
 
-    def notices(self) -> list[str]:
-        """What the current (or last) statement must tell the user, e.g. that a default date window applied.
+    def notices(self) -> list[Notice]:
+        """What the current (or last) statement must tell the user, e.g. that a default date window applied or that
+        restricted columns come back NULL.
 
-        The shell prints them, the DB-API issues a :class:`~sqlspapi.errors.DefaultWindowWarning` and fills
-        ``cursor.messages``, the bridge sends a PostgreSQL NOTICE.
+        The shell prints them, the DB-API issues a Python warning of each notice's ``category``
+        (:class:`~sqlspapi.errors.DefaultWindowWarning`, :class:`~sqlspapi.errors.RestrictedColumnsWarning`) and
+        fills ``cursor.messages``, the bridge sends a PostgreSQL NOTICE.
         """
         return list(self._notices)
 
-    def _notice(self, message: str) -> None:
+    def _notice(self, message: str, category: type[Warning] | None = None) -> None:
+        """Record one notice of the running statement (each distinct text once) and show it (``_on_notice``)."""
         if message not in self._notices:
-            self._notices.append(message)
-            self._on_notice(message)
+            notice = Notice(message, category)
+            self._notices.append(notice)
+            self._on_notice(notice)
 
     def last_calls(self) -> list[CallRecord]:
         """The API calls made since the current (or last) statement began."""

@@ -111,9 +111,17 @@ class DefaultWindowWarning(UserWarning):
     """
 
 
+class RestrictedColumnsWarning(UserWarning):
+    """A query used restricted columns (PII, marked ``RESTRICTED`` in the definition) on a connection without
+    ``IncludeRestrictedData=true``: Amazon leaves them out, so they come back NULL.
+
+    A Python warning category (``warnings.warn``), not a PEP 249 exception: the statement still returns its rows.
+    """
+
+
 __all__ = [
     "Warning", "Error", "InterfaceError", "DatabaseError", "DataError", "OperationalError", "IntegrityError",
     "InternalError", "ProgrammingError", "NotSupportedError", "ConnectionStringError", "AuthError",
     "MissingFilterError", "RestrictedDataError", "SPAPIError", "ThrottledError", "ReportFailedError",
-    "DefaultWindowWarning",
+    "DefaultWindowWarning", "RestrictedColumnsWarning",
 ]

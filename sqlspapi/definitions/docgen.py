@@ -126,15 +126,24 @@ def column_origin(col: ColumnSpec) -> str:
     return ""
 
 
+def column_flags(col: ColumnSpec) -> str:
+    """What the "flags" cell of a column says: a hidden input, restricted data (PII)."""
+    return ", ".join(flag for flag, on in (("hidden input", col.hidden), ("restricted (PII)", col.restricted)) if on)
+
+
 def _columns(table: TableSpec) -> list[str]:
     hidden = [c.name for c in table.columns if c.hidden]
     out = ["### Columns", ""]
-    out += _table(["column", "type", "input", "description", "value from"],
-                  ([_code(c.name), c.kind, "hidden input" if c.hidden else "", c.description, column_origin(c)]
-                   for c in table.columns))
+    out += _table(["column", "type", "flags", "description", "value from"],
+                  ([_code(c.name), c.kind, column_flags(c), c.description, column_origin(c)] for c in table.columns))
     if hidden:
         out += ["", f"Hidden columns are inputs: not in `SELECT *`; give them with `=` in WHERE or as arguments in "
                     f"this order: `{table.name}({', '.join(hidden)})`."]
+    if any(c.restricted for c in table.columns):
+        out += ["", "Restricted columns (PII) come back NULL unless the connection string has "
+                    "`IncludeRestrictedData=true` (and the app has the restricted role); a query that uses one "
+                    "without it is told so once (a shell `note:`, a DB-API `RestrictedColumnsWarning`, a "
+                    "PostgreSQL NOTICE)."]
     return out + [""]
 
 

@@ -95,7 +95,7 @@ ROUTE_KINDS = ("get", "nested", "batch", "list", "window", "document", "python")
 
 _COLUMN_LINE = re.compile(
     r"^(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)=)?(?P<path>'[^'\s]*'|[@?^$]?[A-Za-z_][\w.\-]*)\s+"
-    r"(?P<type>[A-Z]+)(?P<hidden>\s+HIDDEN)?\s*(?P<doc>.*)$"
+    r"(?P<type>[A-Z]+)(?P<hidden>\s+HIDDEN\b)?(?P<restricted>\s+RESTRICTED\b)?\s*(?P<doc>.*)$"
 )
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 #: Longest column or table name: PostgreSQL's identifier limit (the bridge reports max_identifier_length 63).
@@ -129,7 +129,7 @@ def definitions_dir() -> Path:
 
 
 def parse_columns(text: str, where: str) -> tuple[ColumnSpec, ...]:
-    """Parse a definition's column block: one ``[name=]path TYPE [HIDDEN] description`` per line."""
+    """Parse a definition's column block: one ``[name=]path TYPE [HIDDEN] [RESTRICTED] description`` per line."""
     columns: list[ColumnSpec] = []
     seen: set[str] = set()
     for raw in text.strip().splitlines():
@@ -138,7 +138,8 @@ def parse_columns(text: str, where: str) -> tuple[ColumnSpec, ...]:
             continue
         m = _COLUMN_LINE.match(line)
         if not m or m["type"] not in COLUMN_TYPES:
-            raise DefinitionError(f"{where}: cannot read column line {line!r} (want '[name=]path TYPE description'; "
+            raise DefinitionError(f"{where}: cannot read column line {line!r} (want '[name=]path TYPE [HIDDEN] "
+                                  f"[RESTRICTED] description'; "
                                   f"types: {', '.join(COLUMN_TYPES)})")
         path = m["path"]
         prefix = path[0] if path[0] in "@?^$'" else ""
@@ -156,7 +157,8 @@ def parse_columns(text: str, where: str) -> tuple[ColumnSpec, ...]:
         if name.lower() in seen:
             raise DefinitionError(f"{where}: column {name} is declared twice")
         seen.add(name.lower())
-        columns.append(ColumnSpec(name, parts, m["type"], m["doc"].strip(), source, bool(m["hidden"])))
+        columns.append(ColumnSpec(name, parts, m["type"], m["doc"].strip(), source, bool(m["hidden"]),
+                                  restricted=bool(m["restricted"])))
     return tuple(columns)
 
 
@@ -316,7 +318,11 @@ def _hook(name: str | None, module: str | None, where: str) -> str | None:
 
 
 def _check_columns(table: TableSpec, where: str) -> None:
-    """Every column a route, filter, window, key or one-of group names must be a column of the table."""
+    """Every column a route, filter, window, key or one-of group names must be a column of the table; RESTRICTED
+    columns only in a table that runs without restricted data (a ``restricted = true`` table refuses to run)."""
+    if table.restricted and any(c.restricted for c in table.columns):
+        raise DefinitionError(f"{where}: the table is restricted = true (it refuses to run without restricted data): "
+                              "its columns need no RESTRICTED flag")
     referenced: list[str] = [c for group in table.one_of for c in group]
     referenced += [table.key] if table.key else []
     for route in table.routes:

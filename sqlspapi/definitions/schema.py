@@ -83,10 +83,14 @@ FILTER_OPS = frozenset({"=", "IN"})
 
 @dataclass(frozen=True)
 class ColumnSpec:
-    """One column: its SQL name, where its value comes from, its type, a description, and whether it is hidden.
+    """One column: its SQL name, where its value comes from, its type, a description, whether it is hidden, and
+    whether it is restricted.
 
     ``source`` is one of :data:`COLUMN_SOURCES`' values. A ``hidden`` column is an input: it is not in
     ``SELECT *`` and becomes a table-valued-function argument (``SELECT * FROM catalog_items('usb charger')``).
+    A ``restricted`` column holds restricted data (PII) that Amazon returns only with ``IncludeRestrictedData=true``
+    (a Restricted Data Token, or a restricted ``includedData`` part); without it the column is NULL and a query
+    that uses it is told so (:func:`sqlspapi.sql.routes.base.restricted_notice`).
     """
 
     name: str
@@ -95,6 +99,7 @@ class ColumnSpec:
     description: str = ""
     source: str = "row"
     hidden: bool = False
+    restricted: bool = False
 
     @property
     def sqltype(self) -> str:

@@ -264,8 +264,9 @@ class Cursor:
 
     def _notice(self, message: str) -> None:
         """A notice of the running statement: kept in ``messages`` and issued as a Python warning."""
-        self.messages.append((DefaultWindowWarning, message))
-        warnings.warn(message, DefaultWindowWarning, stacklevel=3)
+        category = getattr(message, "category", DefaultWindowWarning)  # engine.Notice: its warning category
+        self.messages.append((category, message))
+        warnings.warn(message, category, stacklevel=3)
 
     def _finish(self, cursor: apsw.Cursor, changes_before: int) -> None:
         self._cursor = cursor

@@ -28,7 +28,9 @@ import dataclasses
 import functools
 import hashlib
 import re
+import shutil
 import sys
+import textwrap
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
@@ -425,7 +427,18 @@ class SPAPIShell(apsw.shell.Shell):
 
     def _listen(self, database: Any) -> None:
         """Show the database's notices (a default date window applied) as one line each, when they happen."""
-        database._on_notice = lambda message: self.write(self.stderr, f"note: {message}\n")
+        database._on_notice = lambda message: self.write(self.stderr, self._note(str(message)))
+
+    def _note(self, message: str) -> str:
+        """A notice as the user reads it: wrapped to the terminal's width on a terminal, else one line."""
+        try:
+            terminal = self.stderr.isatty()
+        except (AttributeError, ValueError):
+            terminal = False
+        if not terminal:
+            return f"note: {message}\n"
+        width = max(40, shutil.get_terminal_size((80, 24)).columns - 1)
+        return textwrap.fill(message, width, initial_indent="note: ", subsequent_indent="      ") + "\n"
 
     def process_sql(self, sql: str, bindings: Any = None, internal: bool = False, summary: Any = None) -> None:
         """Run ``sql`` as the database prepares it: date bounds written through wrappers (``date(col)``, casts,

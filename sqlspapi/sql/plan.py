@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlspapi.definitions.schema import OperationSpec, RouteSpec, TableSpec, WindowSpec
 
@@ -83,6 +83,18 @@ class Request:
     body: Any = None
 
 
+class Notify(Protocol):
+    """Tell the user something about the running statement (``Database._notice``): the message, and the Python
+    warning category the DB-API issues it with (None: the face's default, ``DefaultWindowWarning``)."""
+
+    def __call__(self, message: str, category: type[Warning] | None = None) -> None:
+        """Record (and show) one notice."""
+
+
+def _no_notice(message: str, category: type[Warning] | None = None) -> None:
+    """The default :class:`Notify`: tell nobody (planner tests, internal scans)."""
+
+
 @dataclass(frozen=True)
 class BindContext:
     """What binding needs besides the values: the clock, settings, the default marketplaces, connection values."""
@@ -92,7 +104,7 @@ class BindContext:
     include_restricted: bool
     marketplace_ids: Callable[[], Sequence[str]]
     connection: Mapping[str, Any] = field(default_factory=dict)
-    notice: Callable[[str], None] = field(default=lambda message: None)  # tell the user (a default window applies)
+    notice: Notify = _no_notice  # tell the user (a default window applies, restricted columns come back NULL)
 
 
 @dataclass

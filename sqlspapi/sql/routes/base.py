@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlspapi.definitions.schema import FilterSpec, OperationSpec, RouteSpec, TableSpec
+from sqlspapi.errors import RestrictedColumnsWarning
 from sqlspapi.http.response import Envelope
 from sqlspapi.sql.isotime import to_api_time
 from sqlspapi.sql.plan import (
@@ -255,6 +256,34 @@ def apply_parts(table: TableSpec, query: dict[str, Any], used: frozenset[int] | 
     query[parts.param] = sorted(wanted or parts.names[:1])
 
 
+def restricted_used(table: TableSpec, used: frozenset[int] | None) -> list[str]:
+    """The names of the RESTRICTED columns among those a query uses (SQLite's colUsed; None: every column; bit 63
+    stands for column 63 and above)."""
+    wide = used is None or any(i >= 63 for i in used)
+    return [c.name for i, c in enumerate(table.columns)
+            if c.restricted and (used is None or i in used or (wide and i >= 63))]
+
+
+def restricted_notice(plan: Plan, ctx: BindContext) -> None:
+    """Tell the user once (a :class:`~sqlspapi.errors.RestrictedColumnsWarning` notice) when the query uses
+    restricted columns the connection does not include: Amazon leaves them out, so they come back NULL.
+
+    Routes call it from ``bind`` (the get and list routes of a table with RESTRICTED columns); the engine keeps
+    one notice per distinct text per statement, so a join that binds the table again does not repeat it.
+    """
+    if ctx.include_restricted:
+        return
+    names = restricted_used(plan.table, plan.columns_used)
+    if not names:
+        return
+    listed = ", ".join(f"{plan.table.name}.{name}" for name in names)
+    verb = "is restricted data (PII) and comes back NULL" if len(names) == 1 \
+        else "are restricted data (PII) and come back NULL"
+    ctx.notice(f"{listed} {verb}: add IncludeRestrictedData=true to the connection string (your SP-API app also "
+               "needs the restricted role for this data in Developer Central; sqlspapi help orders-tables)",
+               RestrictedColumnsWarning)
+
+
 def apply_derived(spec: RouteSpec, query: dict[str, Any], ctx: BindContext) -> None:
     """Fill parameters derived from others or from the connection, unless a filter already set them.
 
@@ -285,4 +314,5 @@ def as_text(value: Any) -> str:
 
 
 __all__ = ["Route", "Scope", "Values", "usable_on", "hidden_inputs", "filter_for", "push_limit", "all_exact",
-           "missing_groups", "describe", "collect", "base_query", "apply_parts", "apply_derived", "as_text", "EQ"]
+           "missing_groups", "describe", "collect", "base_query", "apply_parts", "restricted_used", "restricted_notice",
+           "apply_derived", "as_text", "EQ"]

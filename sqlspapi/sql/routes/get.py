@@ -24,6 +24,7 @@ from sqlspapi.sql.routes.base import (
     collect,
     describe,
     filter_for,
+    restricted_notice,
     usable_on,
 )
 from sqlspapi.sql.rows import dig
@@ -68,6 +69,7 @@ class GetRoute(Route):
         got = collect(plan, values)
         if got.empty:
             return Bound()
+        restricted_notice(plan, ctx)
         keys = sorted(next(iter(got.sets.values()), set()))
         return Bound([request_for(plan.table, spec, key, ctx, plan.columns_used) for key in keys],
                      stop_after=got.stop_after)

@@ -66,6 +66,7 @@ from sqlspapi.sql.routes.base import (
     filter_for,
     missing_groups,
     push_limit,
+    restricted_notice,
     usable_on,
 )
 from sqlspapi.sql.rows import as_rows, dig
@@ -187,6 +188,7 @@ class ListRoute(Route):
         got = collect(plan, values)
         if got.empty:
             return Bound()
+        restricted_notice(plan, ctx)
         query = base_query(spec, ctx.include_restricted)
         apply_parts(plan.table, query, plan.columns_used)
         dims: list[list[tuple[str, str, Any]]] = []
