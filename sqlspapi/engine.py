@@ -58,7 +58,7 @@ def resolve_settings(connection_string: str | None = None, *, demo: bool = False
         if not (connection_string and connection_string.strip()) and not overrides:
             raise InterfaceError(
                 "No connection string: pass ClientId=…;ClientSecret=…;RefreshToken=…;Region=na "
-                "(see docs/connection-string.md), or use the demo emulator (--demo / demo=True).")
+                "(sqlspapi help connection-string), or use the demo emulator (--demo / demo=True).")
         return parse(connection_string or "", overrides=overrides)
     emulator = demo_emulator()
     base = parse(connection_string or "", require_credentials=False, overrides=overrides)

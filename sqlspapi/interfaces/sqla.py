@@ -55,7 +55,7 @@ def _refuse_secret(name: str, where: str) -> ConnectionStringError:
         f"repr(engine), str(engine.url), its logs and BI tools' connection forms. Pass it in "
         f"create_engine(url, connect_args={{'{name}': ...}}), or name an environment variable holding it: "
         f"sqlspapi:///?{name}_env=VARIABLE (or connection_string_env=VARIABLE for a whole connection string). "
-        f"See docs/connection-string.md, 'SQLAlchemy URLs'.",
+        f"See 'SQLAlchemy URLs' in: sqlspapi help connection-string.",
         key=name)
 
 

@@ -56,7 +56,7 @@ def render(fmt: str, *, host: str = "127.0.0.1", port: int = 5433, user: str = "
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``sqlspapi dsn``; prints the chosen template(s) to stdout."""
     parser = argparse.ArgumentParser(prog="sqlspapi dsn", description="Print ODBC/JDBC/psql settings for a "
-                                     "running `sqlspapi serve` (see docs/bi-tools.md).")
+                                     "running `sqlspapi serve` (sqlspapi help bi-tools).")
     parser.add_argument("--host", default="127.0.0.1", help="bridge host (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=5433, help="bridge port (default 5433)")
     parser.add_argument("--user", default="sqlspapi", help="bridge user (default sqlspapi)")

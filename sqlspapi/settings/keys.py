@@ -499,7 +499,7 @@ def _unknown_key(key: str) -> ConnectionStringError:
     names = _close_keys(key)
     hint = f" Did you mean {' or '.join(repr(n) for n in names)}?" if names else ""
     return ConnectionStringError(
-        f"Unknown connection-string key {key!r}.{hint} See docs/connection-string.md for the list of keys.",
+        f"Unknown connection-string key {key!r}.{hint} The list of keys: sqlspapi help connection-string.",
         key=key,
     )
 
