@@ -29,13 +29,11 @@ import hashlib
 import itertools
 import time
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlspapi.definitions.schema import ListSpec, RouteSpec, TableSpec, WindowSpec
+from sqlspapi.definitions.schema import ListSpec, RouteSpec, TableSpec
 from sqlspapi.errors import ProgrammingError, SPAPIError
 from sqlspapi.http.response import Envelope
-from sqlspapi.sql.isotime import format_api_time
 from sqlspapi.sql.plan import (
     EQ,
     GE,
@@ -69,6 +67,7 @@ from sqlspapi.sql.routes.base import (
     restricted_notice,
     usable_on,
 )
+from sqlspapi.sql.routes.windows import pick_window, windows_for
 from sqlspapi.sql.rows import as_rows, dig
 
 #: Pages one chain (a first call and the next tokens that follow it) may have at most: far beyond any real answer
@@ -135,7 +134,7 @@ class ListRoute(Route):
             args.append(Arg("path" if f.path_param else "filter", f.column, EQ, f.path_param or f.param, c.is_in))
             shown.append(c)
             rows /= 50 if f.column == key else 10
-        window = _pick_window(spec.windows, table, constraints)
+        window = pick_window(spec.windows, table, constraints)
         if window is not None:
             for i, c in usable_on(table, constraints, window.column, GT, GE, LT, LE):
                 lower = c.op in (GT, GE)
@@ -212,7 +211,7 @@ class ListRoute(Route):
             size = spec.marketplace_batch
             dims.append([("query", spec.marketplace_param, ids[k:k + size]) for k in range(0, len(ids), size)])
         notices: list[str] = []
-        windows = _windows(plan, spec, got.after, got.before, ctx, id_list, notices)
+        windows = windows_for(plan, spec, got.after, got.before, ctx, id_list, notices)
         if windows is None:
             return Bound()
         if got.stop_after is not None and spec.page_size_param and spec.page_size_max:
@@ -338,69 +337,6 @@ class WindowRoute(ListRoute):
     """A list route whose date range is split into consecutive calls no longer than the API allows."""
 
     kind = "window"
-
-
-def _pick_window(windows: Sequence[WindowSpec], table: TableSpec,
-                 constraints: Sequence[Constraint]) -> WindowSpec | None:
-    for ops in ((GT, GE), (LT, LE)):
-        for window in windows:
-            if usable_on(table, constraints, window.column, *ops):
-                return window
-    return None
-
-
-def _windows(plan: Plan, spec: ListSpec, after: list[datetime], before: list[datetime], ctx: BindContext,
-             id_list: bool, notices: list[str]) -> list[dict[str, str]] | None:
-    """The After/Before parameters of each call (one dict per window slice); None when the range is empty."""
-    window = plan.window
-    if window is None and not spec.window_required:
-        return [{}]
-    window = window or spec.windows[0]
-    lo = max(after) if after else None
-    hi = min(before) if before else None
-    now = ctx.now.astimezone(UTC).replace(microsecond=0)
-    if spec.before_min_age_seconds:
-        latest = now - timedelta(seconds=spec.before_min_age_seconds)
-        if hi is not None and hi > latest:
-            hi = latest
-    if lo is None and spec.window_required:
-        days = spec.max_lookback_days if (id_list or hi is not None or not ctx.lookback_days) else ctx.lookback_days
-        lo = now - timedelta(days=days)
-        if not (id_list or hi is not None) and days < spec.max_lookback_days:
-            notices.append(default_window_notice(plan.table.name, window.column, days))
-    if lo is not None and hi is not None and lo >= hi:
-        return None
-    if lo is not None and lo >= now - timedelta(seconds=spec.before_min_age_seconds):
-        return None  # a lower bound in the future (or within the API's minimum age): nothing can match yet
-    if not window.max_span_days or lo is None or window.before is None:
-        return [_window_params(window, lo, hi)]
-    end = hi or now - timedelta(seconds=spec.before_min_age_seconds)
-    span = timedelta(days=window.max_span_days)
-    out = []
-    start = lo
-    while start < end:
-        stop = min(start + span, end)
-        out.append(_window_params(window, start, stop))
-        start = stop
-    return out
-
-
-def default_window_notice(table: str, column: str, days: int) -> str:
-    """What the user is told when no date bound reached the API and a default look-back (shorter than Amazon's
-    retention) applies."""
-    return (f"{table}: no date filter on {column} reached the API, so the scan covers only the last {days} days "
-            f"(LookbackDays={days}); rows older than that are not included. Filter {column} (e.g. {column} >= "
-            f"'2026-01-01') or set LookbackDays=all.")
-
-
-def _window_params(window: WindowSpec, lo: datetime | None, hi: datetime | None) -> dict[str, str]:
-    out = {}
-    if lo is not None and window.after:
-        out[window.after] = format_api_time(lo)
-    if hi is not None and window.before:
-        out[window.before] = format_api_time(hi)
-    return out
-
 
 # Keep the LIMIT/OFFSET names importable for the vtable's operator map.
 __all__ = ["ListRoute", "WindowRoute", "LIMIT", "OFFSET"]
