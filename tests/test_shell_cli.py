@@ -15,7 +15,8 @@ import pytest
 
 from sqlspapi.engine import open_database
 from sqlspapi.interfaces.cli import main
-from sqlspapi.interfaces.shell import SPAPIShell, format_table
+from sqlspapi.interfaces.display import format_table
+from sqlspapi.interfaces.shell import SPAPIShell
 
 SCRIPT = Path(sys.executable).parent / "sqlspapi"
 COUNT_SQL = "SELECT count(*) AS n FROM marketplaces"

@@ -143,7 +143,7 @@ def write_results(out: TextIO, results: Sequence[Result], fmt: str = "table") ->
                   default=_json_default)
         out.write("\n")
         return
-    from sqlspapi.interfaces.shell import format_table
+    from sqlspapi.interfaces.display import format_table
 
     for number, result in enumerate(results):
         if number:
@@ -222,7 +222,7 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if results:
             write_results(out, results, fmt=args.format)
         if args.calls:
-            from sqlspapi.interfaces.shell import format_calls
+            from sqlspapi.interfaces.display import format_calls
 
             err.write(format_calls(connection.last_calls()))
     return 0
