@@ -23,9 +23,11 @@ from sqlspapi.definitions.loader import SectionSpec, TableSpec, entity_source, s
 from sqlspapi.errors import DefaultWindowWarning, InterfaceError
 from sqlspapi.http.calllog import CallRecord
 from sqlspapi.http.client import Client
+from sqlspapi.http.progress import Progress
 from sqlspapi.settings.connstr import Settings, parse
-from sqlspapi.sql import isotime, planner
+from sqlspapi.sql import cost, isotime, planner
 from sqlspapi.sql.bounds import imply_bounds
+from sqlspapi.sql.cost import CostEnv
 from sqlspapi.sql.rows import row_builder
 from sqlspapi.sql.statement import StatementScope
 from sqlspapi.sql.vtable import Module, TableContext
@@ -92,20 +94,26 @@ class Database:
         self.settings = settings
         self.client = client if client is not None else Client(settings)
         self._own_client = client is None
+        #: The running statement's progress (listen to it for live progress; ``cancel()`` stops the statement).
+        self.progress = Progress()
         self.sections: list[SectionSpec] = select_sections(settings.api_versions)
         self._tables: list[TableSpec] = [t for s in self.sections for t in s.tables.values()]
         self.scope = StatementScope(self.client, include_restricted=settings.include_restricted_data,
                                     entity_source=self._entity_source, connection=self._connection_values(),
                                     entities={t.nested.entity for t in self._tables if t.nested is not None},
-                                    poll_scale=float(os.environ.get("SQLSPAPI_POLL_SCALE", "1")))
+                                    poll_scale=float(os.environ.get("SQLSPAPI_POLL_SCALE", "1")),
+                                    progress=self.progress)
         self._marker = self.client.calls.position()
         self._notices: list[Notice] = []
         #: Called once per distinct notice as it happens (the faces set it: print, warn, send a NOTICE); the message
         #: is a :class:`Notice` (a ``str`` with its warning ``category``).
         self._on_notice: Callable[[str], None] = lambda message: None
-        self.connection = apsw.Connection(":memory:")
+        # No statement cache: EXPLAIN QUERY PLAN's estimates read the rate-limit state when the statement is
+        # prepared, so a cached one would show the state of its first run.
+        self.connection = apsw.Connection(":memory:", statementcachesize=0)
         isotime.register(self.connection)
-        context = TableContext(self.scope, self._bind_context, settings.include_restricted_data)
+        context = TableContext(self.scope, self._bind_context, settings.include_restricted_data, self._cost_env)
+        self._context = context
         for table in self._tables:
             module = f"spapi_{table.section}_{table.name}"
             self.connection.create_module(module, Module(table, context), use_bestindex_object=True,
@@ -135,8 +143,16 @@ class Database:
         tracer (DB-API, shell, bridge) calls it there.
         """
         self.scope.begin()
+        self.progress.start()
         self._notices = []
         self._marker = self.client.calls.position()
+
+    def cancel(self) -> None:
+        """Stop the running statement at once (thread-safe: from another thread, a signal handler, the bridge's
+        CancelRequest). A statement waiting for the rate limiter stops waiting and gives its reserved token back; it
+        raises :class:`~sqlspapi.errors.QueryCancelled` (or SQLite's ``InterruptError`` between API calls)."""
+        self.progress.cancel()
+        self.connection.interrupt()
 
     @contextlib.contextmanager
     def statement(self) -> Iterator[Database]:
@@ -177,13 +193,28 @@ class Database:
         return list(self._tables)
 
     def explain(self, sql: str) -> list[str]:
-        """For each table access of ``sql``: the operation and the parameters that will be sent."""
+        """For each table access of ``sql``: the operation, the parameters that will be sent and the estimate of its
+        calls and wall time at the account's current rate-limit state; then a ``total:`` line when every count is
+        known. Makes no API call."""
         out = []
+        estimates = []
         for row in self.connection.execute(f"EXPLAIN QUERY PLAN {sql}"):
             detail = str(row[-1])
             if "VIRTUAL TABLE INDEX" in detail:
                 out.append(detail)
+                found = self._context.estimates.get(detail.split(":", 1)[-1])
+                if found is not None:
+                    estimates.append(found)
+        if out and len(estimates) == len(out) and (whole := cost.total(estimates)) is not None:
+            out.append(f"total: {whole}")
         return out
+
+    def _cost_env(self) -> CostEnv:
+        """What estimates read now (no call: the marketplaces count only when already known)."""
+        runtime = self.client.runtime
+        known = self.settings.marketplace_ids or runtime.known("marketplaces")
+        return CostEnv(now=datetime.now(UTC), lookback_days=self.settings.lookback_days,
+                       marketplaces=len(known) if known else None, pace=runtime.pace, bucket=self.client.bucket)
 
     def _entity_source(self, table: TableSpec) -> TableSpec:
         assert table.nested is not None
@@ -206,7 +237,7 @@ class Database:
         choice = planner.choose(table, [], columns_used=used)
         ctx = self._bind_context()
         scope = StatementScope(self.client, include_restricted=False, entity_source=self._entity_source,
-                               connection=self.scope.connection)
+                               connection=self.scope.connection, progress=self.progress)
         build = row_builder(table.columns, used, self.scope.connection)
         ids = []
         for obj, request, parent in scope.rows(choice.plan, planner.bind(choice.plan, [], ctx)):

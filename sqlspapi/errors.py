@@ -104,6 +104,11 @@ class ReportFailedError(SPAPIError):
     """A report ended FATAL; the message names the report id and what to try."""
 
 
+class QueryCancelled(OperationalError):
+    """The statement was cancelled while it ran (``Connection.cancel()``, a PostgreSQL CancelRequest): it stopped
+    at once, before its next SP-API call, and the rate-limit token reserved for that call was given back."""
+
+
 class DefaultWindowWarning(UserWarning):
     """A scan read only a default date window (``LookbackDays``) because no date bound reached the API.
 
@@ -122,6 +127,6 @@ class RestrictedColumnsWarning(UserWarning):
 __all__ = [
     "Warning", "Error", "InterfaceError", "DatabaseError", "DataError", "OperationalError", "IntegrityError",
     "InternalError", "ProgrammingError", "NotSupportedError", "ConnectionStringError", "AuthError",
-    "MissingFilterError", "RestrictedDataError", "SPAPIError", "ThrottledError", "ReportFailedError",
+    "MissingFilterError", "RestrictedDataError", "SPAPIError", "ThrottledError", "ReportFailedError", "QueryCancelled",
     "DefaultWindowWarning", "RestrictedColumnsWarning",
 ]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -447,27 +446,6 @@ def test_403_denied_has_auth_hint_and_is_not_refreshed(stub):
         Client(settings).call(PARTICIPATIONS)
     assert info.value.status == 403 and "role" in str(info.value)
     assert len(handler.seen) == 1
-
-
-def test_long_waits_show_a_progress_line_on_a_tty(emu, monkeypatch):
-    import io
-    import sys
-
-    class TTY(io.StringIO):
-        def isatty(self):
-            return True
-
-    stream = TTY()
-    monkeypatch.setattr(sys, "stderr", stream)
-    monkeypatch.setattr(retry_mod, "VISIBLE_WAIT", 0.05)
-    client = Client(settings_for(emu))
-    client.call(PARTICIPATIONS)
-    bucket = client.bucket(PARTICIPATIONS)
-    bucket.set_rate(10.0)
-    bucket.drain()
-    client.call(PARTICIPATIONS, query={"x": 1})
-    assert re.search(r"\r\[sqlspapi\] waiting \d+\.\d s for getMarketplaceParticipations rate limit…",
-                     stream.getvalue())
 
 
 def test_share_window_reuses_a_just_completed_answer(emu):

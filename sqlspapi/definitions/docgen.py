@@ -35,6 +35,7 @@ from sqlspapi.definitions.schema import (
     TableSpec,
     WindowSpec,
 )
+from sqlspapi.http.progress import duration
 
 __all__ = ["INDEX", "STALE_MESSAGE", "render", "render_index", "pages", "write_all", "check_all", "default_out_dir",
            "page_name"]
@@ -383,9 +384,31 @@ def _usage(section: SectionSpec, table: TableSpec) -> list[str]:
         return out + ["Decided by the Python function: each call is paced on the usage plan of the operation its "
                       "path matches (an undeclared path: 0.5/s, burst 1, until Amazon's "
                       "`x-amzn-RateLimit-Limit` says better).", ""]
-    rows = [[op.name, f"{op.method} {_code(op.path)}", _rate(op), str(op.burst),
+    pages = {r.operation.name: r.page_size_max if isinstance(r, ListSpec) else 1 for r in table.routes
+             if r.operation is not None and (isinstance(r, GetSpec) or isinstance(r, ListSpec) and r.page_size_max)}
+    rows = [[op.name, f"{op.method} {_code(op.path)}", _rate(op), str(op.burst), _pace(op, pages.get(op.name)),
              "yes (RDT with `IncludeRestrictedData=true`)" if op.restricted else ""] for op in ops]
-    return out + _table(["operation", "request", "rate", "burst", "restricted"], rows) + [""]
+    return out + _table(["operation", "request", "rate", "burst", f"{PACE_ROWS:,} rows take", "restricted"],
+                        rows) + ["", _PACE_NOTE, ""]
+
+
+#: The row count the docs time each list operation on.
+PACE_ROWS = 10_000
+
+_PACE_NOTE = (f"*{PACE_ROWS:,} rows take*: the wall time of reading {PACE_ROWS:,} rows through the operation at "
+              "Amazon's published pace, starting with a full burst (pages of the largest size; a date range split "
+              "into several calls, or several marketplaces, add calls). `EXPLAIN QUERY PLAN` gives the estimate "
+              "for a query at the account's current rate-limit state.")
+
+
+def _pace(op: OperationSpec, page_size: int | None) -> str:
+    """How long :data:`PACE_ROWS` rows take through a list operation with pages of ``page_size`` rows."""
+    if not page_size:
+        return ""
+    pages = -(-PACE_ROWS // page_size)
+    wait = max(0, pages - op.burst) / op.rate if op.rate > 0 else 0.0
+    unit = "pages" if page_size > 1 else "calls (one per row)"
+    return f"{pages:,} {unit}, ~{duration(wait) if wait else 'no wait'}"
 
 
 # ------------------------------------------------------------------------------------------------------ pages

@@ -35,6 +35,7 @@ from sqlspapi.definitions.schema import OperationSpec, RestrictedResource
 from sqlspapi.errors import OperationalError
 from sqlspapi.http import apierrors
 from sqlspapi.http.calllog import CallLog, CallRecord
+from sqlspapi.http.progress import TICK, Progress, rate_text
 from sqlspapi.http.ratelimit import TokenBucket
 from sqlspapi.http.response import ApiResponse, Envelope, decode_json, describe_body
 from sqlspapi.http.retry import Failure, RetryState, pause, retry_after, run
@@ -153,18 +154,30 @@ class Client:
         body: Any = None,
         rdt: RestrictedResource | None = None,
         expect: Envelope | None = None,
+        watch: Progress | None = None,
     ) -> ApiResponse:
         """Send ``op`` and return its answer; raise SPAPIError/ThrottledError/OperationalError/AuthError.
 
         ``expect`` is what a whole answer of ``op`` holds (the route's rows, row or next-token paths): an answer
-        without it is retried, then raised as ``IncompleteResponse``.
+        without it is retried, then raised as ``IncompleteResponse``. ``watch`` (the statement's
+        :class:`~sqlspapi.http.progress.Progress`) hears of the call and shows its waits; when it is cancelled the
+        call is not sent (:class:`~sqlspapi.errors.QueryCancelled`) and its rate-limit token is given back.
         """
+        if watch is not None:
+            watch.calling(op.name)
+        response = self._call(op, path, query, body, rdt, expect, watch)
+        if watch is not None:
+            watch.answered(op.name)
+        return response
+
+    def _call(self, op: OperationSpec, path: Mapping[str, Any] | None, query: Mapping[str, Any] | None, body: Any,
+              rdt: RestrictedResource | None, expect: Envelope | None, watch: Progress | None) -> ApiResponse:
         method = op.method.upper()
         rel_path = op.format_path({k: str(v) for k, v in (path or {}).items()})
         url = self.settings.endpoint.rstrip("/") + rel_path
         params = _encode_query(query)
         if method != "GET":
-            return self._send(op, method, url, rel_path, params, body, rdt, expect)
+            return self._send(op, method, url, rel_path, params, body, rdt, expect, watch)
         flights = self.runtime.flights
         flight_key = (method, url, tuple(sorted(params.items())), ("rdt", rdt) if rdt is not None else ("lwa",),
                       expect)
@@ -172,14 +185,16 @@ class Client:
         flight, leader = flights.join(flight_key, window)
         if leader:
             return flights.lead(flight_key, flight, window,
-                                lambda: self._send(op, method, url, rel_path, params, body, rdt, expect))
+                                lambda: self._send(op, method, url, rel_path, params, body, rdt, expect, watch))
         started = time.time()
         t0 = time.monotonic()
-        flight.done.wait()
+        while not flight.done.wait(TICK):
+            if watch is not None:
+                watch.check()  # cancelled while another statement's identical call runs: stop waiting for it
         result: ApiResponse | None = flight.result
         if result is None and flight.error is None:
-            # The leader was interrupted (KeyboardInterrupt, SystemExit): send this call ourselves.
-            return self._send(op, method, url, rel_path, params, body, rdt, expect)
+            # The leader was interrupted (KeyboardInterrupt, SystemExit, a cancel): send this call ourselves.
+            return self._send(op, method, url, rel_path, params, body, rdt, expect, watch)
         self.calls.append(CallRecord(
             operation=op.name, method=method, path=rel_path, params=dict(params),
             status=result.status if result is not None else flight.status, started=started,
@@ -208,7 +223,8 @@ class Client:
         return refresh
 
     def _send(self, op: OperationSpec, method: str, url: str, rel_path: str, params: dict[str, str],
-              body: Any, rdt: RestrictedResource | None, expect: Envelope | None = None) -> ApiResponse:
+              body: Any, rdt: RestrictedResource | None, expect: Envelope | None = None,
+              watch: Progress | None = None) -> ApiResponse:
         settings = self.settings
         bucket = self.bucket(op)
         state = RetryState()
@@ -222,7 +238,7 @@ class Client:
         def attempt() -> ApiResponse | Failure:
             nonlocal throttle_wait, status, request_id
             token = self._token_for(rdt)
-            waited = _await_turn(op, bucket)
+            waited = _await_turn(op, bucket, watch)
             if waited:
                 throttle_wait += waited
                 token = self._token_for(rdt)  # it may have expired while we waited
@@ -235,6 +251,7 @@ class Client:
             if body is not None:
                 headers["content-type"] = "application/json"
             state.attempts += 1
+            sent = time.monotonic()
             try:
                 resp = self.session.request(method, url, params=params or None,
                                             json=body if body is not None else None,
@@ -251,6 +268,7 @@ class Client:
                     f"{op.name} failed: request to {settings.endpoint} could not be sent ({type(exc).__name__})."
                 ) from None
 
+            self.runtime.pace.answered(op.name, time.monotonic() - sent)
             status = resp.status_code
             resp_headers = resp.headers
             request_id = resp_headers.get("x-amzn-RequestId") or resp_headers.get("x-amz-request-id")
@@ -283,7 +301,7 @@ class Client:
             )
 
         try:
-            return run(settings.retry, attempt, what=op.name, log=log, state=state)
+            return run(settings.retry, attempt, what=op.name, log=log, state=state, watch=watch)
         finally:
             self.calls.append(CallRecord(
                 operation=op.name, method=method, path=rel_path, params=dict(params), status=status,
@@ -318,8 +336,12 @@ class Client:
         return run(self.settings.retry, attempt, what=f"download from {host}", log=log)
 
 
-def _await_turn(op: OperationSpec, bucket: TokenBucket) -> float:
-    """Take a token of ``op``'s bucket, sleeping until it is due; return the seconds waited."""
+def _await_turn(op: OperationSpec, bucket: TokenBucket, watch: Progress | None = None) -> float:
+    """Take a token of ``op``'s bucket, waiting until it is due; return the seconds waited.
+
+    A wait that is cancelled (Ctrl-C, :meth:`Progress.cancel`) gives the token back before raising: the call was
+    not sent, so the next statement's turn comes as if it had never queued.
+    """
     wait = bucket.reserve()
     if wait <= 0:
         return 0.0
@@ -327,7 +349,11 @@ def _await_turn(op: OperationSpec, bucket: TokenBucket) -> float:
     # starts at the first request's arrival), so exactly-on-time sends would draw 429s. The slack is not
     # cumulative: throughput stays at the bucket's rate.
     wait += min(0.1, 0.5 / bucket.rate)
-    pause(wait, f"{op.name} rate limit", log)
+    try:
+        pause(wait, f"rate limit of {op.name} ({rate_text(bucket.rate)})", log, watch)
+    except BaseException:
+        bucket.refund()
+        raise
     return wait
 
 

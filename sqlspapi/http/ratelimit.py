@@ -86,6 +86,24 @@ class TokenBucket:
             self._sleep(wait)
         return wait
 
+    def refund(self) -> None:
+        """Give back a token taken by :meth:`reserve` for a call that was then not sent (cancelled while waiting):
+        the next caller's turn comes as if the cancelled call had never queued."""
+        with self._lock:
+            self._refill()
+            self._tokens = min(float(self._burst), self._tokens + 1.0)
+
+    def seconds_for(self, calls: float, latency: float = 0.0) -> float:
+        """About how long ``calls`` calls take from now at this bucket's state: the tokens available now go at
+        once, the rest at the rate (each call also takes ``latency`` seconds to answer)."""
+        if calls <= 0:
+            return 0.0
+        with self._lock:
+            self._refill()
+            tokens = self._tokens
+        paced = max(0.0, calls - tokens) / self._rate
+        return max(calls * latency, paced + latency)
+
     def drain(self) -> None:
         """Empty the bucket (after a 429: the server's bucket is empty, so the next call waits a refill)."""
         with self._lock:

@@ -6,14 +6,13 @@ a way a retry may cure returns a :class:`Failure`; ``run`` then asks the connect
 (:func:`retry_allows`), waits the policy's backoff (:func:`backoff_seconds`, lengthened by a ``Retry-After``
 header) and tries again, else raises the failure's error. A failure that a new token may cure (an SP-API 401/403
 saying the token expired) carries a ``refresh``: ``run`` calls it once per run and retries at once, without
-counting a retry. Waits longer than :data:`VISIBLE_WAIT` seconds are announced (:func:`pause`): a progress line on
-a TTY stderr, else an INFO record on the caller's logger.
+counting a retry. Waits are the statement's (:func:`pause` with its :class:`~sqlspapi.http.progress.Progress`: shown
+live, cancellable) or, outside a statement, logged at INFO when longer than :data:`VISIBLE_WAIT` seconds.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -56,24 +55,19 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
         return None
 
 
-def pause(seconds: float, what: str, log: logging.Logger) -> None:
-    """Sleep ``seconds``, announcing a long wait for ``what`` (TTY stderr progress line, else INFO on ``log``)."""
+def pause(seconds: float, what: str, log: logging.Logger, watch: Any = None) -> None:
+    """Sleep ``seconds`` waiting for ``what``.
+
+    With a ``watch`` (the statement's :class:`~sqlspapi.http.progress.Progress`) the wait is the statement's: its
+    listeners show the countdown and a cancel stops it at once. Without one, a wait longer than
+    :data:`VISIBLE_WAIT` seconds is logged at INFO on ``log``.
+    """
     if seconds <= 0:
         return
+    if watch is not None:
+        watch.wait(seconds, what)
+        return
     if seconds > VISIBLE_WAIT:
-        text = f"[sqlspapi] waiting {seconds:.1f} s for {what}…"
-        stream = sys.stderr
-        try:
-            tty = stream is not None and stream.isatty()
-        except (AttributeError, ValueError):
-            tty = False
-        if tty:
-            stream.write("\r" + text)
-            stream.flush()
-            time.sleep(seconds)
-            stream.write("\r" + " " * len(text) + "\r")
-            stream.flush()
-            return
         log.info("waiting %.1f s for %s", seconds, what)
     time.sleep(seconds)
 
@@ -114,11 +108,12 @@ class RetryState:
 
 
 def run(policy: Any, attempt: Callable[[], T | Failure], *, what: str, log: logging.Logger,
-        state: RetryState | None = None) -> T:
+        state: RetryState | None = None, watch: Any = None) -> T:
     """Call ``attempt`` until it returns a value, retrying each :class:`Failure` as ``policy`` allows.
 
     ``what`` names the request in wait announcements ("retry 2 of getOrders (HTTP 503)"); ``state``, when given,
-    is updated as the run goes (the client reads it to log the call, even when the run raises).
+    is updated as the run goes (the client reads it to log the call, even when the run raises); ``watch`` (the
+    statement's :class:`~sqlspapi.http.progress.Progress`) shows and may cancel the backoff waits.
     """
     state = state if state is not None else RetryState()
     while True:
@@ -138,7 +133,7 @@ def run(policy: Any, attempt: Callable[[], T | Failure], *, what: str, log: logg
         state.retries += 1
         if outcome.note:
             log.info("%s; retry %d in %.1f s", outcome.note, state.retries, delay)
-        pause(delay, f"retry {state.retries} of {what} ({outcome.label})", log)
+        pause(delay, f"retry {state.retries} of {what} ({outcome.label})", log, watch)
         state.retry_wait += delay
 
 

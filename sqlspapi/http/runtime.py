@@ -7,6 +7,7 @@ HTTP layer remembers between calls belongs to that pair, so it lives in one :cla
   set, their locks, and the count of LWA grant requests;
 * ``limiter`` (:class:`~sqlspapi.http.ratelimit.Limiter`): one rate-limit bucket per operation;
 * ``flights`` (:class:`~sqlspapi.http.flight.Flights`): single flight of identical GET calls;
+* ``pace`` (:class:`~sqlspapi.http.pace.PaceBook`): answer times and data volumes seen, for estimates;
 * :meth:`AccountRuntime.memo`: account facts computed once (e.g. the seller's marketplace list).
 
 :func:`runtime_for` returns the same runtime for every connection (``Client``) of the same account in the
@@ -23,6 +24,7 @@ from typing import Any, TypeVar
 
 from sqlspapi.definitions.schema import OperationSpec
 from sqlspapi.http.flight import Flights
+from sqlspapi.http.pace import PaceBook
 from sqlspapi.http.ratelimit import Limiter, TokenBucket
 from sqlspapi.http.tokens import TokenStore
 
@@ -54,6 +56,8 @@ class AccountRuntime:
         self.limiter = Limiter()
         #: GET calls in flight (single flight) and, for a ``share_window``, those just completed.
         self.flights = Flights()
+        #: Answer times, page sizes and rows per day seen per operation (what estimates are made of).
+        self.pace = PaceBook()
         self._facts: dict[str, _Fact] = {}
         self._facts_lock = threading.Lock()
 
@@ -68,6 +72,12 @@ class AccountRuntime:
     def bucket(self, op: OperationSpec) -> TokenBucket:
         """The account's rate-limit bucket of ``op``."""
         return self.limiter.bucket(op)
+
+    def known(self, name: str) -> Any:
+        """The fact ``name`` if it was computed already, else None (never computes it: estimates make no call)."""
+        with self._facts_lock:
+            fact = self._facts.get(name)
+        return fact.value if fact is not None and fact.done else None
 
     def memo(self, name: str, factory: Callable[[], T]) -> T:
         """The fact ``name`` of this account, computed by ``factory()`` once (concurrent callers wait for it).

@@ -81,8 +81,11 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         raise _Usage("query takes [CONNSTR] \"SQL\"")
     from sqlspapi.interfaces import dbapi
+    from sqlspapi.interfaces.progressbar import TqdmProgress
 
-    with dbapi.Connection(_open(connection_string, args.demo, err)) as connection:
+    terminal = hasattr(err, "isatty") and err.isatty()
+    with dbapi.Connection(_open(connection_string, args.demo, err),
+                          progress=TqdmProgress(err) if terminal else None) as connection:
         results = run_statements(connection, sql)
         if results:
             write_results(out, results, fmt=args.format)

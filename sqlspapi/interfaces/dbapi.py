@@ -43,6 +43,7 @@ from sqlspapi.errors import (
     ProgrammingError,
     Warning,
 )
+from sqlspapi.http.progress import Listener
 from sqlspapi.interfaces.dberrors import reraise
 from sqlspapi.interfaces.dbtypes import (
     BINARY,
@@ -88,6 +89,7 @@ def connect(
     *,
     demo: bool = False,
     database: Any = None,
+    progress: Listener | None = None,
     **keys: Any,
 ) -> Connection:
     """Open a PEP 249 connection to SP-API.
@@ -96,18 +98,29 @@ def connect(
     keyword arguments are more keys, overriding the string's (``connect(cs, OrdersApiVersion="v0")``).
     ``demo=True`` connects to the built-in emulator instead (started once per process). ``database`` wraps an
     already open :class:`~sqlspapi.engine.Database`, which closing this connection then leaves open.
+    ``progress`` is called with each :class:`~sqlspapi.http.progress.ProgressState` of a running statement
+    (:class:`sqlspapi.interfaces.progressbar.TqdmProgress` draws them; see :attr:`Connection.progress`).
+
+    The credentials are checked at once (one Login with Amazon token request, or the token already held for the
+    account): a wrong ClientSecret or RefreshToken fails here, naming the key, not at the first query.
     """
     if database is not None:
         if connection_string is not None or keys or demo:
             raise InterfaceError("pass either database= or a connection string / demo=True, not both")
-        return Connection(database, owns_database=False)
+        return Connection(database, owns_database=False, progress=progress)
     if connection_string is None and not demo and not keys:
         raise ConnectionStringError(
             "no connection string: pass one (ClientId=...;ClientSecret=...;RefreshToken=...) or demo=True"
         )
     from sqlspapi.engine import open_database
 
-    return Connection(open_database(connection_string, demo=demo, overrides=keys))
+    opened = open_database(connection_string, demo=demo, overrides=keys)
+    try:
+        opened.client.access_token()  # wrong credentials fail now (AuthError names the key)
+    except BaseException:
+        opened.close()
+        raise
+    return Connection(opened, progress=progress)
 
 
 class Connection:
@@ -129,10 +142,36 @@ class Connection:
     ProgrammingError = ProgrammingError
     NotSupportedError = NotSupportedError
 
-    def __init__(self, database: Any, *, owns_database: bool = True) -> None:
+    def __init__(self, database: Any, *, owns_database: bool = True, progress: Listener | None = None) -> None:
         self.database = database
         self._owns_database = owns_database
         self._closed = False
+        self._progress: Listener | None = None
+        self._unlisten: Callable[[], None] | None = None
+        self.progress = progress
+
+    @property
+    def progress(self) -> Listener | None:
+        """The progress callback: called (in the thread running the statement) with a
+        :class:`~sqlspapi.http.progress.ProgressState` at each call, page and rate-limit tick of a statement, and
+        once with ``finished=True`` when it ends. Set it to None to stop."""
+        return self._progress
+
+    @progress.setter
+    def progress(self, listener: Listener | None) -> None:
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
+        self._progress = listener
+        watch = getattr(self.database, "progress", None)
+        if listener is not None and watch is not None:
+            self._unlisten = watch.listen(listener)
+
+    def cancel(self) -> None:
+        """Stop the statement running on this connection at once (call it from another thread): it raises
+        :class:`~sqlspapi.errors.QueryCancelled`, and the rate-limit token reserved for its next call is given
+        back. A DB-API extension (psycopg's ``cancel()``)."""
+        self.database.cancel()
 
     @property
     def closed(self) -> bool:
@@ -165,6 +204,7 @@ class Connection:
         if self._closed:
             return
         self._closed = True
+        self.progress = None
         if self._owns_database:
             self.database.close()
 
@@ -284,13 +324,24 @@ class Cursor:
         try:
             before = db.total_changes()
             cursor.execute(sql, adapt_params(params))
-        except Exception as exc:
+        except BaseException as exc:
             self._description = None
+            self._ended()
             if isinstance(exc, apsw.SQLError) and (better := hint(self.connection.database, str(exc), sql)):
                 raise ProgrammingError(better) from None  # no such column: did you mean …, which version has it
+            if not isinstance(exc, Exception):
+                raise  # KeyboardInterrupt: the statement stopped at once
             reraise(exc)
         self._finish(cursor, before)
+        if not self._has_result:
+            self._ended()
         return self
+
+    def _ended(self) -> None:
+        """The statement ended (read to its end, failed or stopped): its progress listeners hear it once."""
+        watch = getattr(self.connection.database, "progress", None)
+        if watch is not None:
+            watch.finish()
 
     def executemany(self, sql: str, seq_of_params: Sequence[Sequence[Any] | Mapping[str, Any]]) -> Cursor:
         """Run ``sql`` once for each parameter set."""
@@ -315,8 +366,12 @@ class Cursor:
         try:
             row = next(self._cursor)
         except StopIteration:
+            self._ended()
             return None
-        except Exception as exc:
+        except BaseException as exc:
+            self._ended()
+            if not isinstance(exc, Exception):
+                raise
             reraise(exc)
         if not self._converters:
             return row

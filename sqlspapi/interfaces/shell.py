@@ -44,6 +44,7 @@ from sqlspapi.interfaces.display import (
     format_vertical,
 )
 from sqlspapi.interfaces.hints import hint
+from sqlspapi.interfaces.progressbar import TqdmProgress
 from sqlspapi.settings.connstr import redact_secrets
 
 UNAVAILABLE = {
@@ -97,6 +98,13 @@ def check_credentials(database: Any) -> None:
     database.client.access_token()
 
 
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
 def redact_history() -> None:
     """Replace every line of readline's history by :func:`redact_secrets` of it (a no-op for lines without one)."""
     import readline
@@ -126,10 +134,13 @@ class SPAPIShell(apsw.shell.Shell):
     ) -> None:
         self.database = database
         self._opener = opener
-        self._listen(database)
+        self._bar: TqdmProgress | None = None
+        self._unlisten: Any = None
+        self._stopped = False  # Ctrl-C stopped a statement (not the prompt)
         self.errors = 0
         """How many errors were reported (``sqlspapi shell`` exits with status 1 when any, non-interactively)."""
         super().__init__(stdin=stdin, stdout=stdout, stderr=stderr, db=database.connection)
+        self._listen(database)
         self.dbfilename = ":memory:"
         self.prompt = "sqlspapi> "
         self.moreprompt = "     ...> "
@@ -222,19 +233,40 @@ class SPAPIShell(apsw.shell.Shell):
             self.errors += 1
         super().handle_exception()
 
+    def handle_interrupt(self) -> None:
+        """Ctrl-C: at the prompt, APSW's behaviour; during a statement, it stopped at once — say "interrupted" and
+        how many calls it made (the rate-limit token of the call it did not send was given back)."""
+        stopped, self._stopped = self._stopped, False
+        if not stopped or self.bail or not self.interactive:
+            super().handle_interrupt()
+            return
+        self.db.interrupt()
+        calls = len(self.database.last_calls())
+        self.write(self.stderr, f"^C interrupted ({calls} SP-API call{'s' if calls != 1 else ''} made; .calls "
+                                "lists them)\n")
+
     # -- what runs, and what the user is told
 
     def _listen(self, database: Any) -> None:
-        """Show the database's notices (a default date window applied) as one line each, when they happen."""
+        """Show the database's notices (a default date window applied) as one line each, when they happen, and —
+        on a terminal — the live progress of a statement running longer than a second."""
         database._on_notice = lambda message: self.write(self.stderr, self._note(str(message)))
+        if self._unlisten is not None:
+            self._unlisten()
+        self._unlisten = None
+        if _is_terminal(self.stderr) and hasattr(database, "progress"):
+            self._bar = TqdmProgress(self.stderr)
+            self._unlisten = database.progress.listen(self._bar)
+
+    def write(self, dest: Any, text: str) -> None:
+        """Write ``text`` (APSW's behaviour), erasing the progress line first so that output never mixes with it."""
+        if self._bar is not None:
+            self._bar.clear()
+        super().write(dest, text)
 
     def _note(self, message: str) -> str:
         """A notice as the user reads it: wrapped to the terminal's width on a terminal, else one line."""
-        try:
-            terminal = self.stderr.isatty()
-        except (AttributeError, ValueError):
-            terminal = False
-        if not terminal:
+        if not _is_terminal(self.stderr):
             return f"note: {message}\n"
         width = max(40, shutil.get_terminal_size((80, 24)).columns - 1)
         return textwrap.fill(message, width, initial_indent="note: ", subsequent_indent="      ") + "\n"
@@ -242,9 +274,17 @@ class SPAPIShell(apsw.shell.Shell):
     def process_sql(self, sql: str, bindings: Any = None, internal: bool = False, summary: Any = None) -> None:
         """Run ``sql`` as the database prepares it: date bounds written through wrappers (``date(col)``, casts,
         ``strftime``) also reach the API (:meth:`sqlspapi.engine.Database.prepare`)."""
-        if not internal:
-            sql = self.database.prepare(sql)
-        super().process_sql(sql, bindings, internal, summary)
+        if internal:
+            super().process_sql(sql, bindings, internal, summary)
+            return
+        sql = self.database.prepare(sql)
+        try:
+            super().process_sql(sql, bindings, internal, summary)
+        except KeyboardInterrupt:
+            self._stopped = True  # handle_interrupt (APSW calls it next) says so
+            raise
+        finally:
+            self.database.progress.finish()  # the progress line goes away
 
     # -- statement boundaries
 

@@ -60,6 +60,7 @@ class Plan:
     text: str = ""
     mode: str = ""  # a route's variant: get → "get"/"multiget"; list → "list"/"multiget"
     limited: bool = False  # SQLite holds a LIMIT for this access (pushed or not)
+    values: tuple[Any, ...] = ()  # each arg's value when the SQL gives a constant, else UNKNOWN (for estimates)
 
 
 @dataclass

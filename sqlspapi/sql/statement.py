@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 from sqlspapi.definitions.schema import OperationSpec, RestrictedResource, TableSpec
+from sqlspapi.http.pace import PaceBook
+from sqlspapi.http.progress import Progress
 from sqlspapi.http.response import Envelope
 from sqlspapi.sql.hooks import load_function
 from sqlspapi.sql.plan import Bound, Plan, Row
@@ -37,9 +39,10 @@ class ClientLike(Protocol):
     """What the scope needs of :class:`sqlspapi.http.client.Client`."""
 
     def call(self, op: OperationSpec, *, path: Mapping[str, Any] | None = ..., query: Mapping[str, Any] | None = ...,
-             body: Any = ..., rdt: RestrictedResource | None = ..., expect: Envelope | None = ...) -> Any:
+             body: Any = ..., rdt: RestrictedResource | None = ..., expect: Envelope | None = ...,
+             watch: Progress | None = ...) -> Any:
         """Send one operation; the answer has ``.json`` and ``.headers``; one without what ``expect`` says a whole
-        answer holds is retried, then raised."""
+        answer holds is retried, then raised; ``watch`` hears of the call and shows (and may cancel) its waits."""
 
     def download(self, url: str) -> Any:
         """GET a pre-signed URL; the answer has ``.content``."""
@@ -50,8 +53,14 @@ class StatementScope:
 
     def __init__(self, client: ClientLike, *, include_restricted: bool,
                  entity_source: Callable[[TableSpec], TableSpec], connection: Mapping[str, Any] | None = None,
-                 poll_scale: float = 1.0, entities: Iterable[str] | None = None) -> None:
+                 poll_scale: float = 1.0, entities: Iterable[str] | None = None,
+                 progress: Progress | None = None) -> None:
         self.client = client
+        #: The running statement's progress: calls, waits, pages and rows are reported to it; it may cancel them.
+        self.progress = progress if progress is not None else Progress()
+        runtime = getattr(client, "runtime", None)
+        #: The account's pace book (what estimates are made of); a client without a runtime gets a private one.
+        self.pace: PaceBook = runtime.pace if runtime is not None else PaceBook()
         #: The entities some nested table reads (None: all); rows of other entities are not kept.
         self.entities = None if entities is None else frozenset(entities)
         self.include_restricted = include_restricted
@@ -114,7 +123,8 @@ class StatementScope:
         rdt = None
         if op.restricted and self.include_restricted:
             rdt = RestrictedResource(op.method, op.path, op.rdt_data_elements)
-        return self.client.call(op, path=dict(path), query=dict(query), body=body, rdt=rdt, expect=expect)
+        return self.client.call(op, path=dict(path), query=dict(query), body=body, rdt=rdt, expect=expect,
+                                watch=self.progress)
 
     def download(self, url: str) -> bytes:
         """The bytes at a pre-signed URL (no SP-API token, no rate limit)."""
@@ -151,7 +161,9 @@ class StatementScope:
         hook = load_function(table.hook) if table.hook else None
         parts = _parts(table, bound)
         keep = table.entity is not None and (self.entities is None or table.entity in self.entities)
+        row = self.progress.row
         for obj, request, parent in route_for(plan.route.kind).fetch(plan, bound, self):
+            row()
             if keep:
                 self.remember(table, obj, request, parent, parts if request is not None else frozenset())
             if hook is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,8 +16,10 @@ import apsw
 
 from sqlspapi.definitions.schema import TableSpec
 from sqlspapi.errors import MissingFilterError, RestrictedDataError
-from sqlspapi.sql import planner
+from sqlspapi.sql import cost, planner
+from sqlspapi.sql.cost import Calls, CostEnv
 from sqlspapi.sql.plan import Row
+from sqlspapi.sql.routes import route_for
 from sqlspapi.sql.rows import row_builder
 from sqlspapi.sql.statement import StatementScope
 
@@ -39,13 +42,45 @@ _MAX_PLANS = 512
 
 
 class TableContext:
-    """What a table needs from its connection: the statement scope and how to bind plans (clock, settings)."""
+    """What a table needs from its connection: the statement scope, how to bind plans (clock, settings) and, for
+    estimates, what the account's calls cost now (``cost_env``; None: plans carry no estimate)."""
 
     def __init__(self, scope: StatementScope, bind_context: Callable[[], planner.BindContext],
-                 include_restricted: bool) -> None:
+                 include_restricted: bool, cost_env: Callable[[], CostEnv] | None = None) -> None:
         self.scope = scope
         self.bind_context = bind_context
         self.include_restricted = include_restricted
+        self.cost_env = cost_env
+        #: The estimate of each plan text EXPLAIN QUERY PLAN showed lately (for the statement's total).
+        self.estimates: OrderedDict[str, tuple[Calls, CostEnv]] = OrderedDict()
+
+    def explained(self, plan: planner.Plan) -> str:
+        """The plan's EXPLAIN text with its estimate: "searchOrders(...) [est. ~12 pages, ~31 min at ...]"."""
+        if self.cost_env is None:
+            return plan.text
+        env = self.cost_env()
+        calls = route_for(plan.route.kind).calls(plan, env)
+        text = f"{plan.text} [est. {cost.describe(calls, env)}]"
+        self.estimates[text] = (calls, env)
+        self.estimates.move_to_end(text)
+        while len(self.estimates) > _MAX_PLANS:
+            self.estimates.popitem(last=False)
+        return text
+
+    def expect(self, plan: planner.Plan, bound: planner.Bound) -> None:
+        """Tell the statement's progress what this access will call (the requests are known now: a list of ids
+        gives its exact count), so it can show what is left."""
+        if self.cost_env is None:
+            return
+        env = self.cost_env()
+        calls = route_for(plan.route.kind).calls(plan, env)
+        op = calls.operation
+        if op is None:
+            return
+        count = calls.count
+        if calls.per or count is None and not calls.basis:
+            count = float(len(bound.requests))  # one call per request (ids, batches)
+        self.scope.progress.expect(op.name, count, lambda n: cost.seconds(env, op, n))
 
 
 class Module:
@@ -101,7 +136,7 @@ class Table:
                 for old in sorted(self._plans)[: len(self._plans) - _MAX_PLANS]:
                     del self._plans[old]
         ii.idxNum = number
-        ii.idxStr = choice.plan.text
+        ii.idxStr = self.context.explained(choice.plan)
         ii.orderByConsumed = False
         ii.estimatedCost = choice.cost
         ii.estimatedRows = choice.rows
@@ -152,6 +187,7 @@ class Cursor:
                 f"{spec.name} needs {' and '.join(plan.missing)}: filter it with = or IN in WHERE (or join on it), "
                 f"or pass it as an argument.{hint}")
         bound = planner.bind(plan, args, context.bind_context())
+        context.expect(plan, bound)
         self._build = row_builder(spec.columns, plan.columns_used, context.scope.connection)
         visible = [i for i, c in enumerate(spec.columns) if not c.hidden]
         self._identity = row_builder(spec.columns, visible, context.scope.connection)

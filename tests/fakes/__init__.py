@@ -87,8 +87,12 @@ class FakeClient:
 
     def call(self, op: OperationSpec, *, path: Mapping[str, Any] | None = None,
              query: Mapping[str, Any] | None = None, body: Any = None,
-             rdt: RestrictedResource | None = None, expect: Envelope | None = None) -> FakeResponse:
-        """Record the call, then answer it from the operation's handler (checked against ``expect``)."""
+             rdt: RestrictedResource | None = None, expect: Envelope | None = None,
+             watch: Any = None) -> FakeResponse:
+        """Record the call, then answer it from the operation's handler (checked against ``expect``); a ``watch``
+        (the statement's progress) hears of it as the real client's would."""
+        if watch is not None:
+            watch.calling(op.name)
         record = Call(op.name, dict(path or {}), dict(query or {}), body, rdt)
         self.calls.append(record)
         self.events.append(record)

@@ -20,7 +20,10 @@ from typing import Any, Protocol
 
 from sqlspapi.definitions.schema import FilterSpec, OperationSpec, RouteSpec, TableSpec
 from sqlspapi.errors import RestrictedColumnsWarning
+from sqlspapi.http.pace import PaceBook
+from sqlspapi.http.progress import Progress
 from sqlspapi.http.response import Envelope
+from sqlspapi.sql.cost import Calls, CostEnv
 from sqlspapi.sql.isotime import to_api_time
 from sqlspapi.sql.plan import (
     EQ,
@@ -43,6 +46,10 @@ class Scope(Protocol):
     """What a route's fetch may use: the statement scope (:class:`sqlspapi.sql.statement.StatementScope`)."""
 
     poll_scale: float
+    #: The running statement's progress (routes report pages to it).
+    progress: Progress
+    #: The account's pace book (the list route records whole scans in it).
+    pace: PaceBook
 
     def call(self, op: OperationSpec, path: Mapping[str, Any], query: Mapping[str, Any], body: Any = None, *,
              fresh: bool = False, expect: Envelope | None = None) -> Any:
@@ -104,6 +111,11 @@ class Route:
     def defaults(self, plan: Plan) -> list[str]:
         """Parameters EXPLAIN shows that no constraint gave (default windows, connection marketplaces)."""
         return []
+
+    def calls(self, plan: Plan, env: CostEnv) -> Calls:
+        """The calls one run of the access makes, before any call (:mod:`sqlspapi.sql.cost`): by default one call of
+        the route's operation."""
+        return Calls(plan.route.operation, 1.0)
 
 
 # ------------------------------------------------------------------------------------------------- helpers
@@ -184,7 +196,7 @@ def describe(plan: Plan, shown: Sequence[Constraint], route: Route) -> Plan:
         parts.append("MISSING required " + " and ".join(plan.missing))
     note = route.note(plan)
     text = f"{route.operation_name(plan)}({', '.join(parts)})" + (f" — {note}" if note else "")
-    return replace(plan, text=text)
+    return replace(plan, text=text, values=tuple(c.rhs for c in shown))
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlspapi.definitions.schema import BatchSpec, RouteSpec, TableSpec
 from sqlspapi.http.response import Envelope
+from sqlspapi.sql.cost import Calls, CostEnv
 from sqlspapi.sql.plan import EQ, IMPOSSIBLE_COST, Arg, BindContext, Bound, Choice, Constraint, Plan, Request, Row
 from sqlspapi.sql.routes.base import Route, Scope, base_query, collect, describe, missing_groups, usable_on
 from sqlspapi.sql.rows import as_rows, dig
@@ -48,6 +49,11 @@ class BatchRoute(Route):
         """How many values one call carries."""
         assert isinstance(plan.route, BatchSpec)
         return f"{plan.route.max_items} values per call"
+
+    def calls(self, plan: Plan, env: CostEnv) -> Calls:
+        """One call per ``max_items`` values."""
+        assert isinstance(plan.route, BatchSpec)
+        return Calls(plan.route.operation, 1.0, per=f"{plan.route.max_items} {plan.route.column} values")
 
     def bind(self, plan: Plan, values: Sequence[Any], ctx: BindContext) -> Bound:
         """One POST per ``max_items`` (value, marketplace) pairs."""

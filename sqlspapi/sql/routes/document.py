@@ -32,6 +32,7 @@ from typing import Any
 from sqlspapi.definitions.schema import DocumentSpec, RouteSpec, TableSpec
 from sqlspapi.errors import OperationalError, ReportFailedError
 from sqlspapi.http.response import Envelope
+from sqlspapi.sql.cost import Calls, CostEnv
 from sqlspapi.sql.plan import BindContext, Bound, Choice, Constraint, Plan, Request, Row
 from sqlspapi.sql.routes.base import Route, Scope, base_query
 from sqlspapi.sql.rows import as_rows, dig
@@ -50,6 +51,13 @@ class DocumentRoute(Route):
     def note(self, plan: Plan) -> str:
         """The lifecycle."""
         return "create, poll until done, download"
+
+    def calls(self, plan: Plan, env: CostEnv) -> Calls:
+        """A create, polls until the document is ready (how many depends on Amazon), a document call."""
+        spec = plan.route
+        assert isinstance(spec, DocumentSpec)
+        return Calls(spec.operation, None, basis=f"one create, a poll every {spec.poll_seconds:g} s until the "
+                                                 "document is ready, one download")
 
     def bind(self, plan: Plan, values: Sequence[Any], ctx: BindContext) -> Bound:
         """The create request, its body filled from the inputs and the connection's marketplaces."""
@@ -102,7 +110,8 @@ class DocumentRoute(Route):
             if time.monotonic() >= deadline:
                 raise OperationalError(f"{spec.poll_param} {job_id} is still {status} after "
                                        f"{spec.timeout_seconds:.0f} s; query it again later")
-            time.sleep(spec.poll_seconds * scope.poll_scale)
+            scope.progress.wait(spec.poll_seconds * scope.poll_scale,
+                                f"document of {spec.poll_param} {job_id} ({status})")
 
 
 def _fill_body(template: Any, values: Mapping[str, Any], ctx: BindContext) -> Any:

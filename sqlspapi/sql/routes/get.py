@@ -14,6 +14,7 @@ from typing import Any
 from sqlspapi.definitions.schema import GetSpec, RouteSpec, TableSpec
 from sqlspapi.errors import SPAPIError
 from sqlspapi.http.response import Envelope
+from sqlspapi.sql.cost import Calls, CostEnv
 from sqlspapi.sql.plan import EQ, Arg, BindContext, Bound, Choice, Constraint, Plan, Request, Row
 from sqlspapi.sql.routes.base import (
     Route,
@@ -61,6 +62,10 @@ class GetRoute(Route):
     def note(self, plan: Plan) -> str:
         """One call, or one per value."""
         return "one call" if plan.mode == "get" else "one call per value"
+
+    def calls(self, plan: Plan, env: CostEnv) -> Calls:
+        """One call, or one per value of the IN list."""
+        return Calls(plan.route.operation, 1.0, per="" if plan.mode == "get" else f"{plan.route.column} value")
 
     def bind(self, plan: Plan, values: Sequence[Any], ctx: BindContext) -> Bound:
         """One request per distinct key value."""

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlspapi.definitions.schema import NestedSpec, RouteSpec, TableSpec
+from sqlspapi.sql.cost import Calls, CostEnv
 from sqlspapi.sql.plan import EQ, IMPOSSIBLE_COST, Arg, BindContext, Bound, Choice, Constraint, Plan, Row
 from sqlspapi.sql.routes.base import Route, Scope, collect, describe, usable_on
 from sqlspapi.sql.routes.get import fetch_one, request_for
@@ -43,6 +44,12 @@ class NestedRoute(Route):
         """Where the rows come from."""
         assert isinstance(plan.route, NestedSpec)
         return f"read from the cached {plan.route.entity}, else one get call per key"
+
+    def calls(self, plan: Plan, env: CostEnv) -> Calls:
+        """None when the statement also reads the parents, else one parent get per key."""
+        assert isinstance(plan.route, NestedSpec)
+        return Calls(None, None, basis=f"no call for {plan.route.entity} this statement already read, else one get "
+                                       "call per key")
 
     def bind(self, plan: Plan, values: Sequence[Any], ctx: BindContext) -> Bound:
         """The parent keys."""

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlspapi.definitions.schema import PythonSpec, RouteSpec, TableSpec
+from sqlspapi.sql.cost import Calls, CostEnv
 from sqlspapi.sql.hooks import load_function
 from sqlspapi.sql.plan import BindContext, Bound, Choice, Constraint, Plan, Row
 from sqlspapi.sql.routes.base import Route, Scope
@@ -31,6 +32,10 @@ class PythonRoute(Route):
         """EXPLAIN names the function."""
         assert isinstance(plan.route, PythonSpec)
         return plan.route.function
+
+    def calls(self, plan: Plan, env: CostEnv) -> Calls:
+        """Decided by the function (each call it sends is paced on its operation's usage plan)."""
+        return Calls(None, None, basis="calls decided by the Python function as it runs")
 
     def bind(self, plan: Plan, values: Sequence[Any], ctx: BindContext) -> Bound:
         """The inputs by column name (a NULL input is passed as None: the function's default applies)."""

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlspapi.definitions.schema import ListSpec, TableSpec, WindowSpec
-from sqlspapi.sql.isotime import format_api_time
-from sqlspapi.sql.plan import GE, GT, LE, LT, BindContext, Constraint, Plan
+from sqlspapi.sql.cost import CostEnv, window_days
+from sqlspapi.sql.isotime import format_api_time, to_api_time
+from sqlspapi.sql.plan import GE, GT, LE, LT, UNKNOWN, BindContext, Constraint, Plan
 from sqlspapi.sql.routes.base import usable_on
 
 
@@ -60,6 +61,34 @@ def windows_for(plan: Plan, spec: ListSpec, after: list[datetime], before: list[
         out.append(window_params(window, start, stop))
         start = stop
     return out
+
+
+def estimated_span(plan: Plan, spec: ListSpec, env: CostEnv, id_list: bool) -> float | None:
+    """The days one scan of ``plan`` covers, read from the constant bounds the SQL gives (before any call): the
+    range, else the default look-back the scan would take; None when a bound is not a constant (a join, a ``?``)."""
+    if plan.window is None and not spec.window_required:
+        return None
+    after = before = None
+    for arg, value in zip(plan.args, plan.values, strict=False):
+        if arg.role in ("after", "before"):
+            if value is UNKNOWN:
+                return None
+            try:
+                moment = to_api_time(value, arg.column)
+            except Exception:  # noqa: BLE001 - an unreadable bound fails when the query runs, with its message
+                return None
+            if arg.role == "after":
+                after = moment if after is None else max(after, moment)
+            else:
+                before = moment if before is None else min(before, moment)
+    now = env.now
+    if after is None:
+        if not spec.window_required:
+            return None
+        days = spec.max_lookback_days if (id_list or before is not None or not env.lookback_days) \
+            else env.lookback_days
+        after = now - timedelta(days=days)
+    return window_days(after, before, now)
 
 
 def default_window_notice(table: str, column: str, days: int) -> str:
