@@ -1,10 +1,11 @@
 """What a bridge session installs on its SQLite connection: PostgreSQL's functions and a read-only authorizer.
 
 ``install_functions`` registers ``version()`` and the functions the translated SQL calls (``pg_date_trunc``,
-``pg_extract``, ``pg_add_interval``, strict casts, ``regexp`` …). ``Guard`` is the connection's authorizer: after the
-session's own catalog is attached it refuses ATTACH and DETACH, ``load_extension``, PRAGMA writes and every write
-outside the client's temp tables (CREATE TEMP TABLE and INSERT/UPDATE/DELETE on temp tables stay allowed), and
-remembers why, so the client's error says what was refused.
+``pg_extract``, ``pg_add_interval``, strict casts, ``regexp`` …, and ``series``' ``make_date`` and
+``generate_series`` tables). ``Guard`` is the connection's authorizer: after the session's own catalog is attached it
+refuses ATTACH and DETACH, ``load_extension``, PRAGMA writes and every write outside the client's temp tables (CREATE
+TEMP TABLE and INSERT/UPDATE/DELETE on temp tables stay allowed), and remembers why, so the client's error says what
+was refused.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable
 
 import apsw
 
-from . import pgtypes
+from . import pgtypes, series
 
 VERSION = "PostgreSQL 15.0 (sqlspapi {version}: SQL over Amazon's Selling Partner API, SQLite {sqlite})"
 _PRAGMAS_READ = {"table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo",
@@ -41,7 +42,7 @@ _STRING_FUNCTIONS: dict[str, Callable[..., object]] = {  # PostgreSQL string fun
 
 
 def install_functions(con: apsw.Connection) -> None:
-    """Register ``version()`` and the bridge's PostgreSQL functions on a connection."""
+    """Register ``version()``, the bridge's PostgreSQL functions and ``generate_series`` on a connection."""
     try:
         from importlib.metadata import version
 
@@ -61,6 +62,7 @@ def install_functions(con: apsw.Connection) -> None:
                                int(re.search(p, str(s)) is not None), 2, deterministic=True)
     con.create_scalar_function("pg_regexp_i", lambda p, s: None if p is None or s is None else
                                int(re.search(p, str(s), re.I) is not None), 2, deterministic=True)
+    series.install(con)
 
 
 class Guard:

@@ -20,6 +20,7 @@ FUNCTION_NAMES = {
     "Substring": "substring", "CurrentDate": "current_date", "CurrentSchema": "current_schema",
     "CurrentUser": "current_user", "SessionUser": "session_user", "CurrentCatalog": "current_catalog",
     "Length": "length", "Lower": "lower", "Upper": "upper", "StddevSamp": "stddev_samp", "ApproxDistinct": "count",
+    "GenerateSeries": "generate_series", "ExplodingGenerateSeries": "generate_series",
 }
 _INFERRED: dict[type, int] = {exp.Count: pgtypes.INT8, exp.Avg: pgtypes.FLOAT8, exp.Length: pgtypes.INT4,
                               exp.StrPosition: pgtypes.INT4, exp.Extract: pgtypes.NUMERIC,
@@ -38,6 +39,7 @@ FUNCTION_TYPES = {  # the bridge's catalog and server functions (SQLite returns 
                      "current_database", "pg_encoding_to_char", "pg_size_pretty", "array_to_string",
                      "pg_get_constraintdef", "pg_get_indexdef", "pg_get_viewdef", "quote_ident"), pgtypes.TEXT),
     **dict.fromkeys(("pg_backend_pid",), pgtypes.INT4),
+    **dict.fromkeys(("make_date",), pgtypes.DATE),
     **dict.fromkeys(("pg_relation_size", "pg_total_relation_size", "pg_table_size", "txid_current"), pgtypes.INT8),
 }
 _NUMBERS = {pgtypes.INT2, pgtypes.INT4, pgtypes.INT8, pgtypes.FLOAT4, pgtypes.FLOAT8, pgtypes.NUMERIC}

@@ -256,6 +256,8 @@ def error_info(exc: BaseException) -> ErrorInfo:
     if isinstance(sqlstate, str) and len(sqlstate) == 5:
         return ErrorInfo(sqlstate, getattr(exc, "message", None) or str(exc), getattr(exc, "detail", None),
                          getattr(exc, "hint", None))
+    if isinstance(exc, errors.QueryCancelled):  # cancelled, even while waiting for the rate limiter
+        return ErrorInfo("57014", "canceling statement due to user request", str(exc) or None)
     if isinstance(exc, errors.ThrottledError):
         return _spapi_info(exc, "53400")
     if isinstance(exc, errors.SPAPIError):

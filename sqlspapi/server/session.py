@@ -4,10 +4,14 @@
 DISCARD, DEALLOCATE, DECLARE/FETCH/MOVE/CLOSE cursors), translates everything else with ``translate`` and runs it
 on the session's own ``Database`` connection, which carries the emulated catalog (``catalog``) and the authorizer
 (``guard``). Describe (``prepare``) never runs a query: the exec tracer captures the description, returns False.
+``EXPLAIN`` answers the API plan (``Database.explain``: the calls the statement would make and their estimated cost)
+as PostgreSQL's one ``QUERY PLAN`` column, without calling the API. SQLite's "no such function/column/table" become
+PostgreSQL's SQLSTATEs with a useful message (``translate.function_error``, ``sqlspapi.interfaces.hints.hint``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from collections.abc import Callable, Iterator
@@ -16,13 +20,15 @@ from typing import Any
 
 import apsw
 
+from sqlspapi.interfaces.hints import hint
+
 from . import pgtypes
 from . import translate as _sql
 from .catalog import DEFAULT_SETTINGS, Catalog
 from .guard import Guard, install_functions
 from .translate import PgError, Translation, first_words, split_statements, translate
 
-__all__ = ["ColumnDesc", "PgError", "PgSession", "Prepared", "StatementResult"]
+__all__ = ["ColumnDesc", "MissingName", "PgError", "PgSession", "Prepared", "StatementResult"]
 
 _SERVER_ANSWERED = {"set", "reset", "show", "begin", "start", "commit", "end", "rollback", "abort", "savepoint",
                     "release", "discard", "deallocate", "declare", "fetch", "move", "close", "listen", "unlisten",
@@ -33,6 +39,17 @@ _FETCH_RE = re.compile(r"(fetch|move)\s+(?:(next|prior|first|last|all|forward\s+
                        r"absolute\s+-?\d+|relative\s+-?\d+|\d+)\s+)?(?:(?:from|in)\s+)?(\"(?:[^\"]|\"\")+\"|\w+)\s*$",
                        re.I | re.S)
 _LEADING_COMMENTS = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S)
+_SQLITE_MISSING = re.compile(r"no such (function|column|table): (\S+)")
+_QUOTED = re.compile(r'"((?:[^"]|"")*)"')
+_SERIES_SCAN = re.compile(r"SCAN PG_SERIES_\w+ VIRTUAL TABLE INDEX \d+:.*", re.I)  # our generate_series table
+_PLACEHOLDER = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|\?(\d+)""")  # ?n outside literals and identifiers
+#: The one plan line of a statement that makes no SP-API call (SQLite answers it alone).
+NO_CALL = "no SP-API call: answered by SQLite alone"
+
+
+class MissingName(PgError, apsw.SQLError):
+    """SQLite's "no such function/column/table" as PostgreSQL reports it (42883 or 0A000, 42703, 42P01) with a
+    useful message; still an ``apsw.SQLError`` for code that catches SQLite's errors."""
 
 
 @dataclass
@@ -84,6 +101,21 @@ def _text_columns(tr: Translation) -> list[ColumnDesc]:
     return [ColumnDesc(name, pgtypes.TEXT) for name in tr.names]
 
 
+def _param_oids(tr: Translation, given: list[int]) -> list[int]:
+    """Parameter types: the client's where it gave one (non-zero), else the translation's inference, else text."""
+    return [(given[i] if i < len(given) and given[i] else tr.param_oids[i] if i < tr.param_count else pgtypes.TEXT)
+            for i in range(max(tr.param_count, len(given)))]
+
+
+def _catalog_fallback(tr: Translation, error: apsw.Error) -> bool:
+    """True when a failed statement is a catalog query that answers 0 rows: it touches ``pg_*`` or
+    information_schema, was not refused or cancelled, and (for a missing function) reads a catalog relation, so
+    ``select pg_foo(1)`` still says the function is missing."""
+    if not tr.catalog or isinstance(error, apsw.AuthError | apsw.InterruptError):
+        return False
+    return tr.reads_catalog or "no such function" not in str(error)
+
+
 def _to_bool(value: Any) -> Any:
     """SQLite has no booleans: 0/1 (or 't'/'f' text) become False/True for a bool column."""
     return value if value is None or isinstance(value, bool) else bool(pgtypes.pg_bool(value))
@@ -118,7 +150,7 @@ class PgSession:
     def simple_query(self, sql: str) -> Iterator[StatementResult]:
         """Run each statement of a simple Query in order; results are produced lazily, errors raise."""
         for statement in split_statements(sql):
-            yield self._run(lambda s=statement: self._statement(s, None, None))
+            yield self._run(lambda s=statement: self._statement(s, None, None), statement)
 
     def prepare(self, sql: str, param_oids: list[int]) -> Prepared:
         """Parse and describe a statement without running it (never an SP-API call)."""
@@ -129,7 +161,9 @@ class PgSession:
             if words[:1] == ["fetch"] and (match := _FETCH_RE.match(_LEADING_COMMENTS.sub("", sql).rstrip("; "))):
                 columns = self.cursors[name].columns if (name := _unquote(match.group(3))) in self.cursors else None
             return Prepared(list(param_oids), columns, sql=sql)
-        return self._run(lambda: self._describe(sql, param_oids))
+        if words[0] == "explain":
+            return self._run(lambda: self._describe_explain(sql, param_oids), sql)
+        return self._run(lambda: self._describe(sql, param_oids), sql)
 
     def cursor_columns(self, name: str) -> list[ColumnDesc] | None:
         """The result columns of an open cursor (DECLARE … CURSOR), for Describe of a FETCH."""
@@ -139,11 +173,15 @@ class PgSession:
 
     def execute(self, prepared: Prepared, params: list[object]) -> StatementResult:
         """Run a prepared statement with decoded parameter values."""
-        return self._run(lambda: self._statement(prepared.sql, prepared, list(params)))
+        return self._run(lambda: self._statement(prepared.sql, prepared, list(params)), prepared.sql)
 
     def cancel(self) -> None:
-        """Interrupt the running statement (thread-safe)."""
+        """Interrupt the running statement (thread-safe), also while it waits for the rate limiter: the database's
+        ``cancel()`` stops that wait (``QueryCancelled``, SQLSTATE 57014) and gives the reserved token back."""
         self.con.interrupt()
+        stop = getattr(self.database, "cancel", None)
+        if callable(stop):
+            stop()
 
     def close(self) -> None:
         """Drop the cursors and close the session's database."""
@@ -153,22 +191,33 @@ class PgSession:
             closer()
 
     # ---- dispatch --------------------------------------------------------------------------------------------
-    def _run(self, run: Callable[[], Any]) -> Any:
+    def _run(self, run: Callable[[], Any], sql: str) -> Any:
         try:
             return run()
         except Exception as error:
-            converted = self._failed(error)
+            converted = self._failed(error, sql)
             if converted is error:
                 raise
             raise converted from error
 
-    def _failed(self, error: Exception) -> Exception:
+    def _failed(self, error: Exception, sql: str = "") -> Exception:
         """Mark an open transaction failed; return the error as the client should see it."""
         if self.transaction_status == "T":
             self.transaction_status = "E"
         if isinstance(error, apsw.Error) and (self.guard.denied or isinstance(error, apsw.AuthError)):
             return PgError("42501", self.guard.denied or str(error))
+        if isinstance(error, apsw.SQLError) and (missing := _SQLITE_MISSING.search(str(error))):
+            return self._missing(error, missing[1], missing[2], sql)
         return PgError("22P02", str(error)) if isinstance(error, ValueError) else error
+
+    def _missing(self, error: apsw.SQLError, kind: str, name: str, sql: str) -> Exception:
+        """SQLite's "no such function/column/table" as PostgreSQL answers it, with what the user needs to know."""
+        if kind == "function":
+            pg = _sql.function_error(sql, name, self.catalog.columns)
+            return MissingName(pg.sqlstate, pg.message, pg.detail, pg.hint)
+        unquoted = _QUOTED.sub(lambda m: m[1].replace('""', '"'), str(error))  # SQLite quotes sqlglot's identifiers
+        better = hint(self.database, unquoted, sql)
+        return error if better is None else MissingName("42703" if kind == "column" else "42P01", better)
 
     def _statement(self, sql: str, prepared: Prepared | None, params: list[object] | None) -> StatementResult:
         words = first_words(sql, 3)
@@ -180,6 +229,8 @@ class PgSession:
             raise PgError("42501", f"sqlspapi refuses {head.upper()}: the bridge serves only its own tables")
         if head in _SERVER_ANSWERED:
             return self._server_statement(_LEADING_COMMENTS.sub("", sql), words)
+        if head == "explain":
+            return self._explain(sql, prepared, params or [])
         return self._query(sql, prepared, params)
 
     def _server_statement(self, sql: str, words: list[str]) -> StatementResult:
@@ -281,9 +332,7 @@ class PgSession:
         tr = self._translate(sql)
         if not tr.sql:
             return Prepared(list(param_oids), _text_columns(tr), sql=sql, translation=tr, fallback=True)
-        oids = [(param_oids[i] if i < len(param_oids) and param_oids[i] else
-                 tr.param_oids[i] if i < tr.param_count else pgtypes.TEXT)
-                for i in range(max(tr.param_count, len(param_oids)))]
+        oids = _param_oids(tr, param_oids)
         cursor, captured = self._describing_cursor(run=False)
         self.guard.denied = None
         try:
@@ -291,7 +340,7 @@ class PgSession:
         except apsw.ExecTraceAbort:
             pass
         except apsw.Error as error:
-            if not tr.catalog or isinstance(error, apsw.AuthError):
+            if not _catalog_fallback(tr, error):
                 raise
             return Prepared(oids, _text_columns(tr), sql=sql, translation=tr, fallback=True)
         description = captured.get("d") or ()
@@ -323,6 +372,36 @@ class PgSession:
             columns.append(ColumnDesc(name, oid, pgtypes.type_size(oid)))
         return columns
 
+    # ---- EXPLAIN ---------------------------------------------------------------------------------------------
+    def _describe_explain(self, sql: str, param_oids: list[int]) -> Prepared:
+        tr = self._translate(_sql.explain_statement(_LEADING_COMMENTS.sub("", sql)))
+        return Prepared(_param_oids(tr, param_oids), [ColumnDesc("QUERY PLAN", pgtypes.TEXT)], sql=sql)
+
+    def _explain(self, sql: str, prepared: Prepared | None, params: list[object]) -> StatementResult:
+        """``EXPLAIN statement``: the API plan, one ``QUERY PLAN`` row per line; never calls the API. Parameter
+        values are written into the planned statement, so the plan shows what would be sent."""
+        tr = self._translate(_sql.explain_statement(_LEADING_COMMENTS.sub("", sql)))
+        lines: list[str] = []
+        if tr.sql:
+            bindings = self._bindings(tr, prepared, params)
+            inlined = _PLACEHOLDER.sub(lambda m: m[0] if m[1] is None else apsw.format_sql_value(
+                bindings[int(m[1]) - 1]), tr.sql)
+            text = self._sqlite_text(dataclasses.replace(tr, sql=inlined))
+            explain = getattr(self.database, "explain", None)
+            self.guard.denied = None
+            plan = explain(text) if explain is not None else \
+                [str(row[-1]) for row in self.con.execute(f"EXPLAIN QUERY PLAN {text}")]
+            lines = [_SERIES_SCAN.sub("Function Scan on generate_series (no SP-API call)", part)
+                     for line in plan for part in str(line).splitlines()]
+        rows = [(line,) for line in lines or [NO_CALL]]
+        return StatementResult([ColumnDesc("QUERY PLAN", pgtypes.TEXT)], iter(rows), tag="EXPLAIN")
+
+    def _sqlite_text(self, tr: Translation) -> str:
+        """The SQLite statement to run: with the date bounds the database states on bare columns so they reach the
+        API (``Database.prepare``), except for catalog queries."""
+        prepare = getattr(self.database, "prepare", None)
+        return prepare(tr.sql) if prepare is not None and not tr.catalog else tr.sql
+
     def take_notices(self) -> list[str]:
         """The notices of the statement just run (a default date window applied), once."""
         notices, self._notices[:] = list(self._notices), []
@@ -338,12 +417,10 @@ class PgSession:
         begin = getattr(self.database, "begin_statement", None)
         if begin is not None:
             begin()
-        prepare = getattr(self.database, "prepare", None)
-        sql_text = prepare(tr.sql) if prepare is not None and not tr.catalog else tr.sql  # wrapped date bounds
         try:
-            cursor.execute(sql_text, bindings)
+            cursor.execute(self._sqlite_text(tr), bindings)
         except apsw.Error as error:
-            if not tr.catalog or isinstance(error, apsw.AuthError | apsw.InterruptError):
+            if not _catalog_fallback(tr, error):
                 raise
             return StatementResult(_text_columns(tr) or None, iter(()), tag="SELECT 0")
         description = captured.get("d") or ()
