@@ -236,7 +236,8 @@ class Terminal(io.StringIO):
         return True
 
 
-def test_tqdm_line_appears_after_the_delay_and_is_erased_at_the_end():
+def test_tqdm_line_appears_after_the_delay_and_is_erased_at_the_end(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "300")
     stream = Terminal()
     bar = TqdmProgress(stream, delay=1.0)
     bar(ProgressState(elapsed=0.5, operation="searchOrders", calls=1))
@@ -248,7 +249,8 @@ def test_tqdm_line_appears_after_the_delay_and_is_erased_at_the_end():
     assert "waiting 2 min 50 s for the rate limit of searchOrders (0.0056 req/s)" in shown
     assert "~4 calls, ~12 min left" in shown
     bar(ProgressState(elapsed=2.0, finished=True))
-    assert stream.getvalue().endswith("\r") or "\x1b[A" in stream.getvalue() or stream.getvalue().rstrip(" ") != shown
+    erased = stream.getvalue()[len(shown):]
+    assert erased and erased.strip(" \r") == "", f"the line is blanked, nothing else is written: {erased!r}"
 
 
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
@@ -308,3 +310,62 @@ def test_shell_on_a_terminal_shows_live_progress_and_ctrl_c_stops_at_once(tmp_pa
              re.findall(r"getInventorySummaries .*?\(throttle wait ([\d.]+) (ms|s)\)", after)]
     assert waits, after
     assert waits[0] <= 2.7, f"the first call after Ctrl-C waited {waits[0]} s: its token was not given back"
+
+
+def test_progress_knows_what_is_left_once_the_account_was_scanned(emu):
+    states: list[ProgressState] = []
+    with sqlspapi.connect(emu.connection_string(), LookbackDays="all") as con:
+        sql = "SELECT count(*) FROM orders WHERE createdTime >= '2000-01-01'"
+        con.cursor().execute(sql).fetchall()  # a first whole scan teaches the account's volume
+        con.progress = states.append
+        con.cursor().execute(sql).fetchall()
+        pages = sum(1 for c in con.last_calls() if c.operation == "searchOrders")
+    known = [s for s in states if s.calls_left is not None and not s.finished]
+    assert known, "the second scan's progress has an estimate"
+    assert abs(known[0].calls_left - pages) <= 1 and known[0].seconds_left is not None
+    assert known[-1].calls_left <= 1, "the estimate counts down to the end"
+
+
+def test_pandas_read_sql_reports_progress_through_sqlalchemy_connect_args(emu):
+    pd = pytest.importorskip("pandas")
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    states: list[ProgressState] = []
+    engine = sqlalchemy.create_engine("sqlspapi://", connect_args={
+        "connection_string": emu.connection_string(), "LookbackDays": "all", "progress": states.append})
+    frame = pd.read_sql("SELECT orderId FROM orders", engine)
+    assert len(frame) == 300
+    finished = [s for s in states if s.finished]
+    assert finished and finished[-1].rows == 300 and finished[-1].pages >= 2
+    engine.dispose()
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_query_command_on_a_terminal_shows_progress_then_only_the_result(tmp_path):
+    import select
+
+    env = {**os.environ, "HOME": str(tmp_path), "TERM": "dumb", "SQLSPAPI_DEMO_TIME_SCALE": "0.2",
+           "COLUMNS": "200"}
+    master, slave = os.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sqlspapi", "query", "--demo", "SELECT count(*) AS n FROM fba_inventory_summaries"],
+        stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True, start_new_session=True)
+    os.close(slave)
+    shown = b""
+    try:
+        while process.poll() is None or select.select([master], [], [], 0.2)[0]:
+            if select.select([master], [], [], 0.2)[0]:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+        assert process.wait(timeout=120) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(master)
+    text = shown.decode(errors="replace")
+    assert "for the rate limit of getInventorySummaries" in text, text
+    assert re.search(r"\b300\b", text.rsplit("rows", 1)[-1]), text  # the result, after the progress line

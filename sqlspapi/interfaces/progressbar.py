@@ -13,6 +13,9 @@ drawing, terminal width and notebook widgets (``tqdm.auto``) for us.
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 import time
 from typing import Any, TextIO
 
@@ -22,6 +25,15 @@ from sqlspapi.http.progress import ProgressState
 DELAY = 1.0
 #: Least seconds between two redraws of the line.
 REDRAW = 0.1
+
+
+def width(stream: TextIO | None) -> int:
+    """The terminal's width for ``stream``: its own size, else ``COLUMNS``, else 120."""
+    try:
+        columns = os.get_terminal_size((stream or sys.stderr).fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        columns = 0
+    return columns or shutil.get_terminal_size((120, 24)).columns or 120
 
 
 class TqdmProgress:
@@ -56,6 +68,7 @@ class TqdmProgress:
         bar.n = state.calls
         bar.set_description_str(state.operation or "sqlspapi", refresh=False)
         bar.set_postfix_str(state.details(), refresh=False)
+        bar.ncols = width(self.file)
         bar.refresh()
 
     def _open(self, state: ProgressState) -> Any:
@@ -63,7 +76,10 @@ class TqdmProgress:
             from tqdm.auto import tqdm
         else:
             from tqdm import tqdm
-        bar = tqdm(total=None, file=self.file, leave=False, dynamic_ncols=True, unit="call", delay=REDRAW,
+        # The sizes are given: a terminal may report 0 columns and rows (a fresh pseudo-terminal), and tqdm then
+        # draws nothing.
+        bar = tqdm(total=None, file=self.file, leave=False, ncols=width(self.file), nrows=24, unit="call",
+                   delay=REDRAW,
                    desc=state.operation or "sqlspapi", bar_format="{desc}: {n_fmt} calls [{elapsed}]{postfix}",
                    mininterval=REDRAW)
         bar.start_t -= state.elapsed  # the elapsed time is the statement's, not the line's

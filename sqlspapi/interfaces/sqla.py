@@ -17,8 +17,10 @@ so :meth:`SPAPIDialect.create_connect_args` refuses them at ``create_engine`` wi
 ``KEY_env=VARIABLE`` reads a key's value from an environment variable when the engine is created
 (``connection_string_env=VARIABLE`` a whole connection string); ``connect_args`` keys win over the URL's.
 
-Each new DB-API connection asks Login with Amazon for an access token at once, so wrong credentials fail at
-``engine.connect()`` (a BI tool's "Test connection") with the message naming the wrong key, not at the first query.
+Each new DB-API connection asks Login with Amazon for an access token at once (:func:`sqlspapi.connect` does), so
+wrong credentials fail at ``engine.connect()`` (a BI tool's "Test connection") with the message naming the wrong key,
+not at the first query. ``connect_args={"progress": callback}`` reaches :func:`sqlspapi.connect` (live progress of
+each statement, e.g. under ``pandas.read_sql``).
 ``pandas.read_sql(sql, engine)`` and ``sqlalchemy.inspect(engine)`` work as with SQLite; the tables are read-only.
 
 Types: reflection reads sqlspapi's declared types (``COLUMN_TYPES`` in :mod:`sqlspapi.definitions.schema`):
@@ -163,19 +165,6 @@ class SPAPIDialect(SQLiteDialect):
             else:
                 kwargs[name] = text
         return [], kwargs
-
-    def connect(self, *cargs: Any, **cparams: Any) -> Any:
-        """A DB-API connection whose credentials were just checked (an LWA access token was obtained).
-
-        Wrong credentials raise AuthError (wrapped by SQLAlchemy as ``OperationalError``) naming the wrong key.
-        """
-        connection = super().connect(*cargs, **cparams)
-        try:
-            connection.database.client.access_token()
-        except BaseException:
-            connection.close()
-            raise
-        return connection
 
     def do_ping(self, dbapi_connection: Any) -> bool:
         """The local SQLite side is always there; API reachability shows on the next query."""
