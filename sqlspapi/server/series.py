@@ -4,8 +4,9 @@ SQLite has no set-returning functions, and APSW's SQLite is built without the ``
 bridge registers one eponymous table-valued function per result type, ``pg_series_int4``, ``pg_series_int8``,
 ``pg_series_numeric``, ``pg_series_timestamp`` and ``pg_series_timestamptz`` (hidden columns ``start``, ``stop``,
 ``step``; a ``value`` column declared with the PostgreSQL type, so clients see ``int4``, ``timestamptz`` …).
-``translate`` picks the one PostgreSQL's overload resolution would pick and wraps it so that the alias names the
-column as in PostgreSQL: ``FROM generate_series(1, 3) d`` → ``(SELECT value AS "d" FROM pg_series_int4(1, 3)) AS "d"``.
+The translation half (:func:`expand_series`, called by ``translate``) picks the one PostgreSQL's overload resolution
+would pick and wraps it so that the alias names the column as in PostgreSQL: ``FROM generate_series(1, 3) d`` →
+``(SELECT value AS "d" FROM pg_series_int4(1, 3)) AS "d"``; :func:`column_aliases` applies ``AS s(a, b)`` lists.
 
 Values follow PostgreSQL: an integer or numeric series steps by 1 unless told; a date/time series needs an interval
 step, adds it to the previous value (so a monthly series from Jan 31 goes Feb 28, Mar 28 …) and, from dates, gives
@@ -15,16 +16,18 @@ step, adds it to the previous value (so a monthly series from Jan 31 goes Feb 28
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import apsw
+from sqlglot import exp
 
 from sqlspapi.sql import isotime
 
 from . import pgtypes
-from .translate import PgError
+from .infer import Scope, cast_oid, infer_type, interval_text
+from .pgerror import PgError
 
 _HIDDEN = ("start", "stop", "step")  # columns 1, 2, 3 of every series table (0 is ``value``)
 
@@ -198,4 +201,105 @@ def install(con: apsw.Connection) -> None:
     con.create_scalar_function("make_date", make_date, 3, deterministic=True)
 
 
-__all__ = ["SERIES", "install", "make_date"]
+# ------------------------------------------------------------------ the translation half: FROM generate_series(…)
+
+
+_TEMPORAL_TYPES = {pgtypes.DATE, pgtypes.TIMESTAMP, pgtypes.TIMESTAMPTZ}
+_SERIES_SUFFIX = {pgtypes.INT4: "int4", pgtypes.INT8: "int8", pgtypes.NUMERIC: "numeric",
+                  pgtypes.TIMESTAMP: "timestamp", pgtypes.TIMESTAMPTZ: "timestamptz"}
+_INT4_MAX = 2**31 - 1
+
+
+def argument_type(node: exp.Expression, scope: Scope) -> int | None:
+    """The PostgreSQL type of a function argument (``unknown`` string literals are None)."""
+    if interval_text(node) is not None:
+        return pgtypes.INTERVAL
+    if isinstance(node, exp.Cast):
+        return cast_oid(node)
+    if isinstance(node, exp.Literal):
+        if node.is_string:
+            return None
+        return pgtypes.INT8 if node.is_int and abs(int(node.name)) > _INT4_MAX else infer_type(node, scope)
+    return infer_type(node, scope)
+
+
+def _series_type(call: exp.GenerateSeries, scope: Scope) -> int:
+    """The result type PostgreSQL's overload resolution gives ``generate_series(start, stop[, step])``."""
+    if call.args.get("is_end_exclusive") is not None:
+        raise PgError("0A000", "generate_series with a time zone argument is not supported by sqlspapi")
+    bounds = {argument_type(call.args[k], scope) for k in ("start", "end")}
+    step = call.args.get("step")
+    step_type = argument_type(step, scope) if step is not None else None
+    if bounds & _TEMPORAL_TYPES or step_type == pgtypes.INTERVAL:
+        if pgtypes.TIMESTAMP in bounds and not bounds & {pgtypes.TIMESTAMPTZ, pgtypes.DATE}:
+            return pgtypes.TIMESTAMP
+        return pgtypes.TIMESTAMPTZ  # date and unknown literals resolve to the timestamptz variant
+    kinds = bounds | {step_type}
+    if kinds & {pgtypes.NUMERIC, pgtypes.FLOAT4, pgtypes.FLOAT8}:
+        return pgtypes.NUMERIC
+    return pgtypes.INT8 if pgtypes.INT8 in kinds else pgtypes.INT4
+
+
+def _series_source(call: exp.GenerateSeries, table: str, column: str, scope: Scope) -> exp.Subquery:
+    """``(SELECT value AS "column" FROM pg_series_<type>(start, stop[, step])) AS "table"``."""
+    arguments = [call.args[k] for k in ("start", "end", "step") if call.args.get(k) is not None]
+    if any(argument.find(exp.Column) for argument in arguments):
+        raise PgError("0A000", "generate_series over the columns of another table (LATERAL) is not supported by "
+                               "sqlspapi: give it constant bounds and join on the values")
+    function = exp.Anonymous(this=f"pg_series_{_SERIES_SUFFIX[_series_type(call, scope)]}", expressions=arguments)
+    select = exp.select(exp.alias_(exp.column("value"), column, quoted=True)).from_(exp.Table(this=function))
+    return select.subquery(exp.to_identifier(table, quoted=True))
+
+
+def _folded(identifier: exp.Identifier) -> str:
+    """An identifier as PostgreSQL reads it: unquoted names fold to lower case."""
+    return identifier.name if identifier.quoted else identifier.name.lower()
+
+
+def expand_series(tree: exp.Expression, columns: Mapping[str, Mapping[str, int]]) -> exp.Expression:
+    """``generate_series`` → the bridge's series tables: in FROM/JOIN (``AS d`` names the table and its column,
+    ``AS s(r)`` the column r), or as the only set-returning call of a select list without FROM."""
+    for table in list(tree.find_all(exp.Table)):
+        if isinstance(table.this, exp.GenerateSeries):
+            alias = table.args.get("alias")
+            name = _folded(alias.this) if alias is not None and alias.this else "generate_series"
+            column = _folded(alias.columns[0]) if alias is not None and alias.columns else name
+            select = table.find_ancestor(exp.Select) or tree
+            table.replace(_series_source(table.this, name, column, Scope(select, columns)))
+    for select in list(tree.find_all(exp.Select)):
+        calls = [c for c in select.find_all(exp.GenerateSeries) if c.find_ancestor(exp.Select) is select]
+        if not calls:
+            continue
+        if len(calls) > 1 or select.args.get("from_") is not None or \
+                any(call.find_ancestor(exp.Where, exp.Group, exp.Order, exp.Having) for call in calls):
+            raise PgError("0A000", "generate_series in a select list is only supported alone in a SELECT without "
+                                   "FROM; write it in FROM (FROM generate_series(…) AS d) and join on d")
+        source = _series_source(calls[0], "generate_series", "generate_series", Scope(select, columns))
+        calls[0].replace(exp.column("generate_series", "generate_series", quoted=True))
+        select.from_(source, copy=False)
+    return tree
+
+
+def column_aliases(tree: exp.Expression) -> exp.Expression:
+    """Column lists in derived-table aliases, which SQLite lacks: ``(VALUES …) s(a, b)`` → ``(SELECT column1 AS a,
+    column2 AS b FROM (VALUES …)) AS s``, ``(SELECT x, y …) s(a, b)`` → ``(SELECT x AS a, y AS b …) AS s`` (psql's
+    ``\\gdesc`` and catalog queries of JDBC tools use them)."""
+    for node in list(tree.find_all(exp.Values, exp.Subquery)):
+        alias = node.args.get("alias")
+        if not isinstance(alias, exp.TableAlias) or not alias.columns:
+            continue
+        names = [_folded(column) for column in alias.columns]
+        if isinstance(node, exp.Values):
+            bare = node.copy()
+            bare.set("alias", None)
+            select = exp.select(*[exp.alias_(exp.column(f"column{i}"), name, quoted=True)
+                                  for i, name in enumerate(names, start=1)]).from_(bare)
+            node.replace(select.subquery(exp.to_identifier(_folded(alias.this), quoted=True)))
+        elif isinstance(node.this, exp.Select) and not node.this.is_star and len(node.this.expressions) >= len(names):
+            for item, name in zip(node.this.expressions, names, strict=False):
+                item.replace(exp.alias_(item.unalias(), name, quoted=True))
+            alias.set("columns", None)
+    return tree
+
+
+__all__ = ["expand_series", "column_aliases", "argument_type", "SERIES", "install", "make_date"]

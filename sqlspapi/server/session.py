@@ -22,7 +22,7 @@ import apsw
 
 from sqlspapi.interfaces.hints import hint
 
-from . import pgtypes
+from . import pgtypes, unsupported
 from . import translate as _sql
 from .catalog import DEFAULT_SETTINGS, Catalog
 from .guard import Guard, install_functions
@@ -213,7 +213,7 @@ class PgSession:
     def _missing(self, error: apsw.SQLError, kind: str, name: str, sql: str) -> Exception:
         """SQLite's "no such function/column/table" as PostgreSQL answers it, with what the user needs to know."""
         if kind == "function":
-            pg = _sql.function_error(sql, name, self.catalog.columns)
+            pg = unsupported.function_error(sql, name, self.catalog.columns)
             return MissingName(pg.sqlstate, pg.message, pg.detail, pg.hint)
         unquoted = _QUOTED.sub(lambda m: m[1].replace('""', '"'), str(error))  # SQLite quotes sqlglot's identifiers
         better = hint(self.database, unquoted, sql)
@@ -374,13 +374,13 @@ class PgSession:
 
     # ---- EXPLAIN ---------------------------------------------------------------------------------------------
     def _describe_explain(self, sql: str, param_oids: list[int]) -> Prepared:
-        tr = self._translate(_sql.explain_statement(_LEADING_COMMENTS.sub("", sql)))
+        tr = self._translate(unsupported.explain_statement(_LEADING_COMMENTS.sub("", sql)))
         return Prepared(_param_oids(tr, param_oids), [ColumnDesc("QUERY PLAN", pgtypes.TEXT)], sql=sql)
 
     def _explain(self, sql: str, prepared: Prepared | None, params: list[object]) -> StatementResult:
         """``EXPLAIN statement``: the API plan, one ``QUERY PLAN`` row per line; never calls the API. Parameter
         values are written into the planned statement, so the plan shows what would be sent."""
-        tr = self._translate(_sql.explain_statement(_LEADING_COMMENTS.sub("", sql)))
+        tr = self._translate(unsupported.explain_statement(_LEADING_COMMENTS.sub("", sql)))
         lines: list[str] = []
         if tr.sql:
             bindings = self._bindings(tr, prepared, params)

@@ -27,8 +27,9 @@ from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, UnsupportedErro
 
 from . import pgtypes
 from .catalog import DEFAULT_SETTINGS
-from .infer import Scope, cast_oid, cast_type_text, infer_type, interval_text, name_results, param_oid
-from .pgfunctions import POSTGRESQL_FUNCTIONS
+from .infer import Scope, cast_type_text, interval_text, name_results, param_oid
+from .pgerror import PgError
+from .series import column_aliases, expand_series
 
 _local = threading.local()
 
@@ -60,14 +61,6 @@ def show(settings: dict[str, str], sql: str) -> tuple[list[str], list[tuple]]:
     if name not in settings:
         raise PgError("42704", f'unrecognized configuration parameter "{name}"')
     return [name], [(settings[name],)]
-
-
-class PgError(Exception):
-    """An error for the client as PostgreSQL reports it: SQLSTATE, message, optional detail and hint."""
-
-    def __init__(self, sqlstate: str, message: str, detail: str | None = None, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.sqlstate, self.message, self.detail, self.hint = sqlstate, message, detail, hint
 
 
 class _WarningCollector(logging.Handler):
@@ -128,7 +121,7 @@ def first_words(sql: str, count: int = 2) -> list[str]:
     return [w.lower() for w in re.findall(r"[A-Za-z_]+", _strip_comments(sql))[:count]]
 
 
-def _prefilter(sql: str) -> str:
+def prefilter(sql: str) -> str:
     """Text-level fixes sqlglot cannot parse: ``OPERATOR(pg_catalog.~)`` → ``~``, default collations dropped."""
     return _COLLATE_RE.sub("", _OPERATOR_RE.sub(r"\1", sql))
 
@@ -263,104 +256,6 @@ def _distinct_on(tree: exp.Expression) -> exp.Expression:
     return out
 
 
-_TEMPORAL_TYPES = {pgtypes.DATE, pgtypes.TIMESTAMP, pgtypes.TIMESTAMPTZ}
-_SERIES_SUFFIX = {pgtypes.INT4: "int4", pgtypes.INT8: "int8", pgtypes.NUMERIC: "numeric",
-                  pgtypes.TIMESTAMP: "timestamp", pgtypes.TIMESTAMPTZ: "timestamptz"}
-_INT4_MAX = 2**31 - 1
-
-
-def _argument_type(node: exp.Expression, scope: Scope) -> int | None:
-    """The PostgreSQL type of a function argument (``unknown`` string literals are None)."""
-    if interval_text(node) is not None:
-        return pgtypes.INTERVAL
-    if isinstance(node, exp.Cast):
-        return cast_oid(node)
-    if isinstance(node, exp.Literal):
-        if node.is_string:
-            return None
-        return pgtypes.INT8 if node.is_int and abs(int(node.name)) > _INT4_MAX else infer_type(node, scope)
-    return infer_type(node, scope)
-
-
-def _series_type(call: exp.GenerateSeries, scope: Scope) -> int:
-    """The result type PostgreSQL's overload resolution gives ``generate_series(start, stop[, step])``."""
-    if call.args.get("is_end_exclusive") is not None:
-        raise PgError("0A000", "generate_series with a time zone argument is not supported by sqlspapi")
-    bounds = {_argument_type(call.args[k], scope) for k in ("start", "end")}
-    step = call.args.get("step")
-    step_type = _argument_type(step, scope) if step is not None else None
-    if bounds & _TEMPORAL_TYPES or step_type == pgtypes.INTERVAL:
-        if pgtypes.TIMESTAMP in bounds and not bounds & {pgtypes.TIMESTAMPTZ, pgtypes.DATE}:
-            return pgtypes.TIMESTAMP
-        return pgtypes.TIMESTAMPTZ  # date and unknown literals resolve to the timestamptz variant
-    kinds = bounds | {step_type}
-    if kinds & {pgtypes.NUMERIC, pgtypes.FLOAT4, pgtypes.FLOAT8}:
-        return pgtypes.NUMERIC
-    return pgtypes.INT8 if pgtypes.INT8 in kinds else pgtypes.INT4
-
-
-def _series_source(call: exp.GenerateSeries, table: str, column: str, scope: Scope) -> exp.Subquery:
-    """``(SELECT value AS "column" FROM pg_series_<type>(start, stop[, step])) AS "table"``."""
-    arguments = [call.args[k] for k in ("start", "end", "step") if call.args.get(k) is not None]
-    if any(argument.find(exp.Column) for argument in arguments):
-        raise PgError("0A000", "generate_series over the columns of another table (LATERAL) is not supported by "
-                               "sqlspapi: give it constant bounds and join on the values")
-    function = exp.Anonymous(this=f"pg_series_{_SERIES_SUFFIX[_series_type(call, scope)]}", expressions=arguments)
-    select = exp.select(exp.alias_(exp.column("value"), column, quoted=True)).from_(exp.Table(this=function))
-    return select.subquery(exp.to_identifier(table, quoted=True))
-
-
-def _folded(identifier: exp.Identifier) -> str:
-    """An identifier as PostgreSQL reads it: unquoted names fold to lower case."""
-    return identifier.name if identifier.quoted else identifier.name.lower()
-
-
-def _series(tree: exp.Expression, columns: Mapping[str, Mapping[str, int]]) -> exp.Expression:
-    """``generate_series`` → the bridge's series tables: in FROM/JOIN (``AS d`` names the table and its column,
-    ``AS s(r)`` the column r), or as the only set-returning call of a select list without FROM."""
-    for table in list(tree.find_all(exp.Table)):
-        if isinstance(table.this, exp.GenerateSeries):
-            alias = table.args.get("alias")
-            name = _folded(alias.this) if alias is not None and alias.this else "generate_series"
-            column = _folded(alias.columns[0]) if alias is not None and alias.columns else name
-            select = table.find_ancestor(exp.Select) or tree
-            table.replace(_series_source(table.this, name, column, Scope(select, columns)))
-    for select in list(tree.find_all(exp.Select)):
-        calls = [c for c in select.find_all(exp.GenerateSeries) if c.find_ancestor(exp.Select) is select]
-        if not calls:
-            continue
-        if len(calls) > 1 or select.args.get("from_") is not None or \
-                any(call.find_ancestor(exp.Where, exp.Group, exp.Order, exp.Having) for call in calls):
-            raise PgError("0A000", "generate_series in a select list is only supported alone in a SELECT without "
-                                   "FROM; write it in FROM (FROM generate_series(…) AS d) and join on d")
-        source = _series_source(calls[0], "generate_series", "generate_series", Scope(select, columns))
-        calls[0].replace(exp.column("generate_series", "generate_series", quoted=True))
-        select.from_(source, copy=False)
-    return tree
-
-
-def _column_aliases(tree: exp.Expression) -> exp.Expression:
-    """Column lists in derived-table aliases, which SQLite lacks: ``(VALUES …) s(a, b)`` → ``(SELECT column1 AS a,
-    column2 AS b FROM (VALUES …)) AS s``, ``(SELECT x, y …) s(a, b)`` → ``(SELECT x AS a, y AS b …) AS s`` (psql's
-    ``\\gdesc`` and catalog queries of JDBC tools use them)."""
-    for node in list(tree.find_all(exp.Values, exp.Subquery)):
-        alias = node.args.get("alias")
-        if not isinstance(alias, exp.TableAlias) or not alias.columns:
-            continue
-        names = [_folded(column) for column in alias.columns]
-        if isinstance(node, exp.Values):
-            bare = node.copy()
-            bare.set("alias", None)
-            select = exp.select(*[exp.alias_(exp.column(f"column{i}"), name, quoted=True)
-                                  for i, name in enumerate(names, start=1)]).from_(bare)
-            node.replace(select.subquery(exp.to_identifier(_folded(alias.this), quoted=True)))
-        elif isinstance(node.this, exp.Select) and not node.this.is_star and len(node.this.expressions) >= len(names):
-            for item, name in zip(node.this.expressions, names, strict=False):
-                item.replace(exp.alias_(item.unalias(), name, quoted=True))
-            alias.set("columns", None)
-    return tree
-
-
 def _transform(tree: exp.Expression) -> exp.Expression:
     """Apply ``_rewrite`` bottom-up (children before parents), so rewritten parents see rewritten children."""
     for node in reversed(list(tree.walk(bfs=False))):
@@ -399,7 +294,7 @@ class BridgeSQLite(SQLite):
 def translate(sql: str, columns: Mapping[str, Mapping[str, int]] | None = None) -> Translation:
     """Translate one PostgreSQL statement to SQLite; raises ``PgError`` instead of changing its meaning."""
     columns = columns or {}
-    text = _prefilter(sql)
+    text = prefilter(sql)
     _local.warnings = warnings = []
     _local.catalog = bool(CATALOG_RE.search(sql))
     try:
@@ -414,7 +309,7 @@ def translate(sql: str, columns: Mapping[str, Mapping[str, int]] | None = None) 
             if isinstance(param.this, exp.Literal) and param.this.name.isdigit():
                 select = param.find_ancestor(exp.Select) or tree
                 params[int(param.this.name)] = param_oid(param, Scope(select, columns))
-        tree = _column_aliases(_series(tree, columns))
+        tree = column_aliases(expand_series(tree, columns))
         tree = _distinct_on(tree)
         tree = _transform(tree)
         out = tree.sql(dialect=BridgeSQLite, unsupported_level=ErrorLevel.RAISE)
@@ -438,88 +333,7 @@ def translate(sql: str, columns: Mapping[str, Mapping[str, int]] | None = None) 
 def fallback_names(sql: str) -> list[str] | None:
     """Result column names of a statement sqlglot parses but the bridge cannot run (catalog fallback), or None."""
     try:
-        tree = sqlglot.parse_one(_prefilter(sql), read="postgres", error_level=ErrorLevel.RAISE)
+        tree = sqlglot.parse_one(prefilter(sql), read="postgres", error_level=ErrorLevel.RAISE)
         return name_results(tree, {})[0]
     except SqlglotError:
         return None
-
-
-_EXPLAIN_RE = re.compile(r"explain\b\s*(?:\((?P<options>[^()]*)\)|"
-                         r"(?P<words>(?:(?:analy[sz]e|verbose|query\s+plan)\b\s*)*))(?P<statement>.*)", re.I | re.S)
-_EXPLAIN_OPTIONS = {"analyze", "analyse", "verbose", "costs", "settings", "buffers", "wal", "timing", "summary",
-                    "format", "generic_plan", "serialize", "memory"}
-_FALSE = {"false", "off", "0", "no"}
-
-
-def explain_statement(sql: str) -> str:
-    """The statement of ``EXPLAIN [(option [value], …)] [VERBOSE] statement`` (SQLite's ``EXPLAIN QUERY PLAN`` is
-    read too). ``ANALYZE`` would run the statement and its SP-API calls: 0A000, as is a FORMAT other than TEXT; an
-    unknown option is 42601 as in PostgreSQL."""
-    match = _EXPLAIN_RE.match(sql.strip().rstrip(";").strip())
-    if match is None or not match["statement"].strip():
-        raise PgError("42601", "syntax error at end of input: EXPLAIN needs a statement")
-    options: dict[str, str] = {word.lower(): "true" for word in re.findall(r"analy[sz]e|verbose", match["words"] or "",
-                                                                           re.I)}
-    for item in filter(None, (part.strip() for part in (match["options"] or "").split(","))):
-        name, _, value = item.partition(" ")
-        if name.lower() not in _EXPLAIN_OPTIONS:
-            raise PgError("42601", f'unrecognized EXPLAIN option "{name.lower()}"')
-        options[name.lower()] = value.strip().strip("'").lower() or "true"
-    if any(options.get(name, "false") not in _FALSE for name in ("analyze", "analyse")):
-        raise PgError("0A000", "EXPLAIN ANALYZE is not supported by sqlspapi: it would run the statement and make its "
-                               "SP-API calls. EXPLAIN shows the calls the statement would make and their estimated "
-                               "number and time, without calling the API.")
-    if options.get("format", "text") != "text":
-        raise PgError("0A000", f"EXPLAIN (FORMAT {options['format'].upper()}) is not supported by sqlspapi: only "
-                               "FORMAT TEXT")
-    return match["statement"].strip()
-
-
-_FUNCTION_NAME = re.compile(r"\s*([A-Za-z_]\w*)\s*\(")
-_UNDEFINED_FUNCTION_HINT = "No function matches the given name and argument types. You might need to add explicit " \
-                           "type casts."
-
-
-def _called_name(node: exp.Func, dialect: type | str) -> str | None:
-    """The name a function call is written with in ``dialect`` (lower case), None when it is not a plain call."""
-    try:
-        match = _FUNCTION_NAME.match(node.sql(dialect=dialect))
-    except SqlglotError:
-        return None
-    return match[1].lower() if match else None
-
-
-def _signature(node: exp.Func | None, name: str, columns: Mapping[str, Mapping[str, int]]) -> str:
-    """``name(type, …)`` as PostgreSQL's errors spell a call (string literals are ``unknown``)."""
-    if node is None:
-        return f"{name}(...)"
-    arguments: list[exp.Expression] = []
-    for value in node.args.values():
-        arguments.extend(v for v in (value if isinstance(value, list) else [value]) if isinstance(v, exp.Expression))
-    scope = Scope(node.find_ancestor(exp.Select) or node.root(), columns)
-    types = [pgtypes.format_type(oid) if (oid := _argument_type(a, scope)) else "unknown" for a in arguments]
-    return f"{name}({', '.join(types)})"
-
-
-def function_error(sql: str, missing: str, columns: Mapping[str, Mapping[str, int]] | None = None) -> PgError:
-    """PostgreSQL's answer when SQLite says ``no such function: MISSING`` running the translation of ``sql``.
-
-    The call is found again in ``sql`` (sqlglot may have renamed it: ``to_timestamp(1)`` runs as ``UNIX_TO_TIME``)
-    and named as the user wrote it, with its argument types. A function PostgreSQL has is SQLSTATE 0A000, "function
-    to_tsvector(unknown) is not supported by sqlspapi"; one PostgreSQL lacks too is 42883, "function foo(integer)
-    does not exist", with PostgreSQL's hint.
-    """
-    wanted, call = missing.lower(), None
-    try:
-        tree = sqlglot.parse_one(_prefilter(sql), read="postgres", error_level=ErrorLevel.RAISE)
-        call = next((node for node in tree.find_all(exp.Func) if _called_name(node, BridgeSQLite) == wanted), None)
-    except SqlglotError:
-        pass
-    if isinstance(call, exp.Array):
-        return PgError("0A000", "arrays (ARRAY[…]) are not supported by sqlspapi, except in = ANY(ARRAY[…])")
-    name = (_called_name(call, "postgres") if call is not None else None) or wanted
-    signature = _signature(call, name, columns or {})
-    if name in POSTGRESQL_FUNCTIONS:
-        return PgError("0A000", f"function {signature} is not supported by sqlspapi",
-                       hint="The bridge runs on SQLite; see `sqlspapi help bi-tools` for the functions it translates.")
-    return PgError("42883", f"function {signature} does not exist", hint=_UNDEFINED_FUNCTION_HINT)
