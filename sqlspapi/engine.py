@@ -96,6 +96,7 @@ class Database:
         self._own_client = client is None
         #: The running statement's progress (listen to it for live progress; ``cancel()`` stops the statement).
         self.progress = Progress()
+        self.progress.max_calls = settings.max_calls_per_statement
         self.sections: list[SectionSpec] = select_sections(settings.api_versions)
         self._tables: list[TableSpec] = [t for s in self.sections for t in s.tables.values()]
         self.scope = StatementScope(self.client, include_restricted=settings.include_restricted_data,
@@ -229,26 +230,57 @@ class Database:
         return self.client.runtime.memo("marketplaces", self._discover_marketplaces)
 
     def _discover_marketplaces(self) -> tuple[str, ...]:
+        """The marketplaces the seller participates in: getMarketplaceParticipations, read through the
+        ``marketplaces`` table's definition.
+
+        An answer whose participations do not all name their marketplace is not a whole answer: it is retried per the
+        retry keys, then raised as ``IncompleteResponse`` naming the operation and request id — usually temporary,
+        not a reason to set MarketplaceIds (an answer cut off or garbled is the client's ``IncompleteResponse``
+        already). Only a seller whose whole answer lists no marketplace it participates in is told to set
+        MarketplaceIds.
+        """
+        import logging
+
+        from sqlspapi.http import apierrors
+        from sqlspapi.http.retry import Failure, run
+
         table = next((t for t in self._tables if t.name == "marketplaces"), None)
         if table is None:
             raise InterfaceError("the Sellers API definition (vtables/sellers-*.toml) is missing; set MarketplaceIds=…")
         names = [c.name for c in table.columns]
         used = [names.index("marketplace_id"), names.index("participation_isParticipating")]
         choice = planner.choose(table, [], columns_used=used)
-        ctx = self._bind_context()
+        op = choice.plan.route.operation
+        assert op is not None
+        build = row_builder(table.columns, used, self.scope.connection)
+        # One scope for every attempt: the account shares an answer with other callers for a moment, never with the
+        # caller that got it, so a retry is sent again (begin() forgets the scope's own cache).
         scope = StatementScope(self.client, include_restricted=False, entity_source=self._entity_source,
                                connection=self.scope.connection, progress=self.progress)
-        build = row_builder(table.columns, used, self.scope.connection)
-        ids = []
-        for obj, request, parent in scope.rows(choice.plan, planner.bind(choice.plan, [], ctx)):
-            row = build(obj, request, parent)
-            if row[used[0]] and row[used[1]] != 0:
-                ids.append(row[used[0]])
+
+        def attempt() -> tuple[tuple[str, ...], str | None] | Failure:
+            marker = self.client.calls.position()
+            scope.begin()
+            rows = [build(obj, request, parent) for obj, request, parent
+                    in scope.rows(choice.plan, planner.bind(choice.plan, [], self._bind_context()))]
+            request_id = next((c.request_id for c in reversed(self.client.calls.since(marker))
+                               if c.operation == op.name), None)
+            unnamed = sum(1 for row in rows if not row[used[0]])
+            if not unnamed:
+                return tuple(row[used[0]] for row in rows if row[used[1]] != 0), request_id
+            what = (f"{unnamed} of its {len(rows)} marketplace participations name{'s' if unnamed == 1 else ''} "
+                    "no marketplace id")
+            return Failure(None, lambda retries: apierrors.incomplete_error(op, 200, what, request_id, retries),
+                           "incomplete answer", note=f"{op.name}: incomplete answer ({what}) [request id {request_id}]",
+                           transient=True)
+
+        ids, request_id = run(self.settings.retry, attempt, what=op.name, log=logging.getLogger("sqlspapi.engine"),
+                              watch=self.progress)
         if not ids:
             raise InterfaceError(
-                "The Sellers API lists no marketplace this seller participates in; set MarketplaceIds=… "
-                "(e.g. MarketplaceIds=US,CA) in the connection string.")
-        return tuple(ids)
+                f"The Sellers API lists no marketplace this seller participates in ({op.name}, request id "
+                f"{request_id or 'none'}); set MarketplaceIds=… (e.g. MarketplaceIds=US,CA) in the connection string.")
+        return ids
 
     def _bind_context(self) -> planner.BindContext:
         # The clock is read to the minute: statements issued in the same minute (ten dashboards refreshing at

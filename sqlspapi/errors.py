@@ -104,9 +104,19 @@ class ReportFailedError(SPAPIError):
     """A report ended FATAL; the message names the report id and what to try."""
 
 
+class CallLimitError(ProgrammingError):
+    """A statement needs more SP-API calls than ``MaxCallsPerStatement`` allows: known before calling (an IN list of
+    5,000 ids) or reached while running. The message gives the estimate and the key to raise."""
+
+
 class QueryCancelled(OperationalError):
     """The statement was cancelled while it ran (``Connection.cancel()``, a PostgreSQL CancelRequest): it stopped
     at once, before its next SP-API call, and the rate-limit token reserved for that call was given back."""
+
+
+class SlowStatementWarning(UserWarning):
+    """A statement is about to make many SP-API calls (its estimate says so before the calls are made): how many,
+    how long at the account's pace, and the ``MaxCallsPerStatement`` ceiling. The statement still runs."""
 
 
 class DefaultWindowWarning(UserWarning):
@@ -128,5 +138,6 @@ __all__ = [
     "Warning", "Error", "InterfaceError", "DatabaseError", "DataError", "OperationalError", "IntegrityError",
     "InternalError", "ProgrammingError", "NotSupportedError", "ConnectionStringError", "AuthError",
     "MissingFilterError", "RestrictedDataError", "SPAPIError", "ThrottledError", "ReportFailedError", "QueryCancelled",
+    "CallLimitError", "SlowStatementWarning",
     "DefaultWindowWarning", "RestrictedColumnsWarning",
 ]

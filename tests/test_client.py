@@ -449,8 +449,10 @@ def test_403_denied_has_auth_hint_and_is_not_refreshed(stub):
 
 
 def test_share_window_reuses_a_just_completed_answer(emu):
-    """Off by default (each statement sees fresh data); on, as the bridge sets it, a repeat is free."""
+    """Without a window each call is sent; with one (2 s by default, longer in the bridge) a repeat is free, unless
+    the caller asks for a fresh answer."""
     fresh = Client(settings_for(emu))
+    fresh.share_window = 0.0
     fresh.call(PARTICIPATIONS)
     fresh.call(PARTICIPATIONS)
     assert emu.calls.count("getMarketplaceParticipations") == 2
@@ -460,6 +462,8 @@ def test_share_window_reuses_a_just_completed_answer(emu):
     again = shared.call(PARTICIPATIONS)
     assert emu.calls.count("getMarketplaceParticipations") == 3
     assert again.json == first.json and shared.calls[-1].shared
+    shared.call(PARTICIPATIONS, fresh=True)
+    assert emu.calls.count("getMarketplaceParticipations") == 4
 
 
 def test_download_retries_5xx_then_names_the_status(stub):

@@ -23,6 +23,8 @@ from sqlspapi.emulator import start
 from sqlspapi.emulator.faults import FAULT_KINDS
 from sqlspapi.engine import open_database
 from sqlspapi.errors import Error, SPAPIError
+from sqlspapi.http import flight
+from sqlspapi.http.runtime import reset_runtimes
 from sqlspapi.sql.routes import listing
 
 SEED = 20260607
@@ -50,10 +52,16 @@ def dbs(emu):
 
 
 @pytest.fixture(autouse=True)
-def no_faults_left_over(emu):
+def no_faults_left_over(emu, monkeypatch):
+    """No fault of a previous test, and no answer shared from another connection moments ago: a fault is injected
+    into the next call, which must then be sent (the account runtime would otherwise reuse the identical answer
+    another test's connection just got, for ``OTHERS_WINDOW`` seconds)."""
+    monkeypatch.setattr(flight, "OTHERS_WINDOW", 0.0)
+    reset_runtimes()
     emu.clear_faults()
     yield
     emu.clear_faults()
+    reset_runtimes()
 
 
 @dataclass(frozen=True)

@@ -35,13 +35,24 @@ class OperationSpec:
     rdt_data_elements: tuple[str, ...] = ()
 
     def format_path(self, path_params: Mapping[str, Any] | None = None) -> str:
-        """The path with ``{name}`` placeholders replaced by URL-quoted values."""
+        """The path with ``{name}`` placeholders replaced by percent-encoded values: every character but letters,
+        digits and ``._-~``; a value of dots alone is encoded too, so ``.`` and ``..`` never walk the path to another
+        endpoint (the routes do not send such values at all: :func:`usable_path_value`)."""
         from urllib.parse import quote
 
         out = self.path
         for key, value in (path_params or {}).items():
-            out = out.replace("{" + key + "}", quote(str(value), safe=""))
+            text = str(value)
+            encoded = "%2E" * len(text) if text and not text.strip(".") else quote(text, safe="")
+            out = out.replace("{" + key + "}", encoded)
         return out
+
+
+def usable_path_value(value: Any) -> bool:
+    """Whether ``value`` can be a path parameter (an id): not empty, not blank, not ``.``/``..``. A value that cannot
+    be an id matches no row, so it never leaves the process."""
+    text = str(value)
+    return bool(text.strip()) and text.strip(".") != ""
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ also announces long waits: a TTY progress line, else INFO on ``sqlspapi.http.cli
 status, request id and operation (:mod:`sqlspapi.http.apierrors`). A 2xx answer is accepted only when it is whole:
 complete JSON (204/205 may be empty) that, when the caller passes ``expect`` (an
 :class:`~sqlspapi.http.response.Envelope`), holds what the operation documents; anything else (an empty body, an
-HTML page, bytes, JSON cut short, ``{}``, a page without its rows, a connection closed mid-body) is a transient
-fault, retried as a network failure is, then raised as SPAPIError ``IncompleteResponse`` — never read as empty.
+HTML page, bytes, JSON cut short, ``{}``, a page without its rows, a connection closed mid-body — or, for a GET,
+before the answer came) is a transient fault, retried as a network failure is, then raised as SPAPIError
+``IncompleteResponse`` — never read as empty. No secret reaches a message (:func:`sqlspapi.http.apierrors.scrub`).
 """
 
 from __future__ import annotations
@@ -37,10 +38,11 @@ from sqlspapi.http import apierrors
 from sqlspapi.http.calllog import CallLog, CallRecord
 from sqlspapi.http.progress import TICK, Progress, rate_text
 from sqlspapi.http.ratelimit import TokenBucket
-from sqlspapi.http.response import ApiResponse, Envelope, decode_json, describe_body
+from sqlspapi.http.response import ApiResponse, Envelope, broken_off, decode_json, describe_body
 from sqlspapi.http.retry import Failure, RetryState, pause, retry_after, run
 from sqlspapi.http.runtime import AccountRuntime, runtime_for
 from sqlspapi.http.tokens import AccountTokens
+from sqlspapi.settings.keys import Secret
 
 log = logging.getLogger("sqlspapi.http.client")
 
@@ -115,9 +117,11 @@ class Client:
         #: The tokens this client sends; RDTs are requested through :meth:`call`.
         self.tokens: TokenProvider = AccountTokens(settings, runtime.tokens, session=session, call=self.call)
         self.calls = CallLog()
-        #: Seconds a completed GET answer stays shareable with other callers of this account (0 = only calls
-        #: in flight at the same moment are shared). The bridge server sets it so that dashboards refreshing
-        #: together cost one client's calls; the shell and DB-API keep 0 (every statement sees fresh data).
+        #: Seconds a completed GET answer of this client stays shareable with any caller, this client included
+        #: (0 = none beyond :data:`~sqlspapi.http.flight.OTHERS_WINDOW`, in which other connections of the account
+        #: share it: threads running the same query a moment apart cost one thread's calls). The bridge server sets
+        #: it so that dashboards refreshing together cost one client's calls; a connection's own next statement
+        #: sees fresh data.
         self.share_window = 0.0
 
     def __repr__(self) -> str:
@@ -155,6 +159,8 @@ class Client:
         rdt: RestrictedResource | None = None,
         expect: Envelope | None = None,
         watch: Progress | None = None,
+        fresh: bool = False,
+        caller: object | None = None,
     ) -> ApiResponse:
         """Send ``op`` and return its answer; raise SPAPIError/ThrottledError/OperationalError/AuthError.
 
@@ -162,16 +168,20 @@ class Client:
         without it is retried, then raised as ``IncompleteResponse``. ``watch`` (the statement's
         :class:`~sqlspapi.http.progress.Progress`) hears of the call and shows its waits; when it is cancelled the
         call is not sent (:class:`~sqlspapi.errors.QueryCancelled`) and its rate-limit token is given back.
+        ``fresh`` refuses an answer completed moments ago (the share window): only one in flight may be joined.
+        ``caller`` (a connection's statement scope) names who asks: an identical answer another caller of the account
+        got less than :data:`~sqlspapi.http.flight.OTHERS_WINDOW` seconds ago is reused, never the caller's own.
         """
         if watch is not None:
             watch.calling(op.name)
-        response = self._call(op, path, query, body, rdt, expect, watch)
+        response = self._call(op, path, query, body, rdt, expect, watch, fresh, caller)
         if watch is not None:
             watch.answered(op.name)
         return response
 
     def _call(self, op: OperationSpec, path: Mapping[str, Any] | None, query: Mapping[str, Any] | None, body: Any,
-              rdt: RestrictedResource | None, expect: Envelope | None, watch: Progress | None) -> ApiResponse:
+              rdt: RestrictedResource | None, expect: Envelope | None, watch: Progress | None,
+              fresh: bool = False, caller: object | None = None) -> ApiResponse:
         method = op.method.upper()
         rel_path = op.format_path({k: str(v) for k, v in (path or {}).items()})
         url = self.settings.endpoint.rstrip("/") + rel_path
@@ -182,10 +192,11 @@ class Client:
         flight_key = (method, url, tuple(sorted(params.items())), ("rdt", rdt) if rdt is not None else ("lwa",),
                       expect)
         window = self.share_window
-        flight, leader = flights.join(flight_key, window)
+        flight, leader = flights.join(flight_key, window, None if fresh else caller, recent=not fresh)
         if leader:
             return flights.lead(flight_key, flight, window,
-                                lambda: self._send(op, method, url, rel_path, params, body, rdt, expect, watch))
+                                lambda: self._send(op, method, url, rel_path, params, body, rdt, expect, watch),
+                                caller)
         started = time.time()
         t0 = time.monotonic()
         while not flight.done.wait(TICK):
@@ -237,31 +248,26 @@ class Client:
 
         def attempt() -> ApiResponse | Failure:
             nonlocal throttle_wait, status, request_id
-            token = self._token_for(rdt)
+            # The token stays a Secret in this frame (error reporters record frame locals): revealed only into the
+            # request's headers, and for the comparisons of a refresh.
+            token = Secret(self._token_for(rdt))
             waited = _await_turn(op, bucket, watch)
             if waited:
                 throttle_wait += waited
-                token = self._token_for(rdt)  # it may have expired while we waited
-            headers = {
-                "x-amz-access-token": token,
-                "x-amz-date": datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"),
-                "user-agent": USER_AGENT,
-                "accept": "application/json",
-            }
-            if body is not None:
-                headers["content-type"] = "application/json"
+                token = Secret(self._token_for(rdt))  # it may have expired while we waited
             state.attempts += 1
             sent = time.monotonic()
             try:
                 resp = self.session.request(method, url, params=params or None,
                                             json=body if body is not None else None,
-                                            headers=headers, timeout=timeout)
-            except (requests.ConnectionError, requests.Timeout) as exc:
+                                            headers=_headers(token, body is not None), timeout=timeout)
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError) as exc:
                 status = 0
+                broken = broken_off(exc)  # the answer began (or the connection was made), then broke off
+                if broken is not None and (method == "GET" or not isinstance(exc, requests.ConnectionError)):
+                    return _incomplete(op, method, None, None, broken)
                 return _unreachable(op, method, url, settings.endpoint, exc, state.attempts)
-            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
-                status = 0  # the answer began, then the connection closed (or the body was not what it said)
-                return _incomplete(op, method, None, None, "the connection closed before the whole body arrived")
             except requests.RequestException as exc:
                 status = 0
                 raise OperationalError(
@@ -275,14 +281,13 @@ class Client:
             limit = resp_headers.get("x-amzn-RateLimit-Limit")
             if limit:
                 bucket.observe_limit_header(limit)
-            payload, not_json = _decode(resp)
+            payload, not_json = _decode(resp, lambda text: apierrors.scrub(text, settings, (token,)))
             log.debug("%s %s %s -> %d (%.3f s, request id %s)", op.name, method, rel_path, status,
                       resp.elapsed.total_seconds() if resp.elapsed else 0.0, request_id)
             if 200 <= status < 300:
                 if not_json is not None and not (status in (204, 205) and not resp.content):
-                    what = apierrors.scrub(not_json, settings, (token,))
-                    return _incomplete(op, method, status, request_id, what)
-                body_error = apierrors.success_body_error(op, status, payload, request_id)
+                    return _incomplete(op, method, status, request_id, not_json)
+                body_error = apierrors.success_body_error(op, status, payload, request_id, settings, (token,))
                 if body_error is not None:
                     raise body_error
                 problem = expect.problem(payload) if expect is not None else None
@@ -296,7 +301,7 @@ class Client:
                 status,
                 lambda retries: apierrors.api_error(op, answered, payload, resp, rid, retries, settings, (token,)),
                 f"HTTP {status}", retry_after=retry_after(resp_headers),
-                refresh=(self._refresher(op, status, rdt, token)
+                refresh=(self._refresher(op, status, rdt, token.reveal())
                          if apierrors.is_token_problem(status, payload, resp_headers) else None),
             )
 
@@ -385,11 +390,12 @@ def _incomplete(op: OperationSpec, method: str, status: int | None, request_id: 
                    transient=True, retryable=repeatable)
 
 
-def _decode(resp: requests.Response) -> tuple[Any, str | None]:
+def _decode(resp: requests.Response, clean: Callable[[str], str]) -> tuple[Any, str | None]:
     """The body as JSON and None, or (None, what the body is instead) when it is empty or not whole JSON.
 
     orjson on the raw bytes when it gives what ``resp.json()`` would (see
-    :func:`~sqlspapi.http.response.decode_json`), else ``resp.json()``.
+    :func:`~sqlspapi.http.response.decode_json`), else ``resp.json()``. ``clean`` scrubs the body's text before a
+    piece of it is quoted (:func:`~sqlspapi.http.response.describe_body`).
     """
     body = resp.content
     if not body:
@@ -397,7 +403,20 @@ def _decode(resp: requests.Response) -> tuple[Any, str | None]:
     try:
         return decode_json(body, resp.encoding, resp.json), None
     except ValueError:
-        return None, describe_body(body, resp.headers.get("content-type"))
+        return None, describe_body(body, resp.headers.get("content-type"), clean)
+
+
+def _headers(token: Secret, has_body: bool) -> dict[str, str]:
+    """The headers of an SP-API request carrying ``token``."""
+    headers = {
+        "x-amz-access-token": token.reveal(),
+        "x-amz-date": datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"),
+        "user-agent": USER_AGENT,
+        "accept": "application/json",
+    }
+    if has_body:
+        headers["content-type"] = "application/json"
+    return headers
 
 
 __all__ = ["ApiResponse", "Client", "TokenProvider", "USER_AGENT", "CallLog", "CallRecord"]

@@ -3,7 +3,8 @@
 The first caller of a flight key (method, URL, query, token kind) becomes the leader and sends the call; callers
 arriving while it is in flight become followers, wait for it, and reuse its answer or re-raise its error. A client
 with a ``share_window`` > 0 also keeps a completed answer shareable for that many seconds (for the bridge server,
-where dashboards refreshing together should cost one client's calls). Each
+where dashboards refreshing together should cost one client's calls); an answer a connection got stays shareable
+with the account's *other* connections for :data:`OTHERS_WINDOW` seconds (threads running the same query). Each
 :class:`~sqlspapi.http.runtime.AccountRuntime` owns one :class:`Flights`, so only calls of the same seller account
 are merged.
 """
@@ -33,33 +34,51 @@ class Flight:
         self.status = 0
 
 
+#: Seconds an answer stays shareable with *other* callers of the account (other connections, threads) that send the
+#: identical call: eight threads running the same query a moment apart cost one thread's calls.
+OTHERS_WINDOW = 2.0
+#: Most completed answers kept shareable at once (oldest out first).
+MAX_RECENT = 1024
+
+
 class Flights:
-    """The GET calls of one account in flight now, and (for a ``share_window``) those completed moments ago."""
+    """The GET calls of one account in flight now, and those completed moments ago (still shareable)."""
 
     def __init__(self) -> None:
         self._flights: dict[FlightKey, Flight] = {}
-        #: Completed GET answers kept shareable (flight key → (expiry, flight)).
-        self._recent: dict[FlightKey, tuple[float, Flight]] = {}
+        #: Completed GET answers kept shareable: flight key → (completed at, shareable with anyone until, flight,
+        #: the caller that got it).
+        self._recent: dict[FlightKey, tuple[float, float, Flight, object | None]] = {}
         self._lock = threading.Lock()
+        #: Seconds an answer is shared with other callers (:data:`OTHERS_WINDOW`; 0: only calls in flight).
+        self.others_window = OTHERS_WINDOW
 
-    def join(self, key: FlightKey, window: float) -> tuple[Flight, bool]:
+    def join(self, key: FlightKey, window: float, caller: object | None = None, *,
+             recent: bool = True) -> tuple[Flight, bool]:
         """The flight of ``key`` and whether the caller leads it (must send the call and then :meth:`lead` it).
 
-        With ``window`` > 0 an answer completed less than ``window`` seconds ago is joined as a finished flight.
+        A call in flight is always joined. With ``recent``, so is an answer completed moments ago: by anyone for
+        ``window`` seconds (a client's ``share_window``), by another ``caller`` for ``others_window`` seconds —
+        never a caller's own answer beyond ``window`` (a connection's next statement sees fresh data).
         """
         with self._lock:
             flight = self._flights.get(key)
-            if flight is None and window > 0:
-                expiry, done = self._recent.get(key, (0.0, None))
-                if done is not None and expiry > time.monotonic():
-                    flight = done  # answered moments ago for another client of this account: share it
+            if flight is None and recent:
+                completed, until, done, owner = self._recent.get(key, (0.0, 0.0, None, None))
+                now = time.monotonic()
+                others = caller is not None and owner is not None and owner is not caller \
+                    and now - completed < self.others_window
+                if done is not None and (until > now or others):
+                    flight = done  # answered moments ago for another caller of this account: share it
             leader = flight is None
             if flight is None:
                 flight = self._flights[key] = Flight()
         return flight, leader
 
-    def lead(self, key: FlightKey, flight: Flight, window: float, send: Callable[[], T]) -> T:
-        """Run ``send`` as the leader of ``flight``: publish its result or error, then release the followers."""
+    def lead(self, key: FlightKey, flight: Flight, window: float, send: Callable[[], T],
+             caller: object | None = None) -> T:
+        """Run ``send`` as the leader of ``flight``: publish its result or error, then release the followers; a
+        result stays shareable (see :meth:`join`) when ``window`` > 0 or a ``caller`` is named."""
         try:
             result = send()
             flight.result = result
@@ -71,11 +90,14 @@ class Flights:
         finally:
             with self._lock:
                 self._flights.pop(key, None)
-                if window > 0 and flight.result is not None:
+                if (window > 0 or caller is not None) and flight.result is not None:
                     now = time.monotonic()
-                    self._recent[key] = (now + window, flight)
-                    for stale in [k for k, (expiry, _f) in self._recent.items() if expiry <= now]:
+                    self._recent[key] = (now, now + window, flight, caller)
+                    for stale in [k for k, (done_at, until, _f, _c) in self._recent.items()
+                                  if until <= now and now - done_at >= self.others_window]:
                         del self._recent[stale]
+                    while len(self._recent) > MAX_RECENT:
+                        del self._recent[next(iter(self._recent))]
             flight.done.set()
 
     def __repr__(self) -> str:
@@ -83,4 +105,4 @@ class Flights:
             return f"Flights({len(self._flights)} in flight, {len(self._recent)} recent)"
 
 
-__all__ = ["Flight", "FlightKey", "Flights"]
+__all__ = ["OTHERS_WINDOW", "MAX_RECENT", "Flight", "FlightKey", "Flights"]

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlspapi.errors import QueryCancelled
+from sqlspapi.errors import CallLimitError, QueryCancelled
 
 #: Seconds between the progress events a long wait sends (the countdown's step) and between cancel checks.
 TICK = 0.1
@@ -126,6 +126,8 @@ class Progress:
         self._lock = threading.Lock()
         self._now = _Counters(started=clock())
         self._running = False
+        #: Most calls one statement may make (``MaxCallsPerStatement``; 0: no limit).
+        self.max_calls = 0
 
     def __repr__(self) -> str:
         return f"Progress({self.state().describe()})"
@@ -210,10 +212,25 @@ class Progress:
     # -- events ------------------------------------------------------------------------------------------
 
     def calling(self, operation: str) -> None:
-        """A call of ``operation`` is about to be sent (or waited for)."""
+        """A call of ``operation`` is about to be sent (or waited for); raise
+        :class:`~sqlspapi.errors.CallLimitError` instead when the statement made ``max_calls`` calls already."""
         self.check()
-        self._now.operation = operation
+        c = self._now
+        if self.max_calls and c.calls >= self.max_calls:
+            raise CallLimitError(
+                f"the statement stopped after {c.calls:,} SP-API calls (the last ones {operation}): that is "
+                f"MaxCallsPerStatement={self.max_calls}. Narrow the query (a shorter date range, fewer ids), or "
+                "raise MaxCallsPerStatement (0 = no limit) in the connection string; EXPLAIN QUERY PLAN estimates "
+                "the calls before running.")
+        c.operation = operation
         self._emit()
+
+    def expected_calls(self) -> float | None:
+        """The calls the statement's accesses said they will make (None when one of them cannot know)."""
+        found = list(self._now.expected.values())
+        if any(e.calls is None for e in found):
+            return None
+        return sum(float(e.calls or 0) for e in found)
 
     def answered(self, operation: str) -> None:
         """A call of ``operation`` was answered."""

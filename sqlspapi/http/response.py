@@ -6,6 +6,8 @@ instead: an empty body, an HTML page, bytes that are not JSON, JSON cut short) a
 operation answers (an :class:`Envelope`, built by the route from its definition), when the documented objects are
 there: a ``{}`` or a page without its rows array is not "zero rows". The client turns any other answer into a
 retried, then reported, ``IncompleteResponse`` fault (:func:`sqlspapi.http.apierrors.incomplete_error`).
+:func:`broken_off` tells an answer that began and broke off (a transient fault) from a connection that could not be
+made (a configuration or network problem).
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ import gc
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import requests
+import urllib3
 
 try:  # a core dependency; pure-Python json keeps working where no orjson wheel exists
     import orjson
@@ -180,15 +185,19 @@ class Envelope:
 _QUOTE = 60
 
 
-def describe_body(body: bytes, content_type: str | None = None) -> str:
-    """What a success body that is not whole JSON is, for an error message (a short, printable quote of it)."""
+def describe_body(body: bytes, content_type: str | None = None, clean: Callable[[str], str] | None = None) -> str:
+    """What a success body that is not whole JSON is, for an error message (a short, printable quote of it).
+
+    ``clean`` (e.g. :func:`sqlspapi.http.apierrors.scrub` of the request's secrets) is applied to the whole text
+    before a piece of it is quoted, so that a quote never ends in the middle of a secret it could not recognise.
+    """
     if not body:
         return "an empty body"
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return f"{len(body):,} bytes that are not JSON text (starting {bytes(body[:12])!r})"
-    stripped = text.strip()
+    stripped = (clean(text) if clean is not None else text).strip()
     head = stripped.lower()[:200]
     if (content_type and "html" in content_type.lower()) or head.startswith("<"):
         title = ""
@@ -203,8 +212,37 @@ def describe_body(body: bytes, content_type: str | None = None) -> str:
     return f"{len(body):,} bytes that are not JSON (starting {_printable(stripped[:_QUOTE // 2])!r})"
 
 
+def is_html(body: bytes, content_type: str | None = None) -> bool:
+    """Whether an answer is an HTML page (its content type says so, or its text starts with ``<``)."""
+    return bool(content_type and "html" in content_type.lower()) or body.lstrip()[:1] == b"<"
+
+
+def broken_off(exc: BaseException) -> str | None:
+    """What a ``requests`` exception says about an answer that began and broke off, or None when it is not one.
+
+    An answer broke off when the connection was made and then closed or reset before the whole answer arrived
+    (mid-body, or before the status line), or its body did not decode: a network fault that a retry usually cures.
+    None for a connection that could not be made (refused, no name resolution, connect timeout, proxy or TLS
+    failure) and for a read timeout: those are not incomplete answers.
+    """
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "the connection closed before the whole body arrived"
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        return "a body that does not decode as its Content-Encoding says"
+    if not isinstance(exc, requests.ConnectionError) or isinstance(
+            exc, requests.exceptions.ConnectTimeout | requests.exceptions.ProxyError | requests.exceptions.SSLError):
+        return None
+    inner = exc.args[0] if exc.args else None
+    if isinstance(inner, urllib3.exceptions.ReadTimeoutError):
+        return "the body stopped arriving (read timeout)"
+    if isinstance(inner, urllib3.exceptions.ProtocolError):
+        cause = inner.args[1] if len(inner.args) > 1 and isinstance(inner.args[1], BaseException) else inner
+        return f"the connection closed before an answer arrived ({type(cause).__name__})"
+    return None
+
+
 def _printable(text: str) -> str:
     return "".join(ch if ch.isprintable() and ch != "\ufffd" else "?" for ch in text)
 
 
-__all__ = ["ApiResponse", "Envelope", "decode_json", "describe_body"]
+__all__ = ["ApiResponse", "Envelope", "decode_json", "describe_body", "is_html", "broken_off"]

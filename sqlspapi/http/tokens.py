@@ -15,12 +15,17 @@
   their expiry across processes. Tokens are written nowhere else and never logged.
 
 LWA refusals become :class:`~sqlspapi.errors.AuthError` with a message that names the key to fix
-(:mod:`sqlspapi.http.apierrors`).
+(:mod:`sqlspapi.http.apierrors`). An answer that is not a whole one — cut off, reset before it came, garbled, empty,
+``{}`` — is an incomplete answer: retried per the retry keys, then reported as usually temporary, never as a key to
+fix; so is a createRestrictedDataToken answer without its token. The client secret and the refresh token stay in
+``Settings``' :class:`~sqlspapi.settings.keys.Secret` values until the grant form is written (:class:`_GrantForm`):
+no frame an error passes through holds them in a plain local.
 AWS SigV4 signing is not implemented: SP-API ignores signatures since 2023-10-02 (LWA token only).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -28,18 +33,19 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
 from sqlspapi.definitions.schema import OperationSpec, RestrictedResource
+from sqlspapi.errors import SPAPIError
 from sqlspapi.http import apierrors
+from sqlspapi.http.response import ApiResponse, Envelope, broken_off, decode_json, describe_body, is_html
 from sqlspapi.http.retry import Failure, RetryState, run
 
-if TYPE_CHECKING:
-    from sqlspapi.http.response import ApiResponse
-
 log = logging.getLogger("sqlspapi.http.tokens")
+
 
 def create_rdt_operation() -> OperationSpec:
     """The Tokens API's createRestrictedDataToken, as ``vtables/tokens-2021-03-01.toml`` declares it."""
@@ -47,8 +53,14 @@ def create_rdt_operation() -> OperationSpec:
 
     return operation("tokens", "createRestrictedDataToken")
 
+
+#: What a whole createRestrictedDataToken answer holds.
+_RDT_ANSWER = Envelope(required=("restrictedDataToken",))
+
 #: ``expires_in`` assumed when LWA omits it (LWA documents one hour).
 DEFAULT_EXPIRES_IN = 3600.0
+#: Longest ``expires_in`` believed (a day); a longer, zero, negative or NaN one is taken as :data:`DEFAULT_EXPIRES_IN`.
+_MAX_EXPIRES_IN = 86400.0
 
 
 def refresh_margin(expires_in: float) -> float:
@@ -196,49 +208,41 @@ class AccountTokens:
         return dropped
 
     def _request_token(self) -> _Token:
-        """Run the refresh-token grant, retrying transient failures per ``settings.retry``."""
+        """Run the refresh-token grant, retrying transient failures per ``settings.retry``.
+
+        No frame of this method or of the error paths holds the client secret or the refresh token in a plain local
+        (error reporters that record frame locals would keep them): each attempt sends a fresh :class:`_GrantForm`,
+        and the answer is read by :func:`_read_grant_answer` into a :class:`_GrantAnswer` whose texts are scrubbed.
+        """
         settings = self.settings
         http: Any = self._session or requests
         url = settings.token_url
-        form = {
-            "grant_type": "refresh_token",
-            "refresh_token": settings.refresh_token.reveal(),
-            "client_id": settings.client_id,
-            "client_secret": settings.client_secret.reveal(),
-        }
         timeout = float(getattr(settings, "timeout", 60.0) or 60.0)
         state = RetryState()
 
         def attempt() -> _Token | Failure:
             self._store.count_lwa_request()
             try:
-                resp = http.post(
-                    url,
-                    data=form,
-                    headers={"Accept": "application/json",
-                             "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"},
-                    timeout=timeout,
-                )
+                resp = http.post(url, data=_GrantForm(settings), headers=_GRANT_HEADERS, timeout=timeout)
             except requests.RequestException as exc:
-                return Failure(None, lambda retries, exc=exc: apierrors.lwa_unreachable_error(url, exc, retries),
-                               "connection error", note=f"cannot reach TokenUrl {url} ({type(exc).__name__})")
-            status = resp.status_code
-            body = _json_or_none(resp)
-            if status == 200 and isinstance(body, dict) and body.get("access_token"):
-                try:
-                    expires_in = float(body.get("expires_in") or DEFAULT_EXPIRES_IN)
-                except (TypeError, ValueError):
-                    expires_in = DEFAULT_EXPIRES_IN
+                return _no_answer(settings, exc)
+            answer = _read_grant_answer(settings, resp)
+            if answer.token is not None:
                 log.debug("LWA access token obtained for account %s… (expires in %.0f s)",
-                          settings.account_key[:8], expires_in)
-                return _make_token(str(body["access_token"]), expires_in)
-            error = body.get("error") if isinstance(body, dict) else None
-            description = body.get("error_description") if isinstance(body, dict) else None
+                          settings.account_key[:8], answer.expires_in)
+                return _make_token(answer.token, answer.expires_in)
+            status, problem = answer.status, answer.problem
+            if problem is not None and (200 <= status < 300 or answer.cut_short):
+                return Failure(None, lambda retries: apierrors.lwa_incomplete_error(settings, status, problem, retries,
+                                                                                    answer.html),
+                               "incomplete answer", note=f"Login with Amazon gave an incomplete answer ({problem})",
+                               transient=True)
+            error, description = answer.error, answer.description
             transient = status >= 500 or status == 429 or error in ("server_error", "temporarily_unavailable")
             if not transient:
-                raise apierrors.lwa_error(settings, status, error, description, False, state.retries)
+                raise apierrors.lwa_error(settings, status, error, description, False, state.retries, problem)
             return Failure(status, lambda retries: apierrors.lwa_error(settings, status, error, description, True,
-                                                                        retries),
+                                                                        retries, problem),
                            f"HTTP {status}", note=f"TokenUrl {url} answered HTTP {status} {error or ''}".rstrip(),
                            transient=True)
 
@@ -247,7 +251,11 @@ class AccountTokens:
     # -- RDT ---------------------------------------------------------------------------------------------
 
     def rdt(self, resources: Sequence[RestrictedResource]) -> str:
-        """A Restricted Data Token for ``resources`` (createRestrictedDataToken), kept until near expiry."""
+        """A Restricted Data Token for ``resources`` (createRestrictedDataToken), kept until near expiry.
+
+        An answer without its ``restrictedDataToken`` (cut off, garbled, ``{}``) is retried per ``settings.retry``:
+        the client does not repeat a POST that answered, but creating a token changes nothing and may be repeated.
+        """
         if not resources:
             raise ValueError("an RDT needs at least one RestrictedResource")
         if self._call is None:
@@ -261,11 +269,24 @@ class AccountTokens:
                 if res.data_elements:
                     item["dataElements"] = list(res.data_elements)
                 items.append(item)
-            resp = call(create_rdt_operation(), body={"restrictedResources": items})
+            op = create_rdt_operation()
+
+            def attempt() -> ApiResponse | Failure:
+                try:
+                    return call(op, body={"restrictedResources": items}, expect=_RDT_ANSWER)
+                except SPAPIError as err:
+                    if err.code != apierrors.INCOMPLETE_RESPONSE:
+                        raise
+                    status, what, request_id = err.status, err.api_message or "no restrictedDataToken", err.request_id
+                return Failure(None, lambda retries: apierrors.incomplete_error(op, status, what, request_id, retries),
+                               "incomplete answer", note=f"{op.name}: incomplete answer ({what}) [request id "
+                                                         f"{request_id}]", transient=True)
+
+            resp = run(self.settings.retry, attempt, what=op.name, log=log)
             body = resp.json if isinstance(resp.json, dict) else {}
             value = body.get("restrictedDataToken")
             if not value:
-                raise apierrors.missing_rdt_error(resp, "createRestrictedDataToken")
+                raise apierrors.missing_rdt_error(resp, op.name)
             try:
                 expires_in = float(body.get("expiresIn") or DEFAULT_EXPIRES_IN)
             except (TypeError, ValueError):
@@ -279,11 +300,102 @@ class AccountTokens:
         return self._store.drop(tuple(resources), token)
 
 
-def _json_or_none(resp: requests.Response) -> Any:
+#: Headers of the refresh-token grant.
+_GRANT_HEADERS = {"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"}
+
+
+class _GrantForm(io.BytesIO):
+    """The refresh-token grant's form, URL-encoded, as the stream ``requests`` sends (its ``repr`` shows no secret).
+
+    The form is encoded straight from ``settings``' :class:`~sqlspapi.settings.keys.Secret` values into this
+    buffer, which ``requests`` reads when it writes the request: the client secret and the refresh token are never
+    a plain local of a frame an error passes through (Sentry, rich tracebacks and ``pytest -l`` record locals with
+    ``repr``). A fresh form is made for each attempt (a stream is read once).
+    """
+
+    def __init__(self, settings: Any) -> None:
+        super().__init__(urlencode({
+            "grant_type": "refresh_token",
+            "refresh_token": settings.refresh_token.reveal(),
+            "client_id": settings.client_id,
+            "client_secret": settings.client_secret.reveal(),
+        }).encode("utf-8"))
+
+    def __repr__(self) -> str:
+        return "<LWA refresh-token grant form, secrets hidden>"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class _GrantAnswer:
+    """What TokenUrl answered, read so that no raw text of the answer stays in a frame an error passes through.
+
+    ``token``/``expires_in``: the access token of a whole answer, else None. ``error``/``description``: the LWA
+    error, scrubbed of the secrets. ``problem``: what the body is when it is not a whole LWA answer (scrubbed quote:
+    :func:`~sqlspapi.http.response.describe_body`), ``html`` when it is an HTML page, ``cut_short`` when it is JSON
+    cut short (an error answer that did not arrive whole is retried as an incomplete one).
+    """
+
+    status: int
+    token: str | None = None
+    expires_in: float = DEFAULT_EXPIRES_IN
+    error: str | None = None
+    description: str | None = None
+    problem: str | None = None
+    html: bool = False
+    cut_short: bool = False
+
+    def __repr__(self) -> str:
+        return f"_GrantAnswer(status={self.status}, error={self.error!r}, problem={self.problem!r})"
+
+
+def _read_grant_answer(settings: Any, resp: requests.Response) -> _GrantAnswer:
+    """Read one answer of TokenUrl (see :class:`_GrantAnswer`)."""
+    status = resp.status_code
+    content = resp.content or b""
+    content_type = resp.headers.get("content-type")
     try:
-        return resp.json()
+        body = decode_json(content, resp.encoding, resp.json) if content else None
     except ValueError:
-        return None
+        body = None
+    if isinstance(body, dict):
+        token = body.get("access_token")
+        if 200 <= status < 300 and isinstance(token, str) and token:
+            try:
+                expires_in = float(body.get("expires_in") or DEFAULT_EXPIRES_IN)
+            except (TypeError, ValueError):
+                expires_in = DEFAULT_EXPIRES_IN
+            if not 0 < expires_in <= _MAX_EXPIRES_IN:  # zero, negative, NaN or days long: not a real lifetime
+                expires_in = DEFAULT_EXPIRES_IN
+            return _GrantAnswer(status, token=token, expires_in=expires_in)
+        error, description = body.get("error"), body.get("error_description")
+        if error or description:
+            return _GrantAnswer(status, error=apierrors.scrub(str(error), settings) if error else None,
+                                description=apierrors.scrub(str(description), settings) if description else None)
+        what = "an empty JSON object" if not body else "JSON without an access_token"
+        return _GrantAnswer(status, problem=what)
+    if body is not None:
+        return _GrantAnswer(status, problem=f"JSON {type(body).__name__} instead of an object")
+    problem = describe_body(content, content_type, lambda text: apierrors.scrub(text, settings))
+    cut = content.lstrip()[:1] in (b"{", b"[")
+    return _GrantAnswer(status, problem=problem, html=is_html(content, content_type), cut_short=cut)
+
+
+def _no_answer(settings: Any, exc: requests.RequestException) -> Failure:
+    """The failure of a grant request that got no whole answer: one that broke off or timed out is an incomplete
+    answer (temporary); one that could not connect at all names TokenUrl. Only the exception's type is kept."""
+    url, kind = settings.token_url, type(exc).__name__
+    broken = broken_off(exc)
+    if broken is not None:
+        return Failure(None, lambda retries: apierrors.lwa_incomplete_error(settings, None, broken, retries),
+                       "incomplete answer", note=f"Login with Amazon gave an incomplete answer ({broken})",
+                       transient=True)
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return Failure(None, lambda retries: apierrors.lwa_timeout_error(settings, retries), "no answer",
+                       note=f"TokenUrl {url} did not answer in time", transient=True)
+    return Failure(None, lambda retries: apierrors.lwa_unreachable_error(url, kind, retries), "connection error",
+                   note=f"cannot reach TokenUrl {url} ({kind})")
 
 
 # --------------------------------------------------------------------------------------- token cache file

@@ -354,6 +354,7 @@ class Settings:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     include_restricted_data: bool = False
     lookback_days: int = 30
+    max_calls_per_statement: int = 1000
     timeout: float = 60.0
     token_cache: str | None = None
     aws_access_key_id: str | None = None
@@ -505,6 +506,7 @@ def _build(given_in: Mapping[str, str | Secret], *, require_credentials: bool,
         ),
         include_restricted_data=values["IncludeRestrictedData"],
         lookback_days=values["LookbackDays"],
+        max_calls_per_statement=values["MaxCallsPerStatement"],
         timeout=values["Timeout"],
         token_cache=values.get("TokenCache"),
         aws_access_key_id=values.get("AwsAccessKeyId"),

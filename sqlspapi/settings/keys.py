@@ -411,6 +411,11 @@ KEYS: tuple[KeySpec, ...] = (
             "Date window (days, 1 to 7300, or all: Amazon's full retention) of a scan with no date filter; "
             "the user is told whenever it applies.",
             _conv_lookback, "lookback_days", group="behaviour", bounds=(1, 7300)),
+    KeySpec("MaxCallsPerStatement", ("max_calls_per_statement", "MaxCalls"), "1000", (),
+            "Most SP-API calls one SQL statement may make (integer from 0 to 10000000; 0 = no limit). A statement "
+            "whose calls are known to exceed it fails before calling; one that reaches it while running stops "
+            "with an error. Long statements are announced with their estimate either way.",
+            _conv_int, "max_calls_per_statement", group="behaviour", bounds=(0, 10_000_000)),
     KeySpec("Timeout", ("timeout",), "60", (),
             "HTTP timeout in seconds (a number > 0 and <= 3600).",
             _conv_seconds, "timeout", group="behaviour", bounds=(0, 3600)),

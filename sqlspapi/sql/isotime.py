@@ -73,5 +73,6 @@ def to_api_time(value: Any, column: str) -> datetime:
 
 
 def format_api_time(dt: datetime) -> str:
-    """ISO 8601 in UTC with a Z, as SP-API documents its date parameters."""
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """ISO 8601 in UTC with a Z, as SP-API documents its date parameters (the year always four digits: C's ``%Y``
+    writes year 1 as ``1``)."""
+    return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}Z"

@@ -40,7 +40,7 @@ class ClientLike(Protocol):
 
     def call(self, op: OperationSpec, *, path: Mapping[str, Any] | None = ..., query: Mapping[str, Any] | None = ...,
              body: Any = ..., rdt: RestrictedResource | None = ..., expect: Envelope | None = ...,
-             watch: Progress | None = ...) -> Any:
+             watch: Progress | None = ..., fresh: bool = ...) -> Any:
         """Send one operation; the answer has ``.json`` and ``.headers``; one without what ``expect`` says a whole
         answer holds is retried, then raised; ``watch`` hears of the call and shows (and may cancel) its waits."""
 
@@ -102,7 +102,7 @@ class StatementScope:
                 if hit is not None:
                     self._responses.move_to_end(key)
                     return hit[0]
-        response = self.send(op, path, query, body, expect=expect)
+        response = self.send(op, path, query, body, expect=expect, fresh=fresh)
         data = response.json
         if cacheable:
             size = _size(response)
@@ -115,8 +115,9 @@ class StatementScope:
         return data
 
     def send(self, op: OperationSpec, path: Mapping[str, Any], query: Mapping[str, Any], body: Any = None, *,
-             expect: Envelope | None = None) -> Any:
-        """One API call, uncached: the client's answer (``status``, ``json``, ``headers``, ``request_id``).
+             expect: Envelope | None = None, fresh: bool = False) -> Any:
+        """One API call, uncached: the client's answer (``status``, ``json``, ``headers``, ``request_id``); ``fresh``
+        also refuses an identical call's answer completed moments ago (the client's share window).
 
         A restricted operation carries a Restricted Data Token when the connection includes restricted data.
         """
@@ -124,7 +125,7 @@ class StatementScope:
         if op.restricted and self.include_restricted:
             rdt = RestrictedResource(op.method, op.path, op.rdt_data_elements)
         return self.client.call(op, path=dict(path), query=dict(query), body=body, rdt=rdt, expect=expect,
-                                watch=self.progress)
+                                watch=self.progress, fresh=fresh, caller=self)
 
     def download(self, url: str) -> bytes:
         """The bytes at a pre-signed URL (no SP-API token, no rate limit)."""

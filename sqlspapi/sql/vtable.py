@@ -7,6 +7,7 @@ parameters; the statement scope talks to the client; this module only translates
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -15,8 +16,9 @@ from typing import Any
 import apsw
 
 from sqlspapi.definitions.schema import TableSpec
-from sqlspapi.errors import MissingFilterError, RestrictedDataError
-from sqlspapi.sql import cost, planner
+from sqlspapi.errors import CallLimitError, MissingFilterError, RestrictedDataError, SlowStatementWarning
+from sqlspapi.http.progress import duration, rate_text
+from sqlspapi.sql import cost, isotime, planner
 from sqlspapi.sql.cost import Calls, CostEnv
 from sqlspapi.sql.plan import Row
 from sqlspapi.sql.routes import route_for
@@ -39,6 +41,9 @@ _ROWID_MASK = (1 << 63) - 1
 
 #: How many plans one table keeps for Filter to find by idxNum (SQLite asks BestIndex often).
 _MAX_PLANS = 512
+
+#: A table access whose calls take this long (seconds, by the estimate) is announced before they start.
+SLOW_SECONDS = 60.0
 
 
 class TableContext:
@@ -80,7 +85,25 @@ class TableContext:
         count = calls.count
         if calls.per or count is None and not calls.basis:
             count = float(len(bound.requests))  # one call per request (ids, batches)
-        self.scope.progress.expect(op.name, count, lambda n: cost.seconds(env, op, n))
+        progress = self.scope.progress
+        before = progress.expected_calls()
+        progress.expect(op.name, count, lambda n: cost.seconds(env, op, n))
+        total = progress.expected_calls()
+        if count is None or total is None:
+            return
+        wall = cost.seconds(env, op, count)
+        limit = progress.max_calls
+        what = (f"{plan.table.name}: this statement will make ~{math.ceil(count):,} {op.name} call"
+                f"{'s' if count > 1 else ''}, ~{duration(wall)} at {rate_text(env.bucket(op).rate)}")
+        exact = not calls.basis  # ids, batches, slices: counted, not estimated from volumes seen earlier
+        if limit and total > limit and exact:
+            raise CallLimitError(
+                f"{what}: more than MaxCallsPerStatement={limit} allows (~{math.ceil(total):,} in all). Narrow the "
+                "query (fewer ids, a shorter date range), or raise MaxCallsPerStatement (0 = no limit) in the "
+                "connection string.")
+        if wall >= SLOW_SECONDS and (before is None or cost.seconds(env, op, before) < SLOW_SECONDS):
+            notice = self.bind_context().notice
+            notice(f"{what} (MaxCallsPerStatement={limit or 'no limit'}).", SlowStatementWarning)
 
 
 class Module:
@@ -105,15 +128,22 @@ class Table:
         self.spec = spec
         self.context = context
         self._plans: dict[int, planner.Plan] = {}
+        #: Each column's declared collation: a constraint written with another one is not pushed down.
+        self._collations = [isotime.NAME.upper() if c.kind == "TIME" else "BINARY" for c in spec.columns]
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
 
     def BestIndexObject(self, ii: apsw.IndexInfo) -> bool:  # noqa: N802
         """Ask the planner which constraints reach the API; never refuse (errors come from Filter)."""
         constraints = []
+        collations = self._collations
         for i in range(ii.nConstraint):
             op = OPS.get(ii.get_aConstraint_op(i), planner.OTHER)
             usable = ii.get_aConstraint_usable(i)
+            column = ii.get_aConstraint_iColumn(i)
+            if usable and op not in (planner.LIMIT, planner.OFFSET, planner.OTHER) and 0 <= column < len(collations) \
+                    and ii.get_aConstraint_collation(i).upper() != collations[column]:
+                usable = False  # `col = 'x' COLLATE NOCASE`: the API compares its own way; SQLite evaluates it
             is_in = bool(usable and op == planner.EQ and ii.get_aConstraintUsage_in(i))
             rhs = planner.UNKNOWN
             if usable and op != planner.OTHER:
@@ -122,7 +152,7 @@ class Table:
                     rhs = planner.UNKNOWN if value is None else value
                 except (apsw.Error, ValueError):
                     rhs = planner.UNKNOWN
-            constraints.append(planner.Constraint(ii.get_aConstraint_iColumn(i), op, usable, is_in, rhs))
+            constraints.append(planner.Constraint(column, op, usable, is_in, rhs))
         choice = planner.choose(self.spec, constraints, ii.nOrderBy, ii.colUsed)
         for i, argv, omit, in_ in choice.usage:
             ii.set_aConstraintUsage_argvIndex(i, argv)

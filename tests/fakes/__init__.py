@@ -88,7 +88,7 @@ class FakeClient:
     def call(self, op: OperationSpec, *, path: Mapping[str, Any] | None = None,
              query: Mapping[str, Any] | None = None, body: Any = None,
              rdt: RestrictedResource | None = None, expect: Envelope | None = None,
-             watch: Any = None) -> FakeResponse:
+             watch: Any = None, fresh: bool = False, caller: object | None = None) -> FakeResponse:
         """Record the call, then answer it from the operation's handler (checked against ``expect``); a ``watch``
         (the statement's progress) hears of it as the real client's would."""
         if watch is not None:

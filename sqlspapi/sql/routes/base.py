@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlspapi.definitions.schema import FilterSpec, OperationSpec, RouteSpec, TableSpec
+from sqlspapi.definitions.schema import FilterSpec, OperationSpec, RouteSpec, TableSpec, usable_path_value
 from sqlspapi.errors import RestrictedColumnsWarning
 from sqlspapi.http.pace import PaceBook
 from sqlspapi.http.progress import Progress
@@ -229,6 +229,8 @@ def collect(plan: Plan, values: Sequence[Any]) -> Values:
                 continue  # a NULL input (catalog_items(NULL, …)) means "not given": the default applies
             items = value if arg.is_in else (value,)
             new = {as_text(v) for v in items if v is not None}
+            if arg.role in ("key", "path") or arg.role == "filter" and _is_id(plan.table, arg.column):
+                new = {v for v in new if usable_path_value(v)}  # '', '.', '..' are no id: no row, and no call
             key = (arg.role, arg.column, arg.param)
             old = out.sets.get(key)
             out.sets[key] = new if old is None else old & new
@@ -236,6 +238,12 @@ def collect(plan: Plan, values: Sequence[Any]) -> Values:
         out.empty = True  # e.g. OrderStatus = 'A' AND OrderStatus = 'B', or a NULL: nothing can match
     out.stop_after = None if limit is None or limit < 0 else limit + max(offset or 0, 0)
     return out
+
+
+def _is_id(table: TableSpec, column: str) -> bool:
+    """Whether ``column`` is the table's id (its key, or the column its get route reads by)."""
+    lowered = column.lower()
+    return any(c is not None and c.lower() == lowered for c in (table.key, table.get.column if table.get else None))
 
 
 def _hidden(table: TableSpec, column: str) -> bool:

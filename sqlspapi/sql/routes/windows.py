@@ -88,6 +88,8 @@ def estimated_span(plan: Plan, spec: ListSpec, env: CostEnv, id_list: bool) -> f
         days = spec.max_lookback_days if (id_list or before is not None or not env.lookback_days) \
             else env.lookback_days
         after = now - timedelta(days=days)
+    if before is not None and before > now:
+        before = now  # the API reads nothing newer than now (the route clamps such a bound too)
     return window_days(after, before, now)
 
 
