@@ -18,14 +18,14 @@ LWA refusals become :class:`~sqlspapi.errors.AuthError` with a message that name
 (:mod:`sqlspapi.http.apierrors`). An answer that is not a whole one — cut off, reset before it came, garbled, empty,
 ``{}`` — is an incomplete answer: retried per the retry keys, then reported as usually temporary, never as a key to
 fix; so is a createRestrictedDataToken answer without its token. The client secret and the refresh token stay in
-``Settings``' :class:`~sqlspapi.settings.keys.Secret` values until the grant form is written (:class:`_GrantForm`):
-no frame an error passes through holds them in a plain local.
+``Settings``' :class:`~sqlspapi.settings.keys.Secret` values until the grant form is written
+(:class:`~sqlspapi.http.lwa.GrantForm`, with the rest of the grant on the wire): no frame an error passes through
+holds them in a plain local.
 AWS SigV4 signing is not implemented: SP-API ignores signatures since 2023-10-02 (LWA token only).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
@@ -34,14 +34,14 @@ import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 import requests
 
 from sqlspapi.definitions.schema import OperationSpec, RestrictedResource
 from sqlspapi.errors import SPAPIError
 from sqlspapi.http import apierrors
-from sqlspapi.http.response import ApiResponse, Envelope, broken_off, decode_json, describe_body, is_html
+from sqlspapi.http.lwa import DEFAULT_EXPIRES_IN, GRANT_HEADERS, GrantForm, no_answer, read_grant_answer
+from sqlspapi.http.response import ApiResponse, Envelope
 from sqlspapi.http.retry import Failure, RetryState, run
 
 log = logging.getLogger("sqlspapi.http.tokens")
@@ -57,10 +57,6 @@ def create_rdt_operation() -> OperationSpec:
 #: What a whole createRestrictedDataToken answer holds.
 _RDT_ANSWER = Envelope(required=("restrictedDataToken",))
 
-#: ``expires_in`` assumed when LWA omits it (LWA documents one hour).
-DEFAULT_EXPIRES_IN = 3600.0
-#: Longest ``expires_in`` believed (a day); a longer, zero, negative or NaN one is taken as :data:`DEFAULT_EXPIRES_IN`.
-_MAX_EXPIRES_IN = 86400.0
 
 
 def refresh_margin(expires_in: float) -> float:
@@ -211,8 +207,8 @@ class AccountTokens:
         """Run the refresh-token grant, retrying transient failures per ``settings.retry``.
 
         No frame of this method or of the error paths holds the client secret or the refresh token in a plain local
-        (error reporters that record frame locals would keep them): each attempt sends a fresh :class:`_GrantForm`,
-        and the answer is read by :func:`_read_grant_answer` into a :class:`_GrantAnswer` whose texts are scrubbed.
+        (error reporters that record frame locals would keep them): each attempt sends a fresh :class:`GrantForm`,
+        and the answer is read by :func:`read_grant_answer` into a :class:`GrantAnswer` whose texts are scrubbed.
         """
         settings = self.settings
         http: Any = self._session or requests
@@ -223,10 +219,10 @@ class AccountTokens:
         def attempt() -> _Token | Failure:
             self._store.count_lwa_request()
             try:
-                resp = http.post(url, data=_GrantForm(settings), headers=_GRANT_HEADERS, timeout=timeout)
+                resp = http.post(url, data=GrantForm(settings), headers=GRANT_HEADERS, timeout=timeout)
             except requests.RequestException as exc:
-                return _no_answer(settings, exc)
-            answer = _read_grant_answer(settings, resp)
+                return no_answer(settings, exc)
+            answer = read_grant_answer(settings, resp)
             if answer.token is not None:
                 log.debug("LWA access token obtained for account %s… (expires in %.0f s)",
                           settings.account_key[:8], answer.expires_in)
@@ -298,104 +294,6 @@ class AccountTokens:
     def invalidate_rdt(self, resources: Sequence[RestrictedResource], token: str | None = None) -> bool:
         """Drop the RDT of ``resources`` (only if it is still ``token``, when given); True if one was dropped."""
         return self._store.drop(tuple(resources), token)
-
-
-#: Headers of the refresh-token grant.
-_GRANT_HEADERS = {"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"}
-
-
-class _GrantForm(io.BytesIO):
-    """The refresh-token grant's form, URL-encoded, as the stream ``requests`` sends (its ``repr`` shows no secret).
-
-    The form is encoded straight from ``settings``' :class:`~sqlspapi.settings.keys.Secret` values into this
-    buffer, which ``requests`` reads when it writes the request: the client secret and the refresh token are never
-    a plain local of a frame an error passes through (Sentry, rich tracebacks and ``pytest -l`` record locals with
-    ``repr``). A fresh form is made for each attempt (a stream is read once).
-    """
-
-    def __init__(self, settings: Any) -> None:
-        super().__init__(urlencode({
-            "grant_type": "refresh_token",
-            "refresh_token": settings.refresh_token.reveal(),
-            "client_id": settings.client_id,
-            "client_secret": settings.client_secret.reveal(),
-        }).encode("utf-8"))
-
-    def __repr__(self) -> str:
-        return "<LWA refresh-token grant form, secrets hidden>"
-
-    __str__ = __repr__
-
-
-@dataclass(frozen=True)
-class _GrantAnswer:
-    """What TokenUrl answered, read so that no raw text of the answer stays in a frame an error passes through.
-
-    ``token``/``expires_in``: the access token of a whole answer, else None. ``error``/``description``: the LWA
-    error, scrubbed of the secrets. ``problem``: what the body is when it is not a whole LWA answer (scrubbed quote:
-    :func:`~sqlspapi.http.response.describe_body`), ``html`` when it is an HTML page, ``cut_short`` when it is JSON
-    cut short (an error answer that did not arrive whole is retried as an incomplete one).
-    """
-
-    status: int
-    token: str | None = None
-    expires_in: float = DEFAULT_EXPIRES_IN
-    error: str | None = None
-    description: str | None = None
-    problem: str | None = None
-    html: bool = False
-    cut_short: bool = False
-
-    def __repr__(self) -> str:
-        return f"_GrantAnswer(status={self.status}, error={self.error!r}, problem={self.problem!r})"
-
-
-def _read_grant_answer(settings: Any, resp: requests.Response) -> _GrantAnswer:
-    """Read one answer of TokenUrl (see :class:`_GrantAnswer`)."""
-    status = resp.status_code
-    content = resp.content or b""
-    content_type = resp.headers.get("content-type")
-    try:
-        body = decode_json(content, resp.encoding, resp.json) if content else None
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        token = body.get("access_token")
-        if 200 <= status < 300 and isinstance(token, str) and token:
-            try:
-                expires_in = float(body.get("expires_in") or DEFAULT_EXPIRES_IN)
-            except (TypeError, ValueError):
-                expires_in = DEFAULT_EXPIRES_IN
-            if not 0 < expires_in <= _MAX_EXPIRES_IN:  # zero, negative, NaN or days long: not a real lifetime
-                expires_in = DEFAULT_EXPIRES_IN
-            return _GrantAnswer(status, token=token, expires_in=expires_in)
-        error, description = body.get("error"), body.get("error_description")
-        if error or description:
-            return _GrantAnswer(status, error=apierrors.scrub(str(error), settings) if error else None,
-                                description=apierrors.scrub(str(description), settings) if description else None)
-        what = "an empty JSON object" if not body else "JSON without an access_token"
-        return _GrantAnswer(status, problem=what)
-    if body is not None:
-        return _GrantAnswer(status, problem=f"JSON {type(body).__name__} instead of an object")
-    problem = describe_body(content, content_type, lambda text: apierrors.scrub(text, settings))
-    cut = content.lstrip()[:1] in (b"{", b"[")
-    return _GrantAnswer(status, problem=problem, html=is_html(content, content_type), cut_short=cut)
-
-
-def _no_answer(settings: Any, exc: requests.RequestException) -> Failure:
-    """The failure of a grant request that got no whole answer: one that broke off or timed out is an incomplete
-    answer (temporary); one that could not connect at all names TokenUrl. Only the exception's type is kept."""
-    url, kind = settings.token_url, type(exc).__name__
-    broken = broken_off(exc)
-    if broken is not None:
-        return Failure(None, lambda retries: apierrors.lwa_incomplete_error(settings, None, broken, retries),
-                       "incomplete answer", note=f"Login with Amazon gave an incomplete answer ({broken})",
-                       transient=True)
-    if isinstance(exc, requests.exceptions.ReadTimeout):
-        return Failure(None, lambda retries: apierrors.lwa_timeout_error(settings, retries), "no answer",
-                       note=f"TokenUrl {url} did not answer in time", transient=True)
-    return Failure(None, lambda retries: apierrors.lwa_unreachable_error(url, kind, retries), "connection error",
-                   note=f"cannot reach TokenUrl {url} ({kind})")
 
 
 # --------------------------------------------------------------------------------------- token cache file
