@@ -5,14 +5,21 @@
    installed; initdb refuses root, so it runs as the ``postgres`` user via runuser, data dir in a temp dir,
    listening on 127.0.0.1 only).
 2. 20 concurrent clients each running the same dashboard query: SP-API calls made vs one client's.
+3. Latency under concurrency: 30 psycopg clients (threads; libpq waits without the GIL) each run a mix of
+   queries — marketplaces, orders with LIMIT, a catalog query — against ``sqlspapi serve --demo``; p50/p95
+   per query, printed in ms and as a ratio to one client running the same mix alone, measured in the same run.
+   The bridge's statements share one interpreter (one GIL): 30 clients that never pause saturate it, so a
+   statement's latency is about its queue (30 × the mean statement's CPU time) — the ratio measures that queue,
+   throughput (statements/s, also printed) should stay near one client's.
 
-Run: ``python benchmarks/bench_bridge.py [--runs 7] [--clients 20]``. The bridge runs in its own process (as
-``sqlspapi serve`` does), so client and server do not share a GIL.
+Run: ``python benchmarks/bench_bridge.py [--runs 7] [--clients 20] [--latency-clients 30] [--only latency]``. The
+bridge runs in its own process (as ``sqlspapi serve`` does), so client and server do not share a GIL.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import shutil
@@ -33,6 +40,12 @@ GENERATED = ("WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHE
 GENERATED_PG = GENERATED.replace("x * 1.5 AS val", "(x * 1.5)::float8 AS val")
 DASHBOARD = ('SELECT "salesChannel_marketplaceName", count(*), sum("proceeds_grandTotal_amount") FROM orders '
              'GROUP BY 1 ORDER BY 2 DESC')
+#: what a dashboard and a BI tool's navigator send: an API table, an API table with LIMIT, the catalog
+LATENCY_MIX = ("SELECT * FROM marketplaces",
+               'SELECT "orderId", "createdTime", "proceeds_grandTotal_amount" FROM orders ORDER BY "createdTime" DESC '
+               "LIMIT 25",
+               "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+               "WHERE n.nspname = 'public' ORDER BY 1")
 DRIVER = "PostgreSQL Unicode"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
@@ -206,16 +219,86 @@ def bench_concurrency(clients: int) -> None:
           f"calls ratio {many_calls / max(single_calls, 1):.2f}×")
 
 
+def percentiles(seconds: list[float]) -> tuple[float, float]:
+    """(p50, p95) of ``seconds``, nearest rank."""
+    ordered = sorted(seconds)
+    return ordered[(len(ordered) - 1) // 2], ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def timed_mix(port: int, rounds: int, barrier: threading.Barrier | None = None) -> list[tuple[int, float]]:
+    """One psycopg client running :data:`LATENCY_MIX` ``rounds`` times: (query index, seconds) per statement."""
+    import psycopg
+
+    seconds = []
+    with psycopg.connect(host="127.0.0.1", port=port, user="sqlspapi", password="bench", dbname="main",
+                         autocommit=True) as cn:
+        if barrier is not None:
+            barrier.wait()
+        for _ in range(rounds):
+            for i, sql in enumerate(LATENCY_MIX):
+                t = time.perf_counter()
+                cn.execute(sql).fetchall()
+                seconds.append((i, time.perf_counter() - t))
+    return seconds
+
+
+def bench_latency(clients: int, rounds: int) -> None:
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        print("latency benchmark skipped: psycopg is not installed")
+        return
+    bridge = Bridge("--demo")
+    try:
+        timed_mix(bridge.port, 1)  # warm up: the demo's first answers, the catalog
+        t = time.perf_counter()
+        alone = timed_mix(bridge.port, rounds * 3)
+        alone_rate = len(alone) / (time.perf_counter() - t)
+        started: list[float] = []  # when every client had logged in: the barrier opens
+        barrier = threading.Barrier(clients, action=lambda: started.append(time.perf_counter()))
+        together: list[tuple[int, float]] = []
+        failures: list[BaseException] = []
+
+        def client() -> None:
+            try:
+                together.extend(timed_mix(bridge.port, rounds, barrier))
+            except BaseException as exc:  # noqa: BLE001 - counted below
+                failures.append(exc)
+                barrier.abort()
+
+        threads = [threading.Thread(target=client) for _ in range(clients)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        wall = time.perf_counter() - started[0] if started else math.inf
+    finally:
+        bridge.stop()
+    print(f"latency of {clients} concurrent clients vs 1 client alone ({len(together)} and {len(alone)} statements; "
+          f"{len(together) / wall:.0f} vs {alone_rate:.0f} statements/s; {len(failures)} clients failed):")
+    names = ("all", "marketplaces", "orders LIMIT 25", "catalog (pg_class)")
+    for k, name in enumerate(names):
+        one = percentiles([s for i, s in alone if k == 0 or i == k - 1])
+        many = percentiles([s for i, s in together if k == 0 or i == k - 1])
+        print(f"  {name:19}: 1 client p50 {one[0] * 1e3:7.2f} ms, p95 {one[1] * 1e3:7.2f} ms | {clients} clients p50 "
+              f"{many[0] * 1e3:8.2f} ms ({many[0] / one[0]:5.1f}×), p95 {many[1] * 1e3:8.2f} ms "
+              f"({many[1] / one[1]:5.1f}×)")
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--runs", type=int, default=7)
     p.add_argument("--clients", type=int, default=20)
-    p.add_argument("--only", choices=["rows", "concurrency"])
+    p.add_argument("--latency-clients", type=int, default=30)
+    p.add_argument("--latency-rounds", type=int, default=10, help="rounds of the query mix per client")
+    p.add_argument("--only", choices=["rows", "concurrency", "latency"])
     args = p.parse_args(argv)
     if args.only in (None, "rows"):
         bench_rows(args.runs)
     if args.only in (None, "concurrency"):
         bench_concurrency(args.clients)
+    if args.only in (None, "latency"):
+        bench_latency(args.latency_clients, args.latency_rounds)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """``sqlspapi serve``: the live sqlspapi tables over the PostgreSQL wire protocol, for psqlODBC, psql and drivers.
 
 ``main(argv)`` is the command line; ``serve(...)`` runs a server until interrupted; ``start_in_thread(...)`` runs
-one in a background thread and returns a handle with ``.port`` and ``.stop()`` (tests, notebooks).
+one in a background thread and returns a handle with ``.port`` and ``.stop()`` (tests, notebooks). ``LoginLimits``
+holds the limits on clients that have not logged in yet (docs/server-interface.md, "Limits").
 Every client gets its own session (and ``Database``); all share one SP-API ``Client`` — so one rate limiter,
 token cache and single-flight — per seller account. The bridge login is separate from the Amazon credentials.
 """
@@ -20,6 +21,7 @@ from typing import Any
 
 from sqlspapi.errors import Error
 from sqlspapi.server import scram as auth
+from sqlspapi.server.app import LoginLimits
 
 PASSWORD_ENV = "SQLSPAPI_BRIDGE_PASSWORD"
 CONNSTR_ENV = "SQLSPAPI_CONNECTION_STRING"
@@ -58,10 +60,12 @@ class ServerHandle:
         self.stop()
 
 
-def database_session_factory(connection_string: str | None, *, demo: bool = False) -> tuple[Callable, Callable]:
+def database_session_factory(connection_string: str | None, *, demo: bool = False,
+                             max_query_size: int | None = None) -> tuple[Callable, Callable]:
     """``(factory, close)``: sessions over ``open_database`` sharing the first database's SP-API client.
 
     The first Database is opened here, so a bad connection string fails at start rather than at first login.
+    ``max_query_size``: the sessions' query size cap in bytes (None: ``$SQLSPAPI_BRIDGE_MAX_QUERY_SIZE`` or 16 MiB).
     """
     from sqlspapi.engine import open_database
     from sqlspapi.server.session import PgSession
@@ -74,7 +78,7 @@ def database_session_factory(connection_string: str | None, *, demo: bool = Fals
         database = open_database(connection_string, demo=demo, client=shared_client)
         try:
             return PgSession(database, user=user, database_name=database_name,
-                             application_name=application_name)
+                             application_name=application_name, max_query_size=max_query_size)
         except BaseException:
             database.close()
             raise
@@ -92,9 +96,14 @@ def make_ssl_context(cert: str, key: str) -> ssl.SSLContext:
 
 def _build(connection_string: str | None, demo: bool, host: str, user: str, password: str | None,
            trust_loopback: bool, auth_method: str, tls_cert: str | None, tls_key: str | None, max_clients: int,
+           login_limits: LoginLimits | None, max_query_size: int | str | None,
            session_factory: Callable | None) -> tuple[Any, Callable[[], None]]:
     from sqlspapi.server.app import BridgeServer
+    from sqlspapi.server.guard import query_size_limit
 
+    if password is not None and not password.strip():
+        raise ValueError(f"the bridge password is empty: give a non-empty --password or ${PASSWORD_ENV}, or unset "
+                         "it and use --trust-loopback to allow logins without one on 127.0.0.1")
     if password is None and not trust_loopback:
         raise ValueError(f"a bridge password is required: --password or ${PASSWORD_ENV} "
                          "(or --trust-loopback to allow logins without one on 127.0.0.1)")
@@ -104,24 +113,38 @@ def _build(connection_string: str | None, demo: bool, host: str, user: str, pass
         raise ValueError("TLS needs both --tls-cert and --tls-key")
     if auth_method not in auth.METHODS:
         raise ValueError(f"auth method must be one of {', '.join(auth.METHODS)}")
+    # a typo fails at start, not at each login; without a value, each session reads the environment variable itself
+    size = None
+    if max_query_size is None:
+        query_size_limit()
+    else:
+        try:
+            size = query_size_limit(str(max_query_size))
+        except ValueError:
+            raise ValueError(f"--max-query-size {str(max_query_size)[:40]!r} is not a size: write bytes (16777216) "
+                             "or a number with kB, MB or GB (16MB)") from None
     creds = auth.Credentials.from_password(user, password) if password is not None else None
     ctx = make_ssl_context(tls_cert, tls_key) if tls_cert and tls_key else None
     close: Callable[[], None] = lambda: None  # noqa: E731
     if session_factory is None:
-        session_factory, close = database_session_factory(connection_string, demo=demo)
+        session_factory, close = database_session_factory(connection_string, demo=demo, max_query_size=size)
     server = BridgeServer(session_factory, credentials=creds, auth_method=auth_method, ssl_context=ctx,
-                          max_clients=max_clients)
+                          max_clients=max_clients, login_limits=login_limits)
     return server, close
 
 
 def start_in_thread(connection_string: str | None = None, *, demo: bool = False, host: str = "127.0.0.1",
                     port: int = 0, user: str = "sqlspapi", password: str | None = None,
                     trust_loopback: bool = False, auth_method: str = auth.SCRAM, tls_cert: str | None = None,
-                    tls_key: str | None = None, max_clients: int = 64,
-                    session_factory: Callable | None = None) -> ServerHandle:
-    """Start a bridge server in a daemon thread (port 0 = any free port) and return its handle."""
+                    tls_key: str | None = None, max_clients: int = 64, login_limits: LoginLimits | None = None,
+                    max_query_size: int | str | None = None, session_factory: Callable | None = None) -> ServerHandle:
+    """Start a bridge server in a daemon thread (port 0 = any free port) and return its handle.
+
+    An empty or blank ``password`` is refused (``ValueError``), as is none without ``trust_loopback``.
+    ``max_query_size``: bytes, or text such as ``"64MB"``; None: ``$SQLSPAPI_BRIDGE_MAX_QUERY_SIZE`` or 16 MiB.
+    """
     server, close = _build(connection_string, demo, host, user, password, trust_loopback, auth_method,
-                           tls_cert, tls_key, max_clients, session_factory)
+                           tls_cert, tls_key, max_clients, login_limits, max_query_size, session_factory)
     loop = asyncio.new_event_loop()
     started: dict[str, Any] = {}
     ready = threading.Event()
@@ -152,10 +175,11 @@ def start_in_thread(connection_string: str | None = None, *, demo: bool = False,
 def serve(connection_string: str | None = None, *, demo: bool = False, host: str = "127.0.0.1", port: int = 5433,
           user: str = "sqlspapi", password: str | None = None, trust_loopback: bool = False,
           auth_method: str = auth.SCRAM, tls_cert: str | None = None, tls_key: str | None = None,
-          max_clients: int = 64, ready: Callable[[int], None] | None = None) -> None:
-    """Run the bridge in this thread until interrupted (Ctrl-C)."""
+          max_clients: int = 64, login_limits: LoginLimits | None = None, max_query_size: int | str | None = None,
+          ready: Callable[[int], None] | None = None) -> None:
+    """Run the bridge in this thread until interrupted (Ctrl-C); arguments and errors as :func:`start_in_thread`."""
     server, close = _build(connection_string, demo, host, user, password, trust_loopback, auth_method,
-                           tls_cert, tls_key, max_clients, None)
+                           tls_cert, tls_key, max_clients, login_limits, max_query_size, None)
 
     async def run() -> None:
         bound = await server.start(host, port)
@@ -190,7 +214,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="allow logins without a password (only when listening on loopback)")
     p.add_argument("--tls-cert", help="PEM certificate: answer SSLRequest with TLS")
     p.add_argument("--tls-key", help="PEM private key for --tls-cert")
-    p.add_argument("--max-clients", type=int, default=64, help="concurrent clients (default 64)")
+    p.add_argument("--max-clients", type=int, default=64, help="concurrent logged-in clients (default 64)")
+    d = LoginLimits()
+    p.add_argument("--max-unauthenticated", type=int, default=d.max_unauthenticated, metavar="N",
+                   help=f"connections still logging in at once; more are refused (default {d.max_unauthenticated})")
+    p.add_argument("--auth-timeout", type=float, default=d.auth_timeout, metavar="SECONDS",
+                   help=f"time for startup and login (default {d.auth_timeout:g})")
+    p.add_argument("--max-failed-logins", type=int, default=d.max_failed_logins, metavar="N",
+                   help="failed logins from one address within --failed-login-window before its logins are "
+                        f"refused for a while; 0 = never (default {d.max_failed_logins})")
+    p.add_argument("--failed-login-window", type=float, default=d.failed_login_window, metavar="SECONDS",
+                   help=f"window for --max-failed-logins (default {d.failed_login_window:g})")
+    p.add_argument("--max-query-size", metavar="SIZE", help="largest query text, in bytes or with kB/MB/GB "
+                   "(default $SQLSPAPI_BRIDGE_MAX_QUERY_SIZE or 16MB); larger ones get SQLSTATE 54000")
     return p
 
 
@@ -209,10 +245,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sqlspapi serve: listening on {args.host}:{port} ({login}); Ctrl-C stops", file=sys.stderr)
 
     try:
+        limits = LoginLimits(args.max_unauthenticated, args.auth_timeout, args.max_failed_logins,
+                             args.failed_login_window)
         serve(connstr if not args.demo else None, demo=args.demo, host=args.host, port=args.port,
               user=args.user, password=password, trust_loopback=args.trust_loopback,
               auth_method=args.auth_method, tls_cert=args.tls_cert, tls_key=args.tls_key,
-              max_clients=args.max_clients, ready=announce)
+              max_clients=args.max_clients, login_limits=limits, max_query_size=args.max_query_size,
+              ready=announce)
     except (ValueError, OSError, Error) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

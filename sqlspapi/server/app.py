@@ -3,6 +3,9 @@
 Each connection: startup packet (SSLRequest → 'S' + TLS or 'N', GSSENCRequest → 'N', CancelRequest), login
 (SCRAM-SHA-256, md5, or trust when the operator allowed it on loopback), ParameterStatus/BackendKeyData, then
 messages are handed one by one to :class:`~sqlspapi.server.handler.Handler` in the client's own worker thread.
+Before login, :class:`LoginLimits` bound what a client that has not logged in can hold: connections still logging in
+are capped, startup and login must finish within a few seconds, and an address with repeated failed logins is
+refused for a while (:class:`LoginThrottle`).
 """
 
 from __future__ import annotations
@@ -10,17 +13,22 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import math
 import secrets
 import ssl
 import struct
+import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from sqlspapi.server import protocol as pq
 from sqlspapi.server import scram as auth
 from sqlspapi.server.handler import Handler
 from sqlspapi.server.output import ClientGone, Output
+from sqlspapi.server.pgerror import PgError
 
 log = logging.getLogger("sqlspapi.server")
 
@@ -28,12 +36,105 @@ log = logging.getLogger("sqlspapi.server")
 SessionFactory = Callable[[str, str, str], Any]
 
 MAX_MESSAGE = 1 << 28
-AUTH_TIMEOUT = 60.0
+#: seconds a connection over the pre-login cap may take to send its startup packet before it is refused
+REFUSE_TIMEOUT = 2.0
+#: client addresses the failed-login throttle remembers at most (the oldest are forgotten first)
+MAX_TRACKED_ADDRESSES = 10_000
 SERVER_PARAMETERS = {
     "server_version": "15.0", "server_encoding": "UTF8", "client_encoding": "UTF8", "DateStyle": "ISO, MDY",
     "IntervalStyle": "postgres", "integer_datetimes": "on", "standard_conforming_strings": "on",
     "TimeZone": "UTC", "is_superuser": "off", "default_transaction_read_only": "on", "in_hot_standby": "off",
 }
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    """What clients that have not logged in yet may hold (docs/server-interface.md, "Limits").
+
+    ``max_unauthenticated``: connections still in startup or login at once; one more gets FATAL 53300 after its
+    startup packet (or after 2 s without one).
+    ``auth_timeout``: seconds for the startup packet and the login (PostgreSQL's ``authentication_timeout``).
+    ``max_failed_logins`` failed logins from one client address within ``failed_login_window`` seconds, and that
+    address's next logins are refused (FATAL 53300) until the oldest of them is older than the window; 0 turns the
+    throttle off. Loopback addresses count too.
+    """
+
+    max_unauthenticated: int = 64
+    auth_timeout: float = 10.0
+    max_failed_logins: int = 5
+    failed_login_window: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.max_unauthenticated < 1:
+            raise ValueError("the cap on connections still logging in must be at least 1")
+        if not 0 < self.auth_timeout <= 3600:
+            raise ValueError("the authentication timeout must be between 0 and 3600 seconds")
+        if self.max_failed_logins < 0:
+            raise ValueError("the number of failed logins before refusing an address cannot be negative")
+        if not 0 < self.failed_login_window <= 86400:
+            raise ValueError("the failed-login window must be between 0 and 86400 seconds")
+
+
+class LoginThrottle:
+    """Failed logins per client address in a sliding window: an address with ``max_failures`` failures within
+    ``window`` seconds is refused until the oldest of them leaves the window. Once an address has failed, its logins
+    still under way count as failures-to-be, so parallel connections cannot guess more often than sequential ones.
+    A successful login forgets the address; ``max_failures`` 0 never refuses. At most
+    :data:`MAX_TRACKED_ADDRESSES` addresses are remembered."""
+
+    def __init__(self, max_failures: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_failures = max_failures
+        self.window = window
+        self.clock = clock
+        self._failures: dict[str, deque[float]] = {}
+        self._pending: dict[str, int] = {}
+
+    def retry_after(self, address: str) -> float:
+        """Seconds until ``address`` may try to log in again; 0 when it may now."""
+        times = self._recent(address)
+        if not self.max_failures or times is None or len(times) + self._pending.get(address, 0) < self.max_failures:
+            return 0.0
+        if len(times) < self.max_failures:  # refused for the logins it has under way: they end within seconds
+            return 1.0
+        return times[0] + self.window - self.clock()
+
+    def begin(self, address: str) -> None:
+        """A login attempt from ``address`` starts (end it with :meth:`end`)."""
+        self._pending[address] = self._pending.get(address, 0) + 1
+
+    def end(self, address: str, ok: bool | None) -> None:
+        """The attempt ended: ``True`` logged in (its failures are forgotten), ``False`` failed (counted), ``None``
+        neither (the client went away or broke the protocol)."""
+        left = self._pending.get(address, 1) - 1
+        if left > 0:
+            self._pending[address] = left
+        else:
+            self._pending.pop(address, None)
+        if ok:
+            self._failures.pop(address, None)
+        elif ok is False and self.max_failures:
+            self._failed(address)
+
+    def _failed(self, address: str) -> None:
+        times = self._recent(address)
+        if times is None:
+            if len(self._failures) >= MAX_TRACKED_ADDRESSES:
+                self._failures.pop(next(iter(self._failures)))
+            times = self._failures[address] = deque(maxlen=self.max_failures)
+        times.append(self.clock())
+        if len(times) == self.max_failures:
+            log.warning("%d failed logins from %s within %g s: its logins are refused for a while",
+                        self.max_failures, address, self.window)
+
+    def _recent(self, address: str) -> deque[float] | None:
+        times = self._failures.get(address)
+        if times is not None:
+            while times and times[0] <= self.clock() - self.window:
+                times.popleft()
+            if not times:
+                del self._failures[address]
+                return None
+        return times
 
 
 class _Fatal(Exception):
@@ -47,16 +148,25 @@ class BridgeServer:
 
     def __init__(self, session_factory: SessionFactory, *, credentials: auth.Credentials | None,
                  auth_method: str = auth.SCRAM, ssl_context: ssl.SSLContext | None = None,
-                 max_clients: int = 64) -> None:
+                 max_clients: int = 64, login_limits: LoginLimits | None = None) -> None:
         self.session_factory = session_factory
         self.credentials = credentials
         self.auth_method = auth_method if credentials is not None else auth.TRUST
         self.ssl_context = ssl_context
         self.max_clients = max_clients
+        self.login_limits = login_limits or LoginLimits()
+        self.throttle = LoginThrottle(self.login_limits.max_failed_logins, self.login_limits.failed_login_window)
         self.server: asyncio.base_events.Server | None = None
         self.clients: dict[int, tuple[int, Handler | None, asyncio.StreamWriter]] = {}
         self._pids = itertools.count(secrets.randbelow(1 << 20) + 1000)
         self._tasks: set[asyncio.Task] = set()
+        self._unauthenticated = 0
+        self._refusing = 0
+
+    @property
+    def unauthenticated(self) -> int:
+        """Connections in startup or login right now (capped by ``login_limits.max_unauthenticated``)."""
+        return self._unauthenticated
 
     async def start(self, host: str, port: int) -> int:
         """Listen; returns the bound port."""
@@ -88,7 +198,10 @@ class BridgeServer:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         try:
-            await self._serve(pid, reader, writer)
+            if self._unauthenticated >= self.login_limits.max_unauthenticated:
+                await self._refuse(reader, writer)
+            else:
+                await self._serve(pid, reader, writer)
         except (asyncio.IncompleteReadError, ConnectionError, ClientGone, ssl.SSLError):
             pass
         except _Fatal as exc:
@@ -108,7 +221,26 @@ class BridgeServer:
         except Exception:  # noqa: BLE001, S110 - the client may already be gone
             pass
 
-    async def _read_startup(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> dict | None:
+    async def _refuse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Over the cap of connections still logging in: FATAL 53300 after the startup packet (an SSLRequest is
+        answered 'N', so that libpq shows the message; a CancelRequest is still honoured), or without waiting for
+        it when it does not come within :data:`REFUSE_TIMEOUT` or as many connections are being refused already."""
+        too_many = _Fatal("53300", "sorry, too many clients already")
+        if self._refusing >= self.login_limits.max_unauthenticated:
+            raise too_many
+        self._refusing += 1
+        try:
+            async with asyncio.timeout(min(REFUSE_TIMEOUT, self.login_limits.auth_timeout)):
+                if await self._read_startup(reader, writer, offer_tls=False) is None:
+                    return
+        except TimeoutError:
+            pass
+        finally:
+            self._refusing -= 1
+        raise too_many
+
+    async def _read_startup(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *,
+                            offer_tls: bool = True) -> dict | None:
         tls = False
         while True:
             (n,) = struct.unpack("!i", await reader.readexactly(4))
@@ -117,9 +249,10 @@ class BridgeServer:
             body = await reader.readexactly(n - 4)
             (code,) = struct.unpack_from("!i", body)
             if code == pq.SSL_REQUEST and not tls:
-                writer.write(b"S" if self.ssl_context is not None else b"N")
+                start_tls = offer_tls and self.ssl_context is not None
+                writer.write(b"S" if start_tls else b"N")
                 await writer.drain()
-                if self.ssl_context is not None:
+                if start_tls:
                     await writer.start_tls(self.ssl_context)
                     tls = True
                 continue
@@ -128,6 +261,8 @@ class BridgeServer:
                 await writer.drain()
                 continue
             if code == pq.CANCEL_REQUEST:
+                if n != 16:
+                    raise pq.ProtocolViolation("invalid length of cancel request packet")
                 pid, secret = struct.unpack_from("!ii", body, 4)
                 self._cancel(pid, secret)
                 return None
@@ -153,10 +288,27 @@ class BridgeServer:
             raise pq.ProtocolViolation("expected a password message")
         return await reader.readexactly(n - 4)
 
-    async def _login(self, user: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _login(self, user: str, address: str, reader: asyncio.StreamReader,
+                     writer: asyncio.StreamWriter) -> None:
         creds = self.credentials
         if creds is None:
             return
+        wait = self.throttle.retry_after(address)
+        if wait > 0:
+            raise _Fatal("53300", f"too many failed logins from {address}: try again in {math.ceil(wait)} s")
+        self.throttle.begin(address)
+        ok = None
+        try:
+            await self._password_exchange(creds, user, reader, writer)
+            ok = True
+        except _Fatal:  # only a wrong password or user: 28P01
+            ok = False
+            raise
+        finally:
+            self.throttle.end(address, ok)
+
+    async def _password_exchange(self, creds: auth.Credentials, user: str, reader: asyncio.StreamReader,
+                                 writer: asyncio.StreamWriter) -> None:
         failed = _Fatal("28P01", f'password authentication failed for user "{user}"')
         try:
             if self.auth_method == auth.MD5:
@@ -179,23 +331,28 @@ class BridgeServer:
             if not auth.user_matches(creds, user):
                 raise failed
             writer.write(pq.auth_request(12, server_final))
-        except (auth.AuthFailed, UnicodeDecodeError, struct.error) as exc:
+        except (auth.AuthFailed, PgError, ValueError, struct.error) as exc:  # PgError: text that is not UTF-8
             log.info("login refused for user %r: %s", user, exc)
             raise failed from exc
 
     async def _serve(self, pid: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         loop = asyncio.get_running_loop()
+        peer = writer.get_extra_info("peername")
+        address = str(peer[0]) if isinstance(peer, tuple) and peer else "local"
+        self._unauthenticated += 1
         try:
-            async with asyncio.timeout(AUTH_TIMEOUT):  # like PostgreSQL's authentication_timeout
+            async with asyncio.timeout(self.login_limits.auth_timeout):  # PostgreSQL's authentication_timeout
                 params = await self._read_startup(reader, writer)
                 if params is None:
                     return
                 user = params.get("user", "")
                 if not user:
                     raise _Fatal("28000", "no PostgreSQL user name specified in startup packet")
-                await self._login(user, reader, writer)
+                await self._login(user, address, reader, writer)
         except TimeoutError:
             raise _Fatal("08006", "authentication timed out") from None
+        finally:
+            self._unauthenticated -= 1
         if len(self.clients) >= self.max_clients:
             raise _Fatal("53300", "sorry, too many clients already")
         secret = secrets.randbits(31)
@@ -228,7 +385,10 @@ class BridgeServer:
                 if n < 4 or n > MAX_MESSAGE:
                     raise pq.ProtocolViolation(f"invalid message length {n}")
                 body = await reader.readexactly(n - 4) if n > 4 else b""
-                keep = await loop.run_in_executor(executor, handler.handle, tag, body)
+                message = (tag, [body] if tag == b"Q" else body)  # the handler frees a Query's bytes once read
+                del body
+                keep = await loop.run_in_executor(executor, handler.handle, *message)
+                del message
                 await writer.drain()
                 if not keep:
                     break

@@ -2,7 +2,8 @@
 
 :class:`Handler.handle` runs in the client's worker thread (APSW and SP-API calls block). Rows are encoded in
 batches and written to an :class:`~sqlspapi.server.output.Output` as they are produced; it is flushed at
-ReadyForQuery and Flush.
+ReadyForQuery and Flush. A malformed message gets PostgreSQL's answer (22021 for text that is not UTF-8, 08P01 for
+a broken field) and the client stays in sync; an unknown message type is FATAL and ends the connection.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from typing import Any
 from sqlspapi.server import protocol as pq
 from sqlspapi.server.codec import TEXT, batch_encoder, decode_binary_param, decode_text_param
 from sqlspapi.server.output import ClientGone, Output
+from sqlspapi.server.pgerror import client_error
 
-_DEALLOCATE = re.compile(r'\bdeallocate\s+(?:prepare\s+)?("(?:[^"]|"")+"|\w+)', re.I)
+_COPY_MESSAGES = (b"d", b"c", b"f")  # CopyData, CopyDone, CopyFail: valid types, ignored outside COPY
+_DEALLOCATE = re.compile(r'\bdeallocate\s+(?:prepare\s+)?("[^"]*+(?:""[^"]*+)*+"|\w+)', re.I)
 BATCH_ROWS = 1000        # rows encoded per batch
 
 
@@ -73,8 +76,12 @@ class Handler:
         self.cancel_requested = False
 
     # ---------------------------------------------------------------- dispatch
-    def handle(self, tag: bytes, body: bytes) -> bool:
-        """Process one message; False means the client said Terminate."""
+    def handle(self, tag: bytes, body: bytes | list[bytes]) -> bool:
+        """Process one message; False means the connection ends (Terminate, or a FATAL error was sent).
+
+        A Query's body may come as a one-item list that :meth:`query` empties once it has read the SQL, so that a
+        big query's bytes are freed before it runs (the server passes it so).
+        """
         if tag == b"X":
             return False
         if tag == b"S":
@@ -83,12 +90,15 @@ class Handler:
         if tag == b"H":
             self.out.flush()
             return True
-        if self.skipping or tag in (b"d", b"c", b"f"):
-            return True
         method = self._dispatch.get(tag)
+        if method is None and tag not in _COPY_MESSAGES:  # as PostgreSQL: FATAL, also while skipping to Sync
+            self.out.write(pq.error_response(pq.ErrorInfo(
+                "08P01", f"invalid frontend message type {tag[0]}", severity="FATAL")))
+            self.out.flush()
+            return False
+        if self.skipping or method is None:  # CopyData/CopyDone/CopyFail outside COPY are ignored
+            return True
         try:
-            if method is None:
-                raise pq.ProtocolViolation(f"unsupported frontend message type {tag!r}")
             method(self, body)
         except ClientGone:
             raise
@@ -99,10 +109,11 @@ class Handler:
         return True
 
     def send_error(self, exc: BaseException) -> None:
-        """Send one ErrorResponse for ``exc``."""
-        info = pq.error_info(exc)
+        """Send one ErrorResponse for ``exc`` (Python's own exceptions in PostgreSQL's words: ``client_error``)."""
         if isinstance(exc, pq.ProtocolViolation):
             info = pq.ErrorInfo("08P01", str(exc))
+        else:
+            info = pq.error_info(exc if isinstance(getattr(exc, "sqlstate", None), str) else client_error(exc))
         self.out.write(pq.error_response(info))
 
     def request_cancel(self) -> None:
@@ -119,12 +130,12 @@ class Handler:
         self.session.close()
 
     # ---------------------------------------------------------------- simple query
-    def query(self, body: bytes) -> None:
-        """Query ('Q'): each statement's results in turn, then ReadyForQuery."""
-        sql = pq.Reader(body).cstr()
-        self._drop_portal("")
-        self.statements.pop("", None)
-        try:
+    def query(self, body: bytes | list[bytes]) -> None:
+        """Query ('Q'): each statement's results in turn, then ReadyForQuery (``body``: see :meth:`handle`)."""
+        try:  # a malformed Query still gets its ErrorResponse and ReadyForQuery
+            sql = pq.parse_query(body.pop() if isinstance(body, list) else body)
+            self._drop_portal("")
+            self.statements.pop("", None)
             if not sql.strip().strip(";").strip():
                 self.out.write(pq.EMPTY_QUERY)
             else:
@@ -132,8 +143,7 @@ class Handler:
                 for result in self.session.simple_query(sql):
                     self._stream(result, None, True, 0, Portal(Statement(None, []), [], []))
                     self._check_cancel()
-                if "deallocate" in sql.lower():
-                    self._deallocate(sql)
+                self._deallocate(sql)
         except ClientGone:
             raise
         except Exception as exc:  # noqa: BLE001 - every error becomes an ErrorResponse
@@ -172,7 +182,11 @@ class Handler:
             try:
                 params.append(None if data is None else
                               decode_binary_param(oid, data) if fmt else decode_text_param(oid, data))
-            except (ValueError, UnicodeDecodeError, ArithmeticError) as exc:
+            except UnicodeDecodeError as exc:  # PostgreSQL's 22021, naming the parameter as it does
+                where = f'portal "{msg.portal}"' if msg.portal else "unnamed portal"
+                raise _pg("22021", pq.invalid_encoding_message(data, exc),
+                          context=f"{where} parameter ${i + 1}") from exc
+            except (ValueError, ArithmeticError) as exc:
                 raise _pg("22P02", f"invalid value for parameter ${i + 1} (type OID {oid}): {exc}") from exc
         self._drop_portal(msg.portal)
         cols = stmt.prepared.columns if stmt.prepared is not None else None
@@ -183,8 +197,7 @@ class Handler:
 
     def describe(self, body: bytes) -> None:
         """Describe ('D') a statement or portal from what prepare() found: never executes."""
-        r = pq.Reader(body)
-        kind, name = r.take(1), r.cstr()
+        kind, name = pq.parse_target(body)
         if kind == b"S":
             stmt = self.statements.get(name)
             if stmt is None:
@@ -210,8 +223,7 @@ class Handler:
 
     def execute(self, body: bytes) -> None:
         """Execute ('E'): run the portal (first time) and stream up to ``max_rows`` rows."""
-        r = pq.Reader(body)
-        name, max_rows = r.cstr(), r.int32()
+        name, max_rows = pq.parse_execute(body)
         portal = self.portals.get(name)
         if portal is None:
             raise _pg("34000", f'portal "{name}" does not exist')
@@ -225,6 +237,8 @@ class Handler:
             self._start()
             if portal.result is None:
                 portal.result = self.session.execute(portal.statement.prepared, portal.params)
+            else:  # a suspended portal goes on: its statement_timeout counts again
+                self._session_hook("resume_timeout")
             self._stream(portal.result, portal.raw_formats, False, max_rows, portal)
         except BaseException:
             self._drop_portal(name)
@@ -234,8 +248,7 @@ class Handler:
 
     def close_message(self, body: bytes) -> None:
         """Close ('C') a statement or portal."""
-        r = pq.Reader(body)
-        kind, name = r.take(1), r.cstr()
+        kind, name = pq.parse_target(body)
         if kind == b"S":
             self.statements.pop(name, None)
         elif kind == b"P":
@@ -304,6 +317,13 @@ class Handler:
                 out.write(pq.command_complete(portal.tag))
                 return
         out.write(pq.PORTAL_SUSPENDED)
+        self._session_hook("suspend_timeout")  # the client is away between Executes: not the statement's time
+
+    def _session_hook(self, name: str) -> None:
+        """Call the session's optional method ``name`` (sessions without it are fine)."""
+        hook = getattr(self.session, name, None)
+        if hook is not None:
+            hook()
 
     def _notices(self) -> None:
         """Send the statement's notices (a default date window applied) as PostgreSQL NOTICEs."""
@@ -341,13 +361,14 @@ class Handler:
 
 
 class _PgStateError(Exception):
-    def __init__(self, sqlstate: str, message: str) -> None:
+    def __init__(self, sqlstate: str, message: str, context: str | None = None) -> None:
         super().__init__(message)
         self.sqlstate = sqlstate
         self.message = message
         self.detail = None
         self.hint = None
+        self.context = context
 
 
-def _pg(sqlstate: str, message: str) -> Exception:
-    return _PgStateError(sqlstate, message)
+def _pg(sqlstate: str, message: str, context: str | None = None) -> Exception:
+    return _PgStateError(sqlstate, message, context)

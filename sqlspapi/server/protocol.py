@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlspapi import errors
 from sqlspapi.server.codec import TYPE_SIZES
+from sqlspapi.server.pgerror import PgError
 
 PROTOCOL_3_0 = 196608
 SSL_REQUEST = 80877103
@@ -20,17 +21,38 @@ CANCEL_REQUEST = 80877102
 
 _I32 = struct.Struct("!i")
 _I16 = struct.Struct("!h")
-_I16x2 = struct.Struct("!hh")
+_U32 = struct.Struct("!I")
 
 
 class ProtocolViolation(Exception):
-    """The client sent bytes that are not a valid message (answered with SQLSTATE 08P01 and a disconnect)."""
+    """The client sent bytes that are not a valid message (SQLSTATE 08P01).
+
+    Inside a message's fields (a string without its NUL, a message shorter than its fields) this is an ERROR and the
+    connection goes on, as in PostgreSQL; a bad message length or type ends the connection (FATAL).
+    """
+
+
+def invalid_encoding_message(data: bytes | memoryview, exc: UnicodeDecodeError) -> str:
+    """PostgreSQL's text: ``invalid byte sequence for encoding "UTF8": 0xe9 0x27 0x20`` (the bytes from the bad one
+    on, as many as its lead byte announces)."""
+    lead = data[exc.start]
+    length = 2 if lead & 0xE0 == 0xC0 else 3 if lead & 0xF0 == 0xE0 else 4 if lead & 0xF8 == 0xF0 else 1
+    shown = " ".join(f"0x{b:02x}" for b in data[exc.start:exc.start + length])
+    return f'invalid byte sequence for encoding "UTF8": {shown}'
+
+
+def decode_utf8(data: bytes | memoryview) -> str:
+    """``data`` as UTF-8, or a :class:`PgError` 22021 (character_not_in_repertoire) as PostgreSQL reports it."""
+    try:
+        return str(data, "utf-8")
+    except UnicodeDecodeError as exc:
+        raise PgError("22021", invalid_encoding_message(data, exc)) from None
 
 
 # ---------------------------------------------------------------- reading frontend messages
 
 class Reader:
-    """A cursor over one message body."""
+    """A cursor over one message body; a field past the end is a :class:`ProtocolViolation`, as in PostgreSQL."""
 
     __slots__ = ("data", "pos")
 
@@ -38,31 +60,38 @@ class Reader:
         self.data = data
         self.pos = 0
 
+    def _unpack(self, fmt: struct.Struct) -> int:
+        if self.pos + fmt.size > len(self.data):
+            raise ProtocolViolation("insufficient data left in message")
+        (v,) = fmt.unpack_from(self.data, self.pos)
+        self.pos += fmt.size
+        return v
+
     def int16(self) -> int:
         """Read a signed 16-bit integer."""
-        (v,) = _I16.unpack_from(self.data, self.pos)
-        self.pos += 2
-        return v
+        return self._unpack(_I16)
 
     def int32(self) -> int:
         """Read a signed 32-bit integer."""
-        (v,) = _I32.unpack_from(self.data, self.pos)
-        self.pos += 4
-        return v
+        return self._unpack(_I32)
+
+    def uint32(self) -> int:
+        """Read an unsigned 32-bit integer (an OID)."""
+        return self._unpack(_U32)
 
     def cstr(self) -> str:
         """Read a NUL-terminated UTF-8 string."""
         end = self.data.find(b"\x00", self.pos)
         if end < 0:
-            raise ProtocolViolation("unterminated string in message")
-        s = self.data[self.pos:end].decode("utf-8")
+            raise ProtocolViolation("invalid string in message")
+        s = decode_utf8(memoryview(self.data)[self.pos:end])  # no copy of a big query's bytes
         self.pos = end + 1
         return s
 
     def take(self, n: int) -> bytes:
         """Read n raw bytes."""
-        if self.pos + n > len(self.data):
-            raise ProtocolViolation("message shorter than its fields")
+        if n < 0 or self.pos + n > len(self.data):
+            raise ProtocolViolation("insufficient data left in message")
         v = self.data[self.pos:self.pos + n]
         self.pos += n
         return v
@@ -72,6 +101,11 @@ class Reader:
         v = self.data[self.pos:]
         self.pos = len(self.data)
         return v
+
+    def end(self) -> None:
+        """The message must end here (PostgreSQL's ``pq_getmsgend``)."""
+        if self.pos != len(self.data):
+            raise ProtocolViolation("invalid message format")
 
 
 def parse_startup_params(body: bytes) -> dict[str, str]:
@@ -105,16 +139,25 @@ class Bind:
     result_formats: list[int]
 
 
+def parse_query(body: bytes) -> str:
+    """The SQL of a Query ('Q') body."""
+    r = Reader(body)
+    sql = r.cstr()
+    r.end()
+    return sql
+
+
 def parse_parse(body: bytes) -> Parse:
     """Decode a Parse message body."""
     r = Reader(body)
     name, query = r.cstr(), r.cstr()
-    n = r.int16()
-    return Parse(name, query, list(struct.unpack_from(f"!{n}I", body, r.pos)) if n else [])
+    oids = [r.uint32() for _ in range(r.int16())]
+    r.end()
+    return Parse(name, query, oids)
 
 
 def parse_bind(body: bytes) -> Bind:
-    """Decode a Bind message body."""
+    """Decode a Bind message body (the result format codes may be left out, as old clients do)."""
     r = Reader(body)
     portal, statement = r.cstr(), r.cstr()
     formats = [r.int16() for _ in range(r.int16())]
@@ -123,7 +166,24 @@ def parse_bind(body: bytes) -> Bind:
         n = r.int32()
         params.append(None if n < 0 else r.take(n))
     result_formats = [r.int16() for _ in range(r.int16())] if r.pos < len(body) else []
+    r.end()
     return Bind(portal, statement, formats, params, result_formats)
+
+
+def parse_target(body: bytes) -> tuple[bytes, str]:
+    """The kind (``S`` statement / ``P`` portal) and name of a Describe or Close body."""
+    r = Reader(body)
+    kind, name = r.take(1), r.cstr()
+    r.end()
+    return kind, name
+
+
+def parse_execute(body: bytes) -> tuple[str, int]:
+    """The portal name and row limit (0 = all) of an Execute body."""
+    r = Reader(body)
+    name, max_rows = r.cstr(), r.int32()
+    r.end()
+    return name, max_rows
 
 
 def expand_formats(formats: Sequence[int], n: int) -> list[int]:
@@ -213,6 +273,7 @@ class ErrorInfo:
     detail: str | None = None
     hint: str | None = None
     severity: str = "ERROR"
+    context: str | None = None        # the W field: where it happened (e.g. "unnamed portal parameter $1")
 
 
 def error_response(info: ErrorInfo) -> bytes:
@@ -222,6 +283,8 @@ def error_response(info: ErrorInfo) -> bytes:
         fields.append((b"D", info.detail))
     if info.hint:
         fields.append((b"H", info.hint))
+    if info.context:
+        fields.append((b"W", info.context))
     return message(b"E", b"".join(k + cstr(v) for k, v in fields) + b"\x00")
 
 
@@ -255,7 +318,7 @@ def error_info(exc: BaseException) -> ErrorInfo:
     sqlstate = getattr(exc, "sqlstate", None)
     if isinstance(sqlstate, str) and len(sqlstate) == 5:
         return ErrorInfo(sqlstate, getattr(exc, "message", None) or str(exc), getattr(exc, "detail", None),
-                         getattr(exc, "hint", None))
+                         getattr(exc, "hint", None), context=getattr(exc, "context", None))
     if isinstance(exc, errors.QueryCancelled):  # cancelled, even while waiting for the rate limiter
         return ErrorInfo("57014", "canceling statement due to user request", str(exc) or None)
     if isinstance(exc, errors.ThrottledError):
@@ -263,7 +326,7 @@ def error_info(exc: BaseException) -> ErrorInfo:
     if isinstance(exc, errors.SPAPIError):
         return _spapi_info(exc, "58000")
     table: list[tuple[type[BaseException], str]] = [
-        (errors.MissingFilterError, "22023"), (errors.RestrictedDataError, "42501"),
+        (errors.MissingFilterError, "22023"), (errors.RestrictedDataError, "42501"), (errors.CallLimitError, "54000"),
         (errors.NotSupportedError, "0A000"), (errors.ProgrammingError, "42000"), (errors.DataError, "22000"),
         (errors.ConnectionStringError, "08001"), (errors.InterfaceError, "08000"), (errors.AuthError, "28000"),
         (errors.InternalError, "XX000"), (errors.DatabaseError, "58000"), (errors.Error, "58000")]

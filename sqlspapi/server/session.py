@@ -6,7 +6,12 @@ on the session's own ``Database`` connection, which carries the emulated catalog
 (``guard``). Describe (``prepare``) never runs a query: the exec tracer captures the description, returns False.
 ``EXPLAIN`` answers the API plan (``Database.explain``: the calls the statement would make and their estimated cost)
 as PostgreSQL's one ``QUERY PLAN`` column, without calling the API. SQLite's "no such function/column/table" become
-PostgreSQL's SQLSTATEs with a useful message (``translate.function_error``, ``sqlspapi.interfaces.hints.hint``).
+PostgreSQL's SQLSTATEs with a useful message (``translate.function_error``, ``sqlspapi.interfaces.hints.hint``); every
+other failure reaches the client through ``pgerror.client_error`` (PostgreSQL's words, never Python's).
+
+Limits: a query longer than the session's ``max_query_size`` (``$SQLSPAPI_BRIDGE_MAX_QUERY_SIZE``, default 16 MiB)
+is refused with 54000 before anything else reads it; ``SET statement_timeout`` stops a statement that runs longer
+(57014) with a timer that calls :meth:`PgSession.cancel`, from the statement's start until its last row is read.
 """
 
 from __future__ import annotations
@@ -24,25 +29,33 @@ from sqlspapi.interfaces.hints import hint
 
 from . import pgtypes, unsupported
 from . import translate as _sql
-from .catalog import DEFAULT_SETTINGS, Catalog
-from .guard import Guard, install_functions
-from .translate import PgError, Translation, first_words, split_statements, translate
+from .catalog import DEFAULT_SETTINGS, Catalog, parse_set, setting_value, show, timeout_ms
+from .guard import (
+    Guard,
+    StatementTimer,
+    cancelled,
+    check_query_size,
+    install_functions,
+    query_size_limit,
+    timeout_error,
+)
+from .pgerror import client_error
+from .translate import PgError, Translation, first_words, leading_code, split_statements, translate
 
 __all__ = ["ColumnDesc", "MissingName", "PgError", "PgSession", "Prepared", "StatementResult"]
 
 _SERVER_ANSWERED = {"set", "reset", "show", "begin", "start", "commit", "end", "rollback", "abort", "savepoint",
                     "release", "discard", "deallocate", "declare", "fetch", "move", "close", "listen", "unlisten",
                     "notify"}
-_DECLARE_RE = re.compile(r"declare\s+(\"(?:[^\"]|\"\")+\"|\w+)\s+(?:binary\s+)?(?:insensitive\s+)?(?:no\s+)?"
+_DECLARE_RE = re.compile(r"declare\s+(\"[^\"]*+(?:\"\"[^\"]*+)*+\"|\w+)\s+(?:binary\s+)?(?:insensitive\s+)?(?:no\s+)?"
                          r"(?:scroll\s+)?cursor\s+(?:(with|without)\s+hold\s+)?for\s+(.*)", re.I | re.S)
 _FETCH_RE = re.compile(r"(fetch|move)\s+(?:(next|prior|first|last|all|forward\s+all|forward\s+\d+|forward|"
-                       r"absolute\s+-?\d+|relative\s+-?\d+|\d+)\s+)?(?:(?:from|in)\s+)?(\"(?:[^\"]|\"\")+\"|\w+)\s*$",
+                       r"absolute\s+-?\d+|relative\s+-?\d+|\d+)\s+)?(?:(?:from|in)\s+)?(\"[^\"]*+(?:\"\"[^\"]*+)*+\"|\w+)\s*$",
                        re.I | re.S)
-_LEADING_COMMENTS = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S)
 _SQLITE_MISSING = re.compile(r"no such (function|column|table): (\S+)")
-_QUOTED = re.compile(r'"((?:[^"]|"")*)"')
+_QUOTED = re.compile(r'"([^"]*+(?:""[^"]*+)*+)"')
 _SERIES_SCAN = re.compile(r"SCAN PG_SERIES_\w+ VIRTUAL TABLE INDEX \d+:.*", re.I)  # our generate_series table
-_PLACEHOLDER = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|\?(\d+)""")  # ?n outside literals and identifiers
+_PLACEHOLDER = re.compile(r"""'[^']*+(?:''[^']*+)*+'|"[^"]*+(?:""[^"]*+)*+"|\?(\d+)""")  # ?n, not in quotes
 #: The one plan line of a statement that makes no SP-API call (SQLite answers it alone).
 NO_CALL = "no SP-API call: answered by SQLite alone"
 
@@ -124,7 +137,9 @@ def _to_bool(value: Any) -> Any:
 class PgSession:
     """A client's session on its own ``Database`` (see the module docstring and docs/server-interface.md)."""
 
-    def __init__(self, database: Any, *, user: str, database_name: str, application_name: str = "") -> None:
+    def __init__(self, database: Any, *, user: str, database_name: str, application_name: str = "",
+                 max_query_size: int | None = None) -> None:
+        self.max_query_size = max_query_size if max_query_size is not None else query_size_limit()
         self.database = database
         self._notices: list[str] = []  # sent to the client as NOTICEs before the statement's CommandComplete
         if hasattr(database, "_on_notice"):
@@ -133,6 +148,9 @@ class PgSession:
         self.user, self.database_name = user, database_name
         self.settings = dict(DEFAULT_SETTINGS, application_name=application_name, session_authorization=user)
         self.transaction_status = "I"
+        self._begun_settings: dict[str, str] = {}  # the settings at BEGIN: ROLLBACK restores them
+        self._local_settings: dict[str, str | None] = {}  # values before SET LOCAL: the transaction's end restores
+        self._deadline = StatementTimer(self.cancel)
         self.cursors: dict[str, _Cursor] = {}
         descriptions = {}
         if hasattr(database, "tables"):
@@ -149,16 +167,18 @@ class PgSession:
     # ---- the interface ---------------------------------------------------------------------------------------
     def simple_query(self, sql: str) -> Iterator[StatementResult]:
         """Run each statement of a simple Query in order; results are produced lazily, errors raise."""
+        self._run(lambda: check_query_size(sql, self.max_query_size), "")
         for statement in split_statements(sql):
-            yield self._run(lambda s=statement: self._statement(s, None, None), statement)
+            yield self._timed(lambda s=statement: self._statement(s, None, None), statement)
 
     def prepare(self, sql: str, param_oids: list[int]) -> Prepared:
         """Parse and describe a statement without running it (never an SP-API call)."""
+        self._run(lambda: check_query_size(sql, self.max_query_size), "")
         words = first_words(sql)
         if not words or words[0] in _SERVER_ANSWERED:
             columns = [ColumnDesc(words[1] if len(words) > 1 else "setting", pgtypes.TEXT)] \
                 if words[:1] == ["show"] else None
-            if words[:1] == ["fetch"] and (match := _FETCH_RE.match(_LEADING_COMMENTS.sub("", sql).rstrip("; "))):
+            if words[:1] == ["fetch"] and (match := _FETCH_RE.match(leading_code(sql).rstrip("; "))):
                 columns = self.cursors[name].columns if (name := _unquote(match.group(3))) in self.cursors else None
             return Prepared(list(param_oids), columns, sql=sql)
         if words[0] == "explain":
@@ -173,7 +193,7 @@ class PgSession:
 
     def execute(self, prepared: Prepared, params: list[object]) -> StatementResult:
         """Run a prepared statement with decoded parameter values."""
-        return self._run(lambda: self._statement(prepared.sql, prepared, list(params)), prepared.sql)
+        return self._timed(lambda: self._statement(prepared.sql, prepared, list(params)), prepared.sql)
 
     def cancel(self) -> None:
         """Interrupt the running statement (thread-safe), also while it waits for the rate limiter: the database's
@@ -183,8 +203,18 @@ class PgSession:
         if callable(stop):
             stop()
 
+    def suspend_timeout(self) -> None:
+        """The protocol suspended a portal (Execute with a row limit): its ``statement_timeout`` stops counting while
+        the client is away, as PostgreSQL times each Execute."""
+        self._deadline.suspend()
+
+    def resume_timeout(self) -> None:
+        """An Execute continues a suspended portal: a full ``statement_timeout`` counts again from now."""
+        self._deadline.resume(timeout_ms(self.settings.get("statement_timeout", "0")))
+
     def close(self) -> None:
         """Drop the cursors and close the session's database."""
+        self._deadline.suspend()
         self.cursors.clear()
         closer = getattr(self.database, "close", None)
         if closer is not None:
@@ -201,14 +231,41 @@ class PgSession:
             raise converted from error
 
     def _failed(self, error: Exception, sql: str = "") -> Exception:
-        """Mark an open transaction failed; return the error as the client should see it."""
+        """Mark an open transaction failed; return the error as the client should see it (``client_error``)."""
         if self.transaction_status == "T":
             self.transaction_status = "E"
         if isinstance(error, apsw.Error) and (self.guard.denied or isinstance(error, apsw.AuthError)):
             return PgError("42501", self.guard.denied or str(error))
         if isinstance(error, apsw.SQLError) and (missing := _SQLITE_MISSING.search(str(error))):
-            return self._missing(error, missing[1], missing[2], sql)
-        return PgError("22P02", str(error)) if isinstance(error, ValueError) else error
+            return client_error(self._missing(error, missing[1], missing[2], sql))
+        return client_error(error)  # type: ignore[return-value]
+
+    def _timed(self, run: Callable[[], StatementResult], sql: str) -> StatementResult:
+        """Run one statement under ``statement_timeout``: the timer runs from now until its rows are all read (or
+        the rows iterator is closed); when it fires, the statement's cancel is answered as a statement timeout."""
+        limit = timeout_ms(self.settings.get("statement_timeout", "0"))
+        if limit <= 0:
+            return self._run(run, sql)
+        clock = self._deadline.start(limit)
+        try:
+            result = self._run(run, sql)
+        except Exception as error:
+            self._deadline.stop(clock)
+            if self._deadline.fired(clock) and cancelled(error):
+                raise timeout_error() from None
+            raise
+        result.rows = self._timed_rows(result.rows, clock)
+        return result
+
+    def _timed_rows(self, rows: Iterator[tuple], clock: object) -> Iterator[tuple]:
+        try:
+            yield from rows
+        except Exception as error:
+            if self._deadline.fired(clock) and cancelled(error):
+                raise timeout_error() from None
+            raise
+        finally:
+            self._deadline.stop(clock)
 
     def _missing(self, error: apsw.SQLError, kind: str, name: str, sql: str) -> Exception:
         """SQLite's "no such function/column/table" as PostgreSQL answers it, with what the user needs to know."""
@@ -228,7 +285,7 @@ class PgSession:
         if head in ("attach", "detach"):
             raise PgError("42501", f"sqlspapi refuses {head.upper()}: the bridge serves only its own tables")
         if head in _SERVER_ANSWERED:
-            return self._server_statement(_LEADING_COMMENTS.sub("", sql), words)
+            return self._server_statement(leading_code(sql), words)
         if head == "explain":
             return self._explain(sql, prepared, params or [])
         return self._query(sql, prepared, params)
@@ -236,6 +293,8 @@ class PgSession:
     def _server_statement(self, sql: str, words: list[str]) -> StatementResult:
         head = words[0]
         if head in ("begin", "start"):
+            if self.transaction_status == "I":
+                self._begun_settings, self._local_settings = dict(self.settings), {}
             self.transaction_status = "T"
             return StatementResult(None, tag="BEGIN" if head == "begin" else "START TRANSACTION")
         if head in ("commit", "end", "rollback", "abort"):
@@ -243,21 +302,22 @@ class PgSession:
                 self.transaction_status = "T" if self.transaction_status == "E" else self.transaction_status
                 return StatementResult(None, tag="ROLLBACK")
             failed = self.transaction_status == "E" or head in ("rollback", "abort")
+            self._end_settings(failed)
             self.transaction_status = "I"
             self.cursors = {k: v for k, v in self.cursors.items() if v.hold}
             return StatementResult(None, tag="ROLLBACK" if failed else "COMMIT")
         if head in ("savepoint", "release", "listen", "unlisten", "notify"):
             return StatementResult(None, tag=head.upper())
         if head == "set":
-            if words[1:2] != ["transaction"] and "characteristics" not in sql.lower():
-                _sql.apply_set(self.settings, sql)
+            if words[1:2] != ["transaction"] and words[1:3] != ["session", "characteristics"]:
+                self._set(sql)
             return StatementResult(None, tag="SET")
         if head == "reset":
             names = list(DEFAULT_SETTINGS) if words[1:2] in ([], ["all"]) else words[1:2]
             self.settings.update({n: DEFAULT_SETTINGS[n] for n in names if n in DEFAULT_SETTINGS})
             return StatementResult(None, tag="RESET")
         if head == "show":
-            names, rows = _sql.show(self.settings, sql)
+            names, rows = show(self.settings, sql)
             return StatementResult([ColumnDesc(n, pgtypes.TEXT) for n in names], iter(rows), tag="SHOW")
         if head == "discard":
             self.cursors.clear()
@@ -275,6 +335,30 @@ class PgSession:
             self.cursors = {} if name == "all" else self.cursors
             return StatementResult(None, tag="CLOSE CURSOR")
         raise PgError("0A000", f"{head.upper()} is not supported by sqlspapi")
+
+    def _set(self, sql: str) -> None:
+        """``SET [SESSION|LOCAL] name = value``: SET LOCAL lasts until the transaction ends (outside one it does
+        nothing but say so, as in PostgreSQL)."""
+        name, value, local = parse_set(sql)
+        value = DEFAULT_SETTINGS.get(name, "") if value is None else setting_value(name, value)
+        if local and self.transaction_status == "I":
+            self._notices.append("SET LOCAL can only be used in transaction blocks")
+            return
+        if local:
+            self._local_settings.setdefault(name, self.settings.get(name))
+        self.settings[name] = value
+
+    def _end_settings(self, rolled_back: bool) -> None:
+        """The transaction ends: a rollback restores the settings of BEGIN, a commit those SET LOCAL changed."""
+        restore = self._begun_settings if rolled_back else self._local_settings
+        if rolled_back and restore:
+            self.settings.clear()
+        for name, value in restore.items():
+            if value is None:
+                self.settings.pop(name, None)
+            else:
+                self.settings[name] = value
+        self._begun_settings, self._local_settings = {}, {}
 
     # ---- cursors ---------------------------------------------------------------------------------------------
     def _declare(self, sql: str) -> StatementResult:
@@ -322,8 +406,9 @@ class PgSession:
             self.guard.internal = False
         try:
             return translate(sql, self.catalog.columns)
-        except PgError:
-            names = _sql.fallback_names(sql) if _sql.CATALOG_RE.search(sql) else None
+        except PgError as error:
+            beyond_limits = error.sqlstate.startswith("54")  # never parsed again
+            names = _sql.fallback_names(sql) if not beyond_limits and _sql.CATALOG_RE.search(sql) else None
             if names is None:
                 raise
             return Translation(sql="", names=names, catalog=True)  # a catalog query: 0 rows, these columns
@@ -336,7 +421,7 @@ class PgSession:
         cursor, captured = self._describing_cursor(run=False)
         self.guard.denied = None
         try:
-            cursor.execute(tr.sql, [None] * tr.param_count)
+            cursor.execute(tr.sql, [None] * tr.param_count + tr.values)
         except apsw.ExecTraceAbort:
             pass
         except apsw.Error as error:
@@ -374,13 +459,13 @@ class PgSession:
 
     # ---- EXPLAIN ---------------------------------------------------------------------------------------------
     def _describe_explain(self, sql: str, param_oids: list[int]) -> Prepared:
-        tr = self._translate(unsupported.explain_statement(_LEADING_COMMENTS.sub("", sql)))
+        tr = self._translate(unsupported.explain_statement(leading_code(sql)))
         return Prepared(_param_oids(tr, param_oids), [ColumnDesc("QUERY PLAN", pgtypes.TEXT)], sql=sql)
 
     def _explain(self, sql: str, prepared: Prepared | None, params: list[object]) -> StatementResult:
         """``EXPLAIN statement``: the API plan, one ``QUERY PLAN`` row per line; never calls the API. Parameter
         values are written into the planned statement, so the plan shows what would be sent."""
-        tr = self._translate(unsupported.explain_statement(_LEADING_COMMENTS.sub("", sql)))
+        tr = self._translate(unsupported.explain_statement(leading_code(sql)))
         lines: list[str] = []
         if tr.sql:
             bindings = self._bindings(tr, prepared, params)
@@ -470,7 +555,7 @@ class PgSession:
                 elif oid == pgtypes.BOOL:
                     value = pgtypes.pg_bool(value)
             values[index] = int(value) if isinstance(value, bool) else value
-        return values[: tr.param_count]
+        return values[: tr.param_count] + tr.values
 
     def _command_tag(self, sql: str) -> str:
         words = first_words(sql, 3)

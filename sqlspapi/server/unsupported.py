@@ -63,7 +63,7 @@ def _called_name(node: exp.Func, dialect: type | str) -> str | None:
     """The name a function call is written with in ``dialect`` (lower case), None when it is not a plain call."""
     try:
         match = _FUNCTION_NAME.match(node.sql(dialect=dialect))
-    except SqlglotError:
+    except (SqlglotError, RecursionError):
         return None
     return match[1].lower() if match else None
 
@@ -92,7 +92,7 @@ def function_error(sql: str, missing: str, columns: Mapping[str, Mapping[str, in
     try:
         tree = sqlglot.parse_one(prefilter(sql), read="postgres", error_level=ErrorLevel.RAISE)
         call = next((node for node in tree.find_all(exp.Func) if _called_name(node, BridgeSQLite) == wanted), None)
-    except SqlglotError:
+    except (SqlglotError, RecursionError):
         pass
     if isinstance(call, exp.Array):
         return PgError("0A000", "arrays (ARRAY[…]) are not supported by sqlspapi, except in = ANY(ARRAY[…])")
