@@ -14,11 +14,8 @@ import tracemalloc
 import pytest
 import test_server_clients
 from test_server_clients import pg_connect, psql
-from test_server_issue7 import psql_script
+from test_server_issue7 import psql_script, stall
 
-from sqlspapi.definitions.schema import OperationSpec
-from sqlspapi.engine import resolve_settings
-from sqlspapi.http.runtime import runtime_for
 from sqlspapi.server.guard import MAX_QUERY_ENV
 from sqlspapi.server.session import PgSession
 from sqlspapi.server.translate import PgError, first_words, split_statements, translate
@@ -170,11 +167,7 @@ def slow_orders(server, emulator):
     since = datetime.date.today() - datetime.timedelta(days=144)
     sql = f"""SELECT count(*) FROM orders WHERE "createdTime" >= '{since}'"""
     with pg_connect(server.port) as cn:
-        plan = cn.execute(f"EXPLAIN {sql}").fetchone()[0]
-    operation = re.search(r"INDEX \d+:(\w+)\(", plan)[1]
-    limiter = runtime_for(resolve_settings(emulator.connection_string())).limiter  # the bridge's account
-    limiter.reset()
-    limiter.bucket(OperationSpec(operation, "orders", "", "GET", "/", 0.001, 1)).drain()
+        _operation, limiter = stall(cn, emulator, sql)
     try:
         yield sql
     finally:

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import threading
 import time
+from typing import Any
 
 import pytest
 import test_server_clients
@@ -212,14 +213,22 @@ def test_unknown_column_says_what_was_meant(server):
 
 # ---------------------------------------------------------------- cancel while waiting for the rate limiter
 
+def stall(cn, emulator, sql: str) -> tuple[str, Any]:
+    """Make the first SP-API call of ``sql`` wait ~17 minutes for the rate limiter (the bridge account's bucket of
+    its operation, read from EXPLAIN, drained at 0.001 req/s); return the operation and the limiter (``reset()`` it
+    after the test: published rates again)."""
+    plan = cn.execute(f"EXPLAIN {sql}").fetchone()[0]
+    operation = re.search(r"INDEX \d+:(\w+)\(", plan)[1]
+    limiter = runtime_for(resolve_settings(emulator.connection_string())).limiter  # the bridge's account
+    limiter.reset()
+    limiter.bucket(OperationSpec(operation, "orders", "", "GET", "/", 0.001, 1)).drain()
+    return operation, limiter
+
+
 def test_cancel_stops_a_statement_waiting_for_the_rate_limiter(server, emulator):
     sql = f"""SELECT count(*) FROM orders WHERE "createdTime" >= '{FIRST - datetime.timedelta(days=99)}'"""
     with pg_connect(server.port) as cn:
-        plan = cn.execute(f"EXPLAIN {sql}").fetchone()[0]
-        operation = re.search(r"INDEX \d+:(\w+)\(", plan)[1]
-        limiter = runtime_for(resolve_settings(emulator.connection_string())).limiter  # the bridge's account
-        limiter.reset()
-        limiter.bucket(OperationSpec(operation, "orders", "", "GET", "/", 0.001, 1)).drain()  # next turn: ~17 min
+        operation, limiter = stall(cn, emulator, sql)
         calls = emulator.calls.count(operation)
         failures: list[BaseException] = []
 
