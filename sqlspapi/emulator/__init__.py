@@ -4,8 +4,9 @@
 ``main(argv)`` backs ``sqlspapi emulator``. It serves the LWA token endpoint, Orders v0 (getOrders, getOrder,
 getOrderItems, getOrderAddress, getOrderBuyerInfo), Orders 2026-01-01 (searchOrders, getOrder), Tokens
 (createRestrictedDataToken), Sellers (getMarketplaceParticipations, getAccount), Catalog Items 2022-04-01 and
-2020-12-01 (searchCatalogItems, getCatalogItem), FBA Inventory v1 (getInventorySummaries) and Sales v1
-(getOrderMetrics), with the usage plans of the table definitions (``vtables/*.toml``).
+2020-12-01 (searchCatalogItems, getCatalogItem), FBA Inventory v1 (getInventorySummaries), Sales v1
+(getOrderMetrics) and Reports 2021-06-30 (:mod:`sqlspapi.emulator.reports`: reports, schedules, document downloads),
+with the usage plans of the table definitions (``vtables/*.toml``).
 
 ``Emulator.export(operation, version=None)`` returns every row object a list/get operation can return as
 ``(row, query, path)`` tuples — the query and path parameters under which the API returns that row — for

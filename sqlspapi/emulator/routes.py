@@ -15,14 +15,9 @@ from dataclasses import dataclass
 
 from sqlspapi.definitions.loader import load_all
 from sqlspapi.definitions.schema import OperationSpec
-from sqlspapi.emulator import catalog, fba_inventory, orders_2026, orders_v0, sales, sellers, tokens
+from sqlspapi.emulator import catalog, fba_inventory, orders_2026, orders_v0, reports, sales, sellers, tokens
 from sqlspapi.emulator.generic import Endpoint
 from sqlspapi.emulator.ratelimit import UsagePlan
-
-#: Every operation the emulator serves.
-ENDPOINTS: tuple[Endpoint, ...] = (*orders_v0.ENDPOINTS, *orders_2026.ENDPOINTS, *tokens.ENDPOINTS,
-                                   *sellers.ENDPOINTS, *catalog.ENDPOINTS, *fba_inventory.ENDPOINTS,
-                                   *sales.ENDPOINTS)
 
 
 @dataclass(frozen=True)
@@ -57,9 +52,23 @@ def operation_specs() -> dict[tuple[str, str, str], OperationSpec]:
     return {(op.section, op.version, op.name): op for s in load_all() for op in s.operations.values()}
 
 
-def build_routes(endpoints: Iterable[Endpoint] = ENDPOINTS) -> tuple[Route, ...]:
-    """Bind every endpoint to its definition (RuntimeError naming the endpoint when a definition is missing)."""
-    specs = operation_specs()
+def _defined(ep: Endpoint) -> bool:
+    return (ep.section, ep.version, ep.operation) in operation_specs()
+
+
+#: Every operation the emulator serves that ``vtables/*.toml`` defines.
+ENDPOINTS: tuple[Endpoint, ...] = (*orders_v0.ENDPOINTS, *orders_2026.ENDPOINTS, *tokens.ENDPOINTS,
+                                   *sellers.ENDPOINTS, *catalog.ENDPOINTS, *fba_inventory.ENDPOINTS,
+                                   *sales.ENDPOINTS, *filter(_defined, reports.ENDPOINTS))
+#: Reports operations served before ``vtables/*.toml`` defines them: bound to ``reports.SPECS`` (the model's values).
+PROVISIONAL: tuple[Endpoint, ...] = tuple(ep for ep in reports.ENDPOINTS if not _defined(ep))
+
+
+def build_routes(endpoints: Iterable[Endpoint] = ENDPOINTS,
+                 fallback: Iterable[OperationSpec] = ()) -> tuple[Route, ...]:
+    """Bind every endpoint to its definition, else to its ``fallback`` spec (RuntimeError naming the endpoint when
+    it has neither)."""
+    specs = {**{(s.section, s.version, s.name): s for s in fallback}, **operation_specs()}
     routes: list[Route] = []
     names: set[str] = set()
     for ep in endpoints:

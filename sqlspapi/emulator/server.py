@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from sqlspapi.emulator import reports
 from sqlspapi.emulator.calllog import CallLog, EmulatorCall
 from sqlspapi.emulator.common import QUOTA_EXCEEDED, ApiError, Config, Request, encode_json
 from sqlspapi.emulator.data import Dataset
@@ -37,7 +38,7 @@ from sqlspapi.emulator.lwa import (
     rdt_elements,
 )
 from sqlspapi.emulator.ratelimit import Limiter, UsagePlan
-from sqlspapi.emulator.routes import Router, build_routes
+from sqlspapi.emulator.routes import PROVISIONAL, Router, build_routes
 from sqlspapi.emulator.sellers import SELLER_ID
 
 LWA_OPERATION = "lwaToken"
@@ -68,7 +69,7 @@ class Emulator:
         self.time_scale = float(time_scale)
         self.dataset = Dataset(seed=seed, orders=orders, anchor=anchor)
         self.auth = Auth(token_lifetime)
-        self.router = Router(build_routes())
+        self.router = Router(build_routes() + build_routes(PROVISIONAL, reports.SPECS))
         self.limiter = Limiter(time_scale, self.router.plans)
         self.config = Config(items_page_size=items_page_size)
         self.calls = CallLog()
@@ -83,6 +84,7 @@ class Emulator:
             shown = f"[{shown}]"
         self.url = f"http://{shown}:{self.port}"
         self.token_url = self.url + "/auth/o2/token"
+        self.reports = reports.attach(self.dataset, time_scale=self.time_scale, base_url=self.url, config=self.config)
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------------------
@@ -157,6 +159,12 @@ class Emulator:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS)}")
         self._queue_faults(operation, kind, n, skip)
+
+    def report_outcome_next(self, report_type: str | None, outcome: str, *, reason: str | None = None,
+                            n: int = 1) -> None:
+        """End the next ``n`` reports of ``report_type`` (None: any) with ``outcome`` (``FATAL``, ``CANCELLED``,
+        ``DONE_NO_DOCUMENT`` …; see :mod:`sqlspapi.emulator.reports`); ``reason``: the FATAL document's text."""
+        self.reports.outcome_next(report_type, outcome, reason=reason, n=n)
 
     def clear_faults(self) -> int:
         """Forget every fault not yet served; return how many there were."""
@@ -264,6 +272,10 @@ class Emulator:
                 status, answer, params = self.auth.token_endpoint(body, headers.get("Content-Type", ""))
                 answer = self._garble(fault, status, answer, query)
             self.calls.append(EmulatorCall(operation, method, path, params, status, started))
+            return status, answer, extra
+        if path.startswith(reports.DOWNLOAD_PREFIX + "/"):
+            status, answer, extra = reports.download(self.dataset, method, path, query, headers)
+            self.calls.append(EmulatorCall(reports.DOWNLOAD_OPERATION, method, path, params, status, started))
             return status, answer, extra
         operation, status, answer = "unknown", 404, None
         answer_fault: str | None = None
