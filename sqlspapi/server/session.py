@@ -29,7 +29,7 @@ from sqlspapi.interfaces.hints import hint
 
 from . import pgtypes, unsupported
 from . import translate as _sql
-from .catalog import DEFAULT_SETTINGS, Catalog, parse_set, setting_value, show, timeout_ms
+from .catalog import DEFAULT_SETTINGS, Catalog, timeout_ms
 from .guard import (
     Guard,
     StatementTimer,
@@ -40,6 +40,7 @@ from .guard import (
     timeout_error,
 )
 from .pgerror import client_error
+from .statements import FETCH_RE, ColumnDesc, HeldCursor, ServerStatements, StatementResult, unquote
 from .translate import PgError, Translation, first_words, leading_code, split_statements, translate
 
 __all__ = ["ColumnDesc", "MissingName", "PgError", "PgSession", "Prepared", "StatementResult"]
@@ -47,11 +48,6 @@ __all__ = ["ColumnDesc", "MissingName", "PgError", "PgSession", "Prepared", "Sta
 _SERVER_ANSWERED = {"set", "reset", "show", "begin", "start", "commit", "end", "rollback", "abort", "savepoint",
                     "release", "discard", "deallocate", "declare", "fetch", "move", "close", "listen", "unlisten",
                     "notify"}
-_DECLARE_RE = re.compile(r"declare\s+(\"[^\"]*+(?:\"\"[^\"]*+)*+\"|\w+)\s+(?:binary\s+)?(?:insensitive\s+)?(?:no\s+)?"
-                         r"(?:scroll\s+)?cursor\s+(?:(with|without)\s+hold\s+)?for\s+(.*)", re.I | re.S)
-_FETCH_RE = re.compile(r"(fetch|move)\s+(?:(next|prior|first|last|all|forward\s+all|forward\s+\d+|forward|"
-                       r"absolute\s+-?\d+|relative\s+-?\d+|\d+)\s+)?(?:(?:from|in)\s+)?(\"[^\"]*+(?:\"\"[^\"]*+)*+\"|\w+)\s*$",
-                       re.I | re.S)
 _SQLITE_MISSING = re.compile(r"no such (function|column|table): (\S+)")
 _QUOTED = re.compile(r'"([^"]*+(?:""[^"]*+)*+)"')
 _SERIES_SCAN = re.compile(r"SCAN PG_SERIES_\w+ VIRTUAL TABLE INDEX \d+:.*", re.I)  # our generate_series table
@@ -66,28 +62,6 @@ class MissingName(PgError, apsw.SQLError):
 
 
 @dataclass
-class ColumnDesc:
-    """One result column as RowDescription reports it."""
-
-    name: str
-    type_oid: int
-    type_size: int = -1
-    type_mod: int = -1
-
-
-class StatementResult:
-    """The result of one statement: columns (None for commands), lazily produced rows and the command tag."""
-
-    def __init__(self, columns: list[ColumnDesc] | None, rows: Iterator[tuple] | None = None,
-                 tag: str | Callable[[int], str] = "") -> None:
-        self.columns, self.rows, self._tag = columns, rows if rows is not None else iter(()), tag
-
-    def command_tag(self, nrows: int) -> str:
-        """The CommandComplete tag once ``nrows`` rows were sent (``SELECT 5``, ``SET``, ``FETCH 3`` …)."""
-        return self._tag(nrows) if callable(self._tag) else self._tag
-
-
-@dataclass
 class Prepared:
     """A parsed statement (extended protocol): parameter types and result columns, described without running."""
 
@@ -96,17 +70,6 @@ class Prepared:
     sql: str = ""
     translation: Translation | None = None
     fallback: bool = False  # a catalog query SQLite cannot run: answers 0 rows with these columns
-
-
-@dataclass
-class _Cursor:
-    columns: list[ColumnDesc] | None
-    rows: Iterator[tuple]
-    hold: bool
-
-
-def _unquote(name: str) -> str:
-    return name[1:-1].replace('""', '"') if name.startswith('"') else name.lower()
 
 
 def _text_columns(tr: Translation) -> list[ColumnDesc]:
@@ -134,7 +97,7 @@ def _to_bool(value: Any) -> Any:
     return value if value is None or isinstance(value, bool) else bool(pgtypes.pg_bool(value))
 
 
-class PgSession:
+class PgSession(ServerStatements):
     """A client's session on its own ``Database`` (see the module docstring and docs/server-interface.md)."""
 
     def __init__(self, database: Any, *, user: str, database_name: str, application_name: str = "",
@@ -151,7 +114,7 @@ class PgSession:
         self._begun_settings: dict[str, str] = {}  # the settings at BEGIN: ROLLBACK restores them
         self._local_settings: dict[str, str | None] = {}  # values before SET LOCAL: the transaction's end restores
         self._deadline = StatementTimer(self.cancel)
-        self.cursors: dict[str, _Cursor] = {}
+        self.cursors: dict[str, HeldCursor] = {}
         descriptions = {}
         if hasattr(database, "tables"):
             for spec in database.tables():
@@ -178,8 +141,8 @@ class PgSession:
         if not words or words[0] in _SERVER_ANSWERED:
             columns = [ColumnDesc(words[1] if len(words) > 1 else "setting", pgtypes.TEXT)] \
                 if words[:1] == ["show"] else None
-            if words[:1] == ["fetch"] and (match := _FETCH_RE.match(leading_code(sql).rstrip("; "))):
-                columns = self.cursors[name].columns if (name := _unquote(match.group(3))) in self.cursors else None
+            if words[:1] == ["fetch"] and (match := FETCH_RE.match(leading_code(sql).rstrip("; "))):
+                columns = self.cursors[name].columns if (name := unquote(match.group(3))) in self.cursors else None
             return Prepared(list(param_oids), columns, sql=sql)
         if words[0] == "explain":
             return self._run(lambda: self._describe_explain(sql, param_oids), sql)
@@ -289,113 +252,6 @@ class PgSession:
         if head == "explain":
             return self._explain(sql, prepared, params or [])
         return self._query(sql, prepared, params)
-
-    def _server_statement(self, sql: str, words: list[str]) -> StatementResult:
-        head = words[0]
-        if head in ("begin", "start"):
-            if self.transaction_status == "I":
-                self._begun_settings, self._local_settings = dict(self.settings), {}
-            self.transaction_status = "T"
-            return StatementResult(None, tag="BEGIN" if head == "begin" else "START TRANSACTION")
-        if head in ("commit", "end", "rollback", "abort"):
-            if words[:2] == ["rollback", "to"]:
-                self.transaction_status = "T" if self.transaction_status == "E" else self.transaction_status
-                return StatementResult(None, tag="ROLLBACK")
-            failed = self.transaction_status == "E" or head in ("rollback", "abort")
-            self._end_settings(failed)
-            self.transaction_status = "I"
-            self.cursors = {k: v for k, v in self.cursors.items() if v.hold}
-            return StatementResult(None, tag="ROLLBACK" if failed else "COMMIT")
-        if head in ("savepoint", "release", "listen", "unlisten", "notify"):
-            return StatementResult(None, tag=head.upper())
-        if head == "set":
-            if words[1:2] != ["transaction"] and words[1:3] != ["session", "characteristics"]:
-                self._set(sql)
-            return StatementResult(None, tag="SET")
-        if head == "reset":
-            names = list(DEFAULT_SETTINGS) if words[1:2] in ([], ["all"]) else words[1:2]
-            self.settings.update({n: DEFAULT_SETTINGS[n] for n in names if n in DEFAULT_SETTINGS})
-            return StatementResult(None, tag="RESET")
-        if head == "show":
-            names, rows = show(self.settings, sql)
-            return StatementResult([ColumnDesc(n, pgtypes.TEXT) for n in names], iter(rows), tag="SHOW")
-        if head == "discard":
-            self.cursors.clear()
-            return StatementResult(None, tag="DISCARD " + (words[1].upper() if len(words) > 1 else "ALL"))
-        if head == "deallocate":
-            return StatementResult(None, tag="DEALLOCATE ALL" if "all" in words[1:] else "DEALLOCATE")
-        if head == "declare":
-            return self._declare(sql)
-        if head in ("fetch", "move"):
-            return self._fetch(sql)
-        if head == "close":
-            name = _unquote(sql.split(None, 1)[1].strip().rstrip(";").strip() if len(sql.split()) > 1 else "")
-            if name != "all" and self.cursors.pop(name, None) is None:
-                raise PgError("34000", f'cursor "{name}" does not exist')
-            self.cursors = {} if name == "all" else self.cursors
-            return StatementResult(None, tag="CLOSE CURSOR")
-        raise PgError("0A000", f"{head.upper()} is not supported by sqlspapi")
-
-    def _set(self, sql: str) -> None:
-        """``SET [SESSION|LOCAL] name = value``: SET LOCAL lasts until the transaction ends (outside one it does
-        nothing but say so, as in PostgreSQL)."""
-        name, value, local = parse_set(sql)
-        value = DEFAULT_SETTINGS.get(name, "") if value is None else setting_value(name, value)
-        if local and self.transaction_status == "I":
-            self._notices.append("SET LOCAL can only be used in transaction blocks")
-            return
-        if local:
-            self._local_settings.setdefault(name, self.settings.get(name))
-        self.settings[name] = value
-
-    def _end_settings(self, rolled_back: bool) -> None:
-        """The transaction ends: a rollback restores the settings of BEGIN, a commit those SET LOCAL changed."""
-        restore = self._begun_settings if rolled_back else self._local_settings
-        if rolled_back and restore:
-            self.settings.clear()
-        for name, value in restore.items():
-            if value is None:
-                self.settings.pop(name, None)
-            else:
-                self.settings[name] = value
-        self._begun_settings, self._local_settings = {}, {}
-
-    # ---- cursors ---------------------------------------------------------------------------------------------
-    def _declare(self, sql: str) -> StatementResult:
-        match = _DECLARE_RE.match(sql.strip().rstrip(";"))
-        if not match:
-            raise PgError("42601", f"syntax error in DECLARE: {sql[:80]!r}")
-        name, hold = _unquote(match.group(1)), (match.group(2) or "").lower() == "with"
-        if not hold and self.transaction_status == "I":
-            raise PgError("25P01", "DECLARE CURSOR can only be used in transaction blocks")
-        if name in self.cursors:
-            raise PgError("42P03", f'cursor "{name}" already exists')
-        result = self._query(match.group(3), None, None)
-        self.cursors[name] = _Cursor(result.columns, result.rows, hold)
-        return StatementResult(None, tag="DECLARE CURSOR")
-
-    def _fetch(self, sql: str) -> StatementResult:
-        match = _FETCH_RE.match(sql.strip().rstrip(";"))
-        if not match:
-            raise PgError("42601", f"syntax error in FETCH/MOVE: {sql[:80]!r}")
-        verb, how, name = match.group(1).lower(), (match.group(2) or "next").lower(), _unquote(match.group(3))
-        cursor = self.cursors.get(name)
-        if cursor is None:
-            raise PgError("34000", f'cursor "{name}" does not exist')
-        how = " ".join(how.split())
-        if how in ("all", "forward all"):
-            count: int | None = None
-        elif how in ("next", "forward"):
-            count = 1
-        elif how.startswith("forward ") or how.isdigit():
-            count = int(how.split()[-1])
-        else:
-            raise PgError("0A000", f"FETCH {how.upper()}: sqlspapi cursors only move forward")
-        rows = itertools.islice(cursor.rows, count)
-        if verb == "move":
-            moved = sum(1 for _ in rows)
-            return StatementResult(None, tag=f"MOVE {moved}")
-        return StatementResult(cursor.columns, rows, tag=lambda n: f"FETCH {n}")
 
     # ---- queries ---------------------------------------------------------------------------------------------
     def _translate(self, sql: str) -> Translation:
