@@ -95,6 +95,7 @@ def test_fuzz_no_secret_in_any_message_or_repr(rng: random.Random) -> None:
     "ClientSecret=SEKRETA;Region=SEKRETB",  # maybe a secret holding ';Region=' written without braces
     "ClientSecret=SEKRETA;LookbackDays=SEKRETB",
     "ClientSecret=SEKRETA;ClientId=a;ClientSecret=SEKRETB",
+    "ClientId=amzn1.application-oa2-client.abcC{lientSecret={SEKRETA}",  # a key name mangled inside a value
 ])
 def test_known_leaks_are_closed(text: str) -> None:
     with pytest.raises(ConnectionStringError) as info:

@@ -64,8 +64,14 @@ def _spelling_pattern(name: str) -> str:
     return r"[\s_\-]*".join(re.escape(c) for c in _norm(name))
 
 
+def _loose_pattern(name: str) -> str:
+    """A regex matching a key spelling with any punctuation or spaces between its letters (``C{lientSecret``): a
+    value holding one, mangled or not, may hold that secret key's value."""
+    return r"[^A-Za-z0-9]*".join(re.escape(c) for c in _norm(name))
+
+
 _SECRET_NAMES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (spec.name, re.compile("|".join(_spelling_pattern(n) for n in (spec.name, *spec.aliases)), re.I))
+    (spec.name, re.compile("|".join(_loose_pattern(n) for n in (spec.name, *spec.aliases)), re.I))
     for spec in KEYS if spec.secret
 )
 _SECRET_ASSIGNMENT = re.compile(
