@@ -183,3 +183,23 @@ def test_threads_running_the_same_query_share_answers_but_a_connection_sees_fres
         before = len(emu.calls)
         count(con, own)
         assert len(emu.calls) - before >= 1
+
+
+def test_answers_kept_for_other_connections_are_bounded_by_size():
+    """A fast scan's pages are shared for a moment, but only the last few megabytes of them are kept."""
+    from types import SimpleNamespace
+
+    from sqlspapi.http.flight import MAX_RECENT_BYTES, Flights
+
+    flights = Flights()
+    page = SimpleNamespace(headers={"content-length": str(1_000_000)})
+    me, other = object(), object()
+    pages = MAX_RECENT_BYTES // 1_000_000 + 5
+    for n in range(pages):
+        flight, leader = flights.join(("GET", n), 0.0, me)
+        assert leader
+        flights.lead(("GET", n), flight, 0.0, lambda: page, me)
+    _first, leads_first = flights.join(("GET", 0), 0.0, other)
+    last, leads_last = flights.join(("GET", pages - 1), 0.0, other)
+    assert leads_first, "the oldest page was let go"
+    assert not leads_last and last.result is page, "the newest page is shared with another connection"

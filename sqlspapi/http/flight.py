@@ -39,6 +39,16 @@ class Flight:
 OTHERS_WINDOW = 2.0
 #: Most completed answers kept shareable at once (oldest out first).
 MAX_RECENT = 1024
+#: Most body bytes of completed answers kept shareable at once (oldest out first): a fast scan keeps a few pages.
+MAX_RECENT_BYTES = 8_000_000
+
+
+def answer_size(result: Any) -> int:
+    """An answer's body size as its Content-Length says (a guess of 1,000 bytes when it does not)."""
+    try:
+        return int((getattr(result, "headers", None) or {}).get("content-length") or 0) or 1_000
+    except (TypeError, ValueError):
+        return 1_000
 
 
 class Flights:
@@ -49,6 +59,7 @@ class Flights:
         #: Completed GET answers kept shareable: flight key → (completed at, shareable with anyone until, flight,
         #: the caller that got it).
         self._recent: dict[FlightKey, tuple[float, float, Flight, object | None]] = {}
+        self._recent_bytes = 0
         self._lock = threading.Lock()
         #: Seconds an answer is shared with other callers (:data:`OTHERS_WINDOW`; 0: only calls in flight).
         self.others_window = OTHERS_WINDOW
@@ -92,17 +103,26 @@ class Flights:
                 self._flights.pop(key, None)
                 if (window > 0 or caller is not None) and flight.result is not None:
                     now = time.monotonic()
+                    if key in self._recent:
+                        self._forget(key)
                     self._recent[key] = (now, now + window, flight, caller)
+                    self._recent_bytes += answer_size(flight.result)
                     for stale in [k for k, (done_at, until, _f, _c) in self._recent.items()
                                   if until <= now and now - done_at >= self.others_window]:
-                        del self._recent[stale]
-                    while len(self._recent) > MAX_RECENT:
-                        del self._recent[next(iter(self._recent))]
+                        self._forget(stale)
+                    while self._recent and (len(self._recent) > MAX_RECENT
+                                            or self._recent_bytes > MAX_RECENT_BYTES):
+                        self._forget(next(iter(self._recent)))
             flight.done.set()
+
+    def _forget(self, key: FlightKey) -> None:
+        """Drop one completed answer (the lock is held)."""
+        _done_at, _until, flight, _caller = self._recent.pop(key)
+        self._recent_bytes -= answer_size(flight.result)
 
     def __repr__(self) -> str:
         with self._lock:
             return f"Flights({len(self._flights)} in flight, {len(self._recent)} recent)"
 
 
-__all__ = ["OTHERS_WINDOW", "MAX_RECENT", "Flight", "FlightKey", "Flights"]
+__all__ = ["answer_size", "OTHERS_WINDOW", "MAX_RECENT", "MAX_RECENT_BYTES", "Flight", "FlightKey", "Flights"]

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 from sqlspapi.definitions.schema import OperationSpec, RestrictedResource, TableSpec
+from sqlspapi.http.flight import answer_size
 from sqlspapi.http.pace import PaceBook
 from sqlspapi.http.progress import Progress
 from sqlspapi.http.response import Envelope
@@ -105,7 +106,7 @@ class StatementScope:
         response = self.send(op, path, query, body, expect=expect, fresh=fresh)
         data = response.json
         if cacheable:
-            size = _size(response)
+            size = answer_size(response)
             with self._lock:
                 self._responses[key] = (data, size)
                 self._bytes += size
@@ -180,11 +181,3 @@ def _parts(table: TableSpec, bound: Bound) -> frozenset[str]:
         return frozenset()
     value = bound.requests[0].query.get(table.parts.param) or ()
     return frozenset(value if isinstance(value, list | tuple) else [value])
-
-
-def _size(response: Any) -> int:
-    headers = getattr(response, "headers", None) or {}
-    try:
-        return int(headers.get("content-length") or 0) or 1_000
-    except (TypeError, ValueError):
-        return 1_000
