@@ -25,7 +25,6 @@ Rules, all driven by the definition:
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import math
 import time
@@ -71,38 +70,9 @@ from sqlspapi.sql.routes.base import (
     restricted_notice,
     usable_on,
 )
+from sqlspapi.sql.routes.paging import MAX_PAGES, PAGING_LOOP, Chain  # noqa: F401 - re-exported
 from sqlspapi.sql.routes.windows import estimated_span, pick_window, windows_for
 from sqlspapi.sql.rows import as_rows, dig
-
-#: Pages one chain (a first call and the next tokens that follow it) may have at most: far beyond any real answer
-#: (Orders' searchOrders gives 100 orders a page: ten million orders), a bound on a paging loop that never ends.
-MAX_PAGES = 100_000
-#: ``SPAPIError.code`` of a broken page chain (a next token repeated, or too many pages).
-PAGING_LOOP = "PagingLoop"
-
-
-class _Chain:
-    """The next tokens one page chain followed: a repeated token, or a chain past :data:`MAX_PAGES`, is an error."""
-
-    def __init__(self, operation: str) -> None:
-        self.operation = operation
-        self.seen: set[bytes] = set()
-
-    def follow(self, token: str) -> None:
-        """Record that ``token`` is followed next; raise when it was followed before or the chain is too long."""
-        digest = hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-        pages = len(self.seen) + 1
-        if digest in self.seen:
-            raise SPAPIError(
-                f"{self.operation} answered page {pages} with a next token it had already given in this scan: its "
-                "paging is looping, and following it would repeat rows. This is usually transient: run the query "
-                "again.", code=PAGING_LOOP, operation=self.operation)
-        if pages >= MAX_PAGES:
-            raise SPAPIError(
-                f"{self.operation} still had a next page after {MAX_PAGES:,} pages; the scan stopped rather than "
-                "page on without end. Narrow the query (a shorter date range, fewer marketplaces).",
-                code=PAGING_LOOP, operation=self.operation)
-        self.seen.add(digest)
 
 
 def envelope(spec: ListSpec) -> Envelope:
@@ -289,7 +259,7 @@ class ListRoute(Route):
         produced = 0
         for req in bound.requests:
             data = self._call(spec, req, req.query, scope)
-            chain_tokens = _Chain(req.operation.name)
+            chain_tokens = Chain(req.operation.name)
             over = bound.stop_after is not None and spec.result_ceiling is not None \
                 and bound.stop_after > spec.result_ceiling
             if data is not None and (not plan.limited or over):
@@ -321,7 +291,7 @@ class ListRoute(Route):
             notify(message)
 
     def _follow(self, spec: ListSpec, req: Request, scope: Scope, token: str, received: float,
-                chain: int, tokens: _Chain) -> tuple[Any, int]:
+                chain: int, tokens: Chain) -> tuple[Any, int]:
         """The next page, and how many of its rows were already produced (non-zero only after a restart)."""
         ttl = spec.token_ttl_seconds
         if ttl and time.monotonic() - received > ttl * 0.9:
@@ -333,7 +303,7 @@ class ListRoute(Route):
                 return self._restart(spec, req, scope, chain, tokens)  # the token expired on the way
             raise
 
-    def _restart(self, spec: ListSpec, req: Request, scope: Scope, chain: int, tokens: _Chain) -> tuple[Any, int]:
+    def _restart(self, spec: ListSpec, req: Request, scope: Scope, chain: int, tokens: Chain) -> tuple[Any, int]:
         """Page again from the first page with fresh calls (each token used at once) up to the page holding row
         ``chain``; return it and how many of its rows to skip. The chain's tokens start again too."""
         expect = envelope(spec)
