@@ -25,7 +25,7 @@ from sqlspapi.engine import open_database
 from sqlspapi.errors import Error, SPAPIError
 from sqlspapi.http import flight
 from sqlspapi.http.runtime import reset_runtimes
-from sqlspapi.sql.routes import listing
+from sqlspapi.sql.routes import listing, paging
 
 SEED = 20260607
 RUNS = 240
@@ -259,7 +259,7 @@ def _widgets(answers: Any) -> list[dict[str, Any]]:
 
 
 def test_a_page_chain_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(listing, "MAX_PAGES", 5)
+    monkeypatch.setattr(paging, "MAX_PAGES", 5)
     endless = paged([{"widgetId": f"W{i}", "status": "ACTIVE"} for i in range(100)], "payload.widgets",
                     "payload.nextToken", page_size=1)
     with pytest.raises(SPAPIError, match="listWidgets still had a next page after 5 pages") as err:
