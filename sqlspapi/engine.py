@@ -24,6 +24,7 @@ from sqlspapi.errors import DefaultWindowWarning, InterfaceError
 from sqlspapi.http.calllog import CallRecord
 from sqlspapi.http.client import Client
 from sqlspapi.http.progress import Progress
+from sqlspapi.reports.lifecycle import ReportService
 from sqlspapi.settings.connstr import Settings, parse
 from sqlspapi.sql import cost, isotime, planner
 from sqlspapi.sql.bounds import imply_bounds
@@ -90,7 +91,7 @@ class Notice(str):
 class Database:
     """An open sqlspapi database: the APSW connection, its settings, client and statement scope."""
 
-    def __init__(self, settings: Settings, client: Client | None = None) -> None:
+    def __init__(self, settings: Settings, client: Client | None = None, *, poll_scale: float | None = None) -> None:
         self.settings = settings
         self.client = client if client is not None else Client(settings)
         self._own_client = client is None
@@ -102,8 +103,10 @@ class Database:
         self.scope = StatementScope(self.client, include_restricted=settings.include_restricted_data,
                                     entity_source=self._entity_source, connection=self._connection_values(),
                                     entities={t.nested.entity for t in self._tables if t.nested is not None},
-                                    poll_scale=float(os.environ.get("SQLSPAPI_POLL_SCALE", "1")),
+                                    poll_scale=poll_scale if poll_scale is not None
+                                    else float(os.environ.get("SQLSPAPI_POLL_SCALE", "1")),
                                     progress=self.progress)
+        self.scope.reports = ReportService(settings.reports, self.client.runtime.account_key)
         self._marker = self.client.calls.position()
         self._notices: list[Notice] = []
         #: Called once per distinct notice as it happens (the faces set it: print, warn, send a NOTICE); the message
@@ -321,7 +324,9 @@ def open_database(connection_string: str | None = None, *, demo: bool = False, c
     demo emulator."""
     if settings is None:
         settings = resolve_settings(connection_string, demo=demo, overrides=overrides)
-    return Database(settings, client)
+    # The demo emulator's clock runs faster than Amazon's: report polls wait its seconds, not Amazon's.
+    scale = 1 / float(getattr(demo_emulator(), "time_scale", 1.0) or 1.0) if demo else None
+    return Database(settings, client, poll_scale=scale)
 
 
 def table_names(database: Database) -> Sequence[str]:

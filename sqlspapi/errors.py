@@ -134,10 +134,20 @@ class RestrictedColumnsWarning(UserWarning):
     """
 
 
+class ReportValueWarning(UserWarning):
+    """A report held cells that could not be read as their column's type (an unknown zone abbreviation, a number in
+    an unexpected format) or bytes that are not valid in its charset: the cells are kept as text (bytes replaced by
+    U+FFFD), never dropped, and the notice says which columns and how many.
+
+    A Python warning category (``warnings.warn``), not a PEP 249 exception: the statement still returns its rows.
+    """
+
+
 __all__ = [
     "Warning", "Error", "InterfaceError", "DatabaseError", "DataError", "OperationalError", "IntegrityError",
     "InternalError", "ProgrammingError", "NotSupportedError", "ConnectionStringError", "AuthError",
     "MissingFilterError", "RestrictedDataError", "SPAPIError", "ThrottledError", "ReportFailedError", "QueryCancelled",
+    "ReportValueWarning",
     "CallLimitError", "SlowStatementWarning",
     "DefaultWindowWarning", "RestrictedColumnsWarning",
 ]

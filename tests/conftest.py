@@ -21,6 +21,23 @@ def find_models_dir() -> Path | None:
     return None
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Report state of databases made outside a test (module fixtures) goes to a directory of this run, never to
+    the real user cache."""
+    import tempfile
+
+    os.environ["SQLSPAPI_CACHE_DIR"] = tempfile.mkdtemp(prefix="sqlspapi-test-cache-")
+
+
+@pytest.fixture(autouse=True)
+def private_report_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test keeps report state (the ledger of requested reports, cached documents) in its own directory, as a
+    new user would: nothing leaks between tests, and nothing is written to the real user cache."""
+    path = tmp_path_factory.mktemp("report-cache")
+    monkeypatch.setenv("SQLSPAPI_CACHE_DIR", str(path))
+    return path
+
+
 @pytest.fixture(scope="session")
 def models_dir() -> Path:
     """The models folder, or skip: the model-based tests need Amazon's models beside the checkout."""

@@ -34,6 +34,7 @@ from sqlspapi.definitions.schema import (
     OperationSpec,
     PartsSpec,
     PythonSpec,
+    ReportSpec,
     RouteSpec,
     SectionSpec,
     TableSpec,
@@ -70,7 +71,7 @@ KEYS: Mapping[str, Mapping[str, bool]] = {
     "table": {"description": True, "columns": True, "entity": False, "key": False, "restricted": False,
               "hint": False, "one_of": False, "parts": False, "hook": False, "example": False, "routes_from": False,
               "get": False, "list": False, "window": False, "nested": False, "batch": False, "document": False,
-              "python": False},
+              "report": False, "python": False},
     "hint": {"required": False},
     "parts": {"param": True, "names": True, "always": False},
     "get": {**_ROUTE_COMMON, "operation": True, "column": True, "path_param": True, "row": True,
@@ -84,6 +85,9 @@ KEYS: Mapping[str, Mapping[str, bool]] = {
                  "status": False, "done": False, "failed": False, "document_id": True, "get_document": True,
                  "document_param": True, "url": False, "compression": False, "format": True, "rows": False,
                  "poll_seconds": False, "timeout_seconds": False},
+    "report": {**_ROUTE_COMMON, "report_type": True, "format": False, "rows": False, "max_span_days": False,
+               "default_days": False, "window_column": False, "requestable": False, "restricted": False,
+               "date_style": False, "options": False, "poll": False, "get_document": False, "list_reports": False},
     "python": {**_ROUTE_COMMON, "function": True},
     "filter": {"column": True, "ops": True, "param": False, "path_param": False, "batch": False, "exact": False,
                "required": False, "params": False, "not_with": False},
@@ -91,7 +95,22 @@ KEYS: Mapping[str, Mapping[str, bool]] = {
 }
 
 #: Route kinds, in the order the planner tries them (a get by key beats a nested read beats a list scan).
-ROUTE_KINDS = ("get", "nested", "batch", "list", "window", "document", "python")
+ROUTE_KINDS = ("get", "nested", "batch", "list", "window", "document", "report", "python")
+
+#: The operations a ``[report]`` route uses unless it names others (the Reports API's).
+REPORT_OPERATIONS = {"operation": "createReport", "poll": "getReport", "get_document": "getReportDocument",
+                     "list_reports": "getReports"}
+
+#: The columns every report table has after its own (``docs/report-tables.md``): ``extra`` (TSV/CSV only) keeps
+#: the cells of headers the definition does not know; the hidden inputs choose or identify the report.
+REPORT_COLUMNS = """
+extra                      JSON            Cells of columns this table does not know (header drift), by SQL name
+dataStartTime=?dataStartTime TIME HIDDEN   Start of the report's data window (input: >= / = reaches createReport)
+dataEndTime=?dataEndTime   TIME   HIDDEN   End of the report's data window (input: < / <= / = reaches createReport)
+marketplaceId=?marketplaceId TEXT HIDDEN   The report's marketplace (input: default the connection's, one report each)
+reportOptions=?reportOptions JSON HIDDEN   reportOptions of the report, a JSON object of strings (input)
+reportId=?reportId         TEXT   HIDDEN   The report the row comes from (input: read one existing report)
+"""
 
 _COLUMN_LINE = re.compile(
     r"^(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)=)?(?P<path>'[^'\s]*'|[@?^$]?[A-Za-z_][\w.\-]*)\s+"
@@ -248,6 +267,16 @@ class _Reader:
             if "failed" in fields:
                 fields["failed"] = tuple(fields["failed"])
             return DocumentSpec(**common, **fields)
+        if kind == "report":
+            fields = {k: raw[k] for k in KEYS["report"] if k in raw and k not in _ROUTE_COMMON}
+            for key, default in REPORT_OPERATIONS.items():
+                fields[key] = self.op(raw.get(key, default), where)
+            if fields.get("format", "tsv") not in ("tsv", "csv", "json"):
+                raise DefinitionError(f"{where}: format {fields['format']!r}: want tsv, csv or json")
+            if fields.get("date_style") not in (None, "dmy", "mdy"):
+                raise DefinitionError(f"{where}: date_style {fields['date_style']!r}: want dmy or mdy")
+            fields["options"] = {str(k): str(v) for k, v in fields.get("options", {}).items()}
+            return ReportSpec(**{**common, "operation": fields.pop("operation")}, **fields)
         assert kind == "python"
         return PythonSpec(**common, function=raw["function"])
 
@@ -261,6 +290,9 @@ def _table(name: str, raw: Any, section: str, version: str, reader: _Reader, whe
     raw = _check(raw, "table", where)
     columns = parse_columns(raw["columns"], where)
     routes = tuple(reader.route(kind, raw[kind], where) for kind in ROUTE_KINDS if kind in raw)
+    report = next((r for r in routes if isinstance(r, ReportSpec)), None)
+    if report is not None:
+        columns = _report_columns(name, report, columns, where)
     one_of = tuple(tuple(g) for g in raw.get("one_of", ()))
     if "routes_from" in raw:
         source = inherited.get(raw["routes_from"])
@@ -283,6 +315,28 @@ def _table(name: str, raw: Any, section: str, version: str, reader: _Reader, whe
     )
     _check_columns(table, where)
     return table
+
+
+def _report_columns(name: str, report: ReportSpec, columns: tuple[ColumnSpec, ...],
+                    where: str) -> tuple[ColumnSpec, ...]:
+    """A report table's columns: its own, then :data:`REPORT_COLUMNS` (no ``extra`` for JSON reports); a flat-file
+    report's table is named by the rule: its type in lower case without ``GET_``."""
+    if report.format != "json":
+        wanted = report.report_type.lower().removeprefix("get_")
+        if name != wanted:
+            raise DefinitionError(f"{where}: a table of report {report.report_type} is named {wanted} (the type in "
+                                  "lower case without GET_)")
+    lines = [line for line in REPORT_COLUMNS.strip().splitlines()
+             if report.format != "json" or not line.startswith("extra ")]
+    return parse_columns("\n".join([*(_column_line(c) for c in columns), *lines]), where)
+
+
+def _column_line(column: ColumnSpec) -> str:
+    """A column back as its definition line (so the appended report columns are checked with the table's)."""
+    prefix = {v: k for k, v in COLUMN_SOURCES.items()}[column.source]
+    path = f"'{column.path[0]}'" if column.source == "const" else prefix + ".".join(column.path)
+    flags = " HIDDEN" * column.hidden + " RESTRICTED" * column.restricted
+    return f"{column.name}={path} {column.kind}{flags} {column.description}"
 
 
 def _inherit(source: TableSpec, columns: tuple[ColumnSpec, ...],
@@ -330,6 +384,8 @@ def _check_columns(table: TableSpec, where: str) -> None:
             referenced += [f.column for f in route.filters] + [w.column for w in route.windows]
         elif isinstance(route, GetSpec | NestedSpec | BatchSpec):
             referenced.append(route.column)
+        elif isinstance(route, ReportSpec) and route.window_column:
+            referenced.append(route.window_column)
     for col in referenced:
         try:
             table.column_index(col)

@@ -6,7 +6,8 @@ from TOML and validates them; the planner and the routes (:mod:`sqlspapi.sql`) r
 
 A table has columns and one or more *routes* (how rows are fetched). Each route kind has its own spec class
 (:class:`GetSpec`, :class:`ListSpec` for ``list``/``window``, :class:`NestedSpec`, :class:`BatchSpec`,
-:class:`DocumentSpec`, :class:`PythonSpec`); the route's behaviour lives in :mod:`sqlspapi.sql.routes`.
+:class:`DocumentSpec`, :class:`ReportSpec`, :class:`PythonSpec`); the route's behaviour lives in
+:mod:`sqlspapi.sql.routes`.
 """
 
 from __future__ import annotations
@@ -279,6 +280,35 @@ class DocumentSpec(RouteSpec):
     rows: str = ""
     poll_seconds: float = 5.0
     timeout_seconds: float = 3600.0
+
+
+@dataclass(frozen=True)
+class ReportSpec(RouteSpec):
+    """A report type read as a table (Reports API): request or reuse a report, wait, download, decode, type the cells.
+
+    ``operation`` is createReport; ``poll`` (getReport), ``get_document`` (getReportDocument) and ``list_reports``
+    (getReports) come from the same definition file. ``report_type`` is Amazon's type; ``format`` is ``tsv``,
+    ``csv`` or ``json`` (rows at ``rows``). A longer data window than ``max_span_days`` is split into consecutive
+    reports; a report with ``default_days`` gets the last that many days when the query bounds no window (and the
+    user is told); ``window_column`` is the visible column whose range filters also set the data window.
+    ``requestable = false`` reads the DONE reports Amazon made (settlements) instead of creating one;
+    ``restricted`` documents need a Restricted Data Token; ``date_style`` (``dmy``/``mdy``) reads ambiguous dates.
+    Each report covers one marketplace (``marketplaceId``; the connection's marketplaces fan out).
+    """
+
+    report_type: str = ""
+    format: str = "tsv"
+    rows: str = ""
+    max_span_days: int | None = None
+    default_days: int | None = None
+    window_column: str | None = None
+    requestable: bool = True
+    restricted: bool = False
+    date_style: str | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
+    poll: OperationSpec | None = None
+    get_document: OperationSpec | None = None
+    list_reports: OperationSpec | None = None
 
 
 @dataclass(frozen=True)

@@ -314,18 +314,19 @@ class Client:
                 request_id=request_id, shared=False, attempts=state.attempts, retry_wait=state.retry_wait,
             ))
 
-    def download(self, url: str, *, timeout: float | None = None) -> requests.Response:
+    def download(self, url: str, *, timeout: float | None = None, stream: bool = False) -> requests.Response:
         """GET a pre-signed URL (e.g. a report document) with this session: no SP-API token, no limiter.
 
         Connection errors and 5xx answers are retried per ``Settings.retry``; non-2xx answers raise
-        OperationalError.
+        OperationalError (its ``status`` is the HTTP status). With ``stream`` the body is not read yet: iterate
+        ``iter_content`` and close the answer (``Content-Encoding: gzip`` is undone while reading).
         """
         host = _host(url)
         timeout = timeout or float(getattr(self.settings, "timeout", 60.0) or 60.0)
 
         def attempt() -> requests.Response | Failure:
             try:
-                resp = self.session.get(url, timeout=timeout, headers={"user-agent": USER_AGENT})
+                resp = self.session.get(url, timeout=timeout, headers={"user-agent": USER_AGENT}, stream=stream)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 kind = type(exc).__name__
                 return Failure(None, lambda _retries: OperationalError(f"download from {host} failed ({kind})"),
@@ -334,6 +335,8 @@ class Client:
             if 200 <= status < 300:
                 return resp
             error = OperationalError(f"download from {host} failed (HTTP {status})")
+            error.status = status  # type: ignore[attr-defined]
+            resp.close()
             if status < 500:
                 raise error
             return Failure(status, lambda _retries: error, f"HTTP {status}")

@@ -36,6 +36,7 @@ from sqlspapi.settings.keys import (
     KEYS,
     ORDERS_V0_NOTICE,
     KeySpec,
+    ReportPolicy,
     RetryPolicy,
     Secret,
     ValueProblem,
@@ -358,6 +359,8 @@ class Settings:
     api_versions: Mapping[str, str] = field(
         default_factory=lambda: _FrozenMap({k: d for k, (_, d) in API_VERSIONS.items()}))
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    reports: ReportPolicy = field(default_factory=ReportPolicy)
+    route: str = "auto"
     include_restricted_data: bool = False
     lookback_days: int = 30
     max_calls_per_statement: int = 1000
@@ -510,6 +513,14 @@ def _build(given_in: Mapping[str, str | Secret], *, require_credentials: bool,
             multiply_wait=values["RetryMultiplyWaitTime"],
             first_wait_ms=values["RetryWaitTimeMs"],
         ),
+        reports=ReportPolicy(
+            max_age_minutes=values["ReportMaxAgeMinutes"],
+            disable_cache=values["DisableReportCache"],
+            wait_seconds=values["ReportWaitSeconds"],
+            cache_dir=values.get("ReportCacheDir"),
+            cache_mb=values["ReportCacheMB"],
+        ),
+        route=values["Route"],
         include_restricted_data=values["IncludeRestrictedData"],
         lookback_days=values["LookbackDays"],
         max_calls_per_statement=values["MaxCallsPerStatement"],

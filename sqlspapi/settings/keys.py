@@ -32,7 +32,7 @@ from sqlspapi.errors import ConnectionStringError
 from sqlspapi.settings import marketplaces as mp
 
 __all__ = [
-    "Secret", "RetryPolicy", "RETRY_MODES", "KeySpec", "KEYS", "API_VERSIONS", "DEFAULT_TOKEN_URL",
+    "Secret", "RetryPolicy", "ReportPolicy", "RETRY_MODES", "KeySpec", "KEYS", "API_VERSIONS", "DEFAULT_TOKEN_URL",
     "ORDERS_V0_NOTICE", "MAX_RETRY_WAIT_MS", "ValueProblem", "lookup_key",
 ]
 
@@ -133,6 +133,23 @@ class RetryPolicy:
         if not self.multiply_wait:
             return min(self.first_wait_ms, MAX_RETRY_WAIT_MS)
         return min(self.first_wait_ms * (2 ** min(max(0, retries_done), 64)), MAX_RETRY_WAIT_MS)
+
+
+@dataclass(frozen=True)
+class ReportPolicy:
+    """How report tables request, reuse, wait for and cache reports (``Report*`` keys; docs/report-tables.md).
+
+    A DONE or running report of the same type, marketplace, options and data window created within
+    ``max_age_minutes`` is reused (``disable_cache`` forces a new one); a report still running after
+    ``wait_seconds`` is an error that names it, and the next identical query resumes it. Documents are kept on disk
+    under ``cache_dir`` (None: the user cache directory) up to ``cache_mb`` megabytes (0: not kept).
+    """
+
+    max_age_minutes: int = 15
+    disable_cache: bool = False
+    wait_seconds: float = 300.0
+    cache_dir: str | None = None
+    cache_mb: int = 512
 
 
 class _FrozenMap(Mapping[str, Any]):
@@ -416,6 +433,28 @@ KEYS: tuple[KeySpec, ...] = (
             "whose calls are known to exceed it fails before calling; one that reaches it while running stops "
             "with an error. Long statements are announced with their estimate either way.",
             _conv_int, "max_calls_per_statement", group="behaviour", bounds=(0, 10_000_000)),
+    KeySpec("ReportMaxAgeMinutes", ("report_max_age_minutes",), "15", (),
+            "Reuse a DONE or running report of the same type, marketplace, options and data window created within "
+            "this many minutes instead of requesting a new one (integer from 0 to 10080; 0 = never reuse).",
+            _conv_int, "reports.max_age_minutes", group="reports", bounds=(0, 10080)),
+    KeySpec("DisableReportCache", ("disable_report_cache",), "false", _BOOL_ALLOWED,
+            "Always request a new report (no reuse of recent reports).",
+            _conv_bool, "reports.disable_cache", group="reports"),
+    KeySpec("ReportWaitSeconds", ("report_wait_seconds",), "300", (),
+            "How long a query waits for a report to be DONE (seconds, greater than 0 and at most 86400); a report "
+            "still running then is an error naming it, and the next identical query resumes it.",
+            _conv_seconds, "reports.wait_seconds", group="reports", bounds=(0, 86400)),
+    KeySpec("ReportCacheDir", ("report_cache_dir",), None, (),
+            "Directory of the report state and downloaded documents (0600 files); default: the user cache directory "
+            "(~/.cache/sqlspapi, or $SQLSPAPI_CACHE_DIR).",
+            _conv_path, "reports.cache_dir", group="reports"),
+    KeySpec("ReportCacheMB", ("report_cache_mb",), "512", (),
+            "Most megabytes of report documents kept on disk (integer from 0 to 1000000; 0 = keep none).",
+            _conv_int, "reports.cache_mb", group="reports", bounds=(0, 1_000_000)),
+    KeySpec("Route", ("route",), "auto", ("auto", "api", "report"),
+            "How orders and order_items are read: auto (a report when the query covers many orders and only asks "
+            "for columns the report has), api (always paging), report (always the order report).",
+            _choice_converter(("auto", "api", "report")), "route", group="reports"),
     KeySpec("Timeout", ("timeout",), "60", (),
             "HTTP timeout in seconds (a number > 0 and <= 3600).",
             _conv_seconds, "timeout", group="behaviour", bounds=(0, 3600)),

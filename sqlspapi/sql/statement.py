@@ -18,7 +18,7 @@ import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from sqlspapi.definitions.schema import OperationSpec, RestrictedResource, TableSpec
 from sqlspapi.http.flight import answer_size
@@ -32,6 +32,8 @@ from sqlspapi.sql.rows import source_value
 
 #: Response bytes one statement keeps at most for re-use (least recently used evicted first).
 MAX_CACHED_BYTES = 2_000_000
+#: Bytes read at a time from a document download.
+DOWNLOAD_CHUNK = 1 << 20
 #: Parent entities (e.g. orders) one statement keeps at most for nested tables (the most recent ones).
 MAX_CACHED_ENTITIES = 2_000
 
@@ -45,8 +47,8 @@ class ClientLike(Protocol):
         """Send one operation; the answer has ``.json`` and ``.headers``; one without what ``expect`` says a whole
         answer holds is retried, then raised; ``watch`` hears of the call and shows (and may cancel) its waits."""
 
-    def download(self, url: str) -> Any:
-        """GET a pre-signed URL; the answer has ``.content``."""
+    def download(self, url: str, *, stream: bool = ...) -> Any:
+        """GET a pre-signed URL; the answer has ``.content`` (or, streamed, ``iter_content``)."""
 
 
 class StatementScope:
@@ -68,6 +70,8 @@ class StatementScope:
         self.entity_source = entity_source
         self.connection = dict(connection or {})
         self.poll_scale = poll_scale
+        #: The account's report lifecycle (set by the Database: reuse, ledger, document cache).
+        self.reports: Any = None
         self._lock = threading.Lock()
         self._responses: OrderedDict[tuple[Any, ...], tuple[Any, int]] = OrderedDict()
         self._bytes = 0
@@ -88,11 +92,12 @@ class StatementScope:
 
     # ------------------------------------------------------------------------------------------ requests
     def call(self, op: OperationSpec, path: Mapping[str, Any], query: Mapping[str, Any], body: Any = None, *,
-             fresh: bool = False, expect: Envelope | None = None) -> Any:
+             fresh: bool = False, expect: Envelope | None = None, rdt: RestrictedResource | None = None) -> Any:
         """One API call's decoded JSON; a GET already made in this statement is answered from the cache.
 
         ``expect`` (the route's :class:`~sqlspapi.http.response.Envelope`) is checked by the client inside its retry
-        loop: only whole answers are returned, and so cached.
+        loop: only whole answers are returned, and so cached. ``rdt``: the call carries a Restricted Data Token for
+        this resource (a restricted report's document).
         """
         cacheable = op.method == "GET" and not fresh
         key = (op.name, op.version, tuple(sorted(path.items())),
@@ -103,7 +108,7 @@ class StatementScope:
                 if hit is not None:
                     self._responses.move_to_end(key)
                     return hit[0]
-        response = self.send(op, path, query, body, expect=expect, fresh=fresh)
+        response = self.send(op, path, query, body, expect=expect, fresh=fresh, rdt=rdt)
         data = response.json
         if cacheable:
             size = answer_size(response)
@@ -116,14 +121,13 @@ class StatementScope:
         return data
 
     def send(self, op: OperationSpec, path: Mapping[str, Any], query: Mapping[str, Any], body: Any = None, *,
-             expect: Envelope | None = None, fresh: bool = False) -> Any:
+             expect: Envelope | None = None, fresh: bool = False, rdt: RestrictedResource | None = None) -> Any:
         """One API call, uncached: the client's answer (``status``, ``json``, ``headers``, ``request_id``); ``fresh``
         also refuses an identical call's answer completed moments ago (the client's share window).
 
         A restricted operation carries a Restricted Data Token when the connection includes restricted data.
         """
-        rdt = None
-        if op.restricted and self.include_restricted:
+        if rdt is None and op.restricted and self.include_restricted:
             rdt = RestrictedResource(op.method, op.path, op.rdt_data_elements)
         return self.client.call(op, path=dict(path), query=dict(query), body=body, rdt=rdt, expect=expect,
                                 watch=self.progress, fresh=fresh, caller=self)
@@ -131,6 +135,17 @@ class StatementScope:
     def download(self, url: str) -> bytes:
         """The bytes at a pre-signed URL (no SP-API token, no rate limit)."""
         return bytes(self.client.download(url).content)
+
+    def download_to(self, url: str, out: IO[bytes]) -> str | None:
+        """Stream the body at a pre-signed URL into ``out`` (memory stays flat); its Content-Type."""
+        response = self.client.download(url, stream=True)
+        try:
+            for chunk in response.iter_content(DOWNLOAD_CHUNK):
+                self.progress.check()
+                out.write(chunk)
+            return response.headers.get("content-type")
+        finally:
+            response.close()
 
     # ------------------------------------------------------------------------------------------ entities
     def remember(self, table: TableSpec, obj: Mapping[str, Any], request: Any, parent: Any = None,

@@ -8,7 +8,8 @@ list       a paged list call: filters, IN lists batched (the multiget case), win
 window     a list whose date range is split into consecutive calls no longer than the API allows
 nested     child arrays of a parent entity: from the statement's entity cache, else the parent's get
 batch      one POST carrying up to N sub-requests (pricing and fees batches)
-document   create → poll → download → decode (Reports, Data Kiosk)
+document   create → poll → download → decode (Data Kiosk)
+report     a report type as a table: reuse or request reports per marketplace and window, typed rows
 python     a table or route written in Python (``module:function`` in ``sqlspapi.vtables``)
 =========  ==========================================================================================
 
@@ -25,11 +26,13 @@ from sqlspapi.sql.routes.get import GetRoute
 from sqlspapi.sql.routes.listing import ListRoute, WindowRoute
 from sqlspapi.sql.routes.nested import NestedRoute
 from sqlspapi.sql.routes.python import PythonRoute
+from sqlspapi.sql.routes.report import ReportRoute
 
 #: Route behaviour by kind (read-only after import; :func:`register` is for extensions at start-up).
 REGISTRY: dict[str, Route] = {
     route.kind: route
-    for route in (GetRoute(), ListRoute(), WindowRoute(), NestedRoute(), BatchRoute(), DocumentRoute(), PythonRoute())
+    for route in (GetRoute(), ListRoute(), WindowRoute(), NestedRoute(), BatchRoute(), DocumentRoute(), ReportRoute(),
+                  PythonRoute())
 }
 
 

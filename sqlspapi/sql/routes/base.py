@@ -16,9 +16,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from sqlspapi.definitions.schema import FilterSpec, OperationSpec, RouteSpec, TableSpec, usable_path_value
+from sqlspapi.definitions.schema import (
+    FilterSpec,
+    OperationSpec,
+    RestrictedResource,
+    RouteSpec,
+    TableSpec,
+    usable_path_value,
+)
 from sqlspapi.errors import RestrictedColumnsWarning
 from sqlspapi.http.pace import PaceBook
 from sqlspapi.http.progress import Progress
@@ -41,6 +48,9 @@ from sqlspapi.sql.plan import (
     Row,
 )
 
+if TYPE_CHECKING:
+    from sqlspapi.reports.lifecycle import ReportService
+
 
 class Scope(Protocol):
     """What a route's fetch may use: the statement scope (:class:`sqlspapi.sql.statement.StatementScope`)."""
@@ -52,16 +62,23 @@ class Scope(Protocol):
     pace: PaceBook
 
     def call(self, op: OperationSpec, path: Mapping[str, Any], query: Mapping[str, Any], body: Any = None, *,
-             fresh: bool = False, expect: Envelope | None = None) -> Any:
+             fresh: bool = False, expect: Envelope | None = None, rdt: RestrictedResource | None = None) -> Any:
         """One call's decoded JSON (GETs answered from the statement cache unless ``fresh``); an answer without what
-        ``expect`` says a whole answer holds is retried, then raised (``IncompleteResponse``)."""
+        ``expect`` says a whole answer holds is retried, then raised (``IncompleteResponse``); ``rdt``: with a
+        Restricted Data Token for that resource."""
 
     def send(self, op: OperationSpec, path: Mapping[str, Any], query: Mapping[str, Any], body: Any = None, *,
              expect: Envelope | None = None) -> Any:
         """One call, uncached: the client's answer."""
 
+    #: The account's report lifecycle (the report route).
+    reports: ReportService
+
     def download(self, url: str) -> bytes:
         """The bytes at a pre-signed URL."""
+
+    def download_to(self, url: str, out: IO[bytes]) -> str | None:
+        """Stream the body at a pre-signed URL into ``out``; its Content-Type."""
 
     def entity_source(self, table: TableSpec) -> TableSpec:
         """The table that provides a nested table's parent entity."""

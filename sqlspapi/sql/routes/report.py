@@ -1,0 +1,326 @@
+"""The ``report`` route: a report type as a table — request (or reuse) reports, then stream their typed rows.
+
+Inputs (hidden columns every report table has, :data:`sqlspapi.definitions.loader.REPORT_COLUMNS`):
+
+- ``dataStartTime`` / ``dataEndTime``: ``>=``/``>`` on dataStartTime (or ``=`` as a table-valued argument) is the
+  window's start, ``<``/``<=`` on either (or ``dataEndTime =``) its end; range filters on the definition's
+  ``window_column`` (``purchase_date`` of the order reports) set the window too (and SQLite still checks them).
+  A window longer than ``max_span_days`` is split into consecutive reports; a type with ``default_days`` and no
+  window reads the last that many days, and the user is told.
+- ``marketplaceId`` (id or country code): one report per marketplace; default the connection's marketplaces.
+- ``reportOptions``: a JSON object of strings, sent as the report's options.
+- ``reportId``: read that existing report (no request).
+
+Types Amazon makes itself (``requestable = false``: settlements) read the DONE reports getReports lists whose data
+window meets the query's. Rows: flat files through :class:`~sqlspapi.documents.headers.RowReader` (header names by
+the column rule, localized headers mapped, unknown columns in ``extra``, ragged rows kept), each typed cell read by
+:mod:`sqlspapi.documents.values` with the marketplace's conventions; a cell that cannot be read stays text and is
+counted in a :class:`~sqlspapi.errors.ReportValueWarning` notice. JSON reports give the objects at ``rows``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlspapi.definitions.schema import ReportSpec, RouteSpec, TableSpec
+from sqlspapi.documents.decode import open_document
+from sqlspapi.documents.headers import EXTRA, RowReader
+from sqlspapi.documents.values import coerce
+from sqlspapi.errors import ProgrammingError, ReportValueWarning
+from sqlspapi.reports.lifecycle import Report, ReportOps, ReportRequest, ReportService
+from sqlspapi.settings.marketplaces import MARKETPLACE_BY_ID, resolve_marketplace
+from sqlspapi.sql.cost import Calls, CostEnv
+from sqlspapi.sql.isotime import format_api_time, to_api_time
+from sqlspapi.sql.plan import GE, GT, LE, LT, Arg, BindContext, Bound, Choice, Constraint, Notify, Plan, Request, Row
+from sqlspapi.sql.routes.base import Route, Scope, collect, describe, hidden_inputs
+
+#: Column type → the value kind :func:`sqlspapi.documents.values.coerce` reads a cell as.
+CELL_KINDS: Mapping[str, str] = {"INTEGER": "integer", "REAL": "decimal", "BOOLEAN": "boolean", "TIME": "timestamp"}
+#: Hidden inputs whose ranges bound the data window: (column, start ops, end ops).
+_WINDOW_INPUTS = (("dataStartTime", (GT, GE), (LT, LE)), ("dataEndTime", (), (LT, LE)))
+
+
+@dataclass
+class _Job:
+    """What one scan reads: the reports to request (or the existing ones to list, or one by id)."""
+
+    requests: list[ReportRequest] = field(default_factory=list)
+    listed: list[tuple[str, datetime | None, datetime | None]] = field(default_factory=list)
+    report_id: str | None = None
+    notify: Notify | None = None
+    notices: list[str] = field(default_factory=list)
+
+
+class ReportRoute(Route):
+    """A report type as a table (see the module docstring)."""
+
+    kind = "report"
+
+    def choose(self, table: TableSpec, spec: RouteSpec, constraints: Sequence[Constraint], n_orderby: int,
+               used: frozenset[int] | None) -> Choice:
+        """``=`` on the inputs; ranges on the window inputs (consumed) and on the window column (re-checked)."""
+        assert isinstance(spec, ReportSpec)
+        usage, args, shown = hidden_inputs(table, constraints)
+        ranges = [(name, starts, ends, True) for name, starts, ends in _WINDOW_INPUTS]
+        if spec.window_column:
+            ranges.append((spec.window_column, (GT, GE), (LT, LE), False))
+        for name, starts, ends, omit in ranges:
+            index = table.column_index(name)
+            for i, c in enumerate(constraints):
+                if c.usable and c.column == index and c.op in starts + ends:
+                    role = "after" if c.op in starts else "before"
+                    usage.append((i, len(usage) + 1, omit, False))
+                    args.append(Arg(role, table.columns[index].name, c.op,
+                                    "dataStartTime" if role == "after" else "dataEndTime"))
+                    shown.append(c)
+        plan = describe(Plan(table, spec, tuple(args), columns_used=used), shown, self)
+        by_id = any(a.column == "reportId" for a in args)
+        return Choice(plan, usage, cost=10.0 if by_id else 1e6, rows=1_000 if by_id else 100_000)
+
+    def operation_name(self, plan: Plan) -> str:
+        """The report type EXPLAIN shows."""
+        spec = plan.route
+        assert isinstance(spec, ReportSpec)
+        return spec.report_type
+
+    def note(self, plan: Plan) -> str:
+        """The lifecycle, in words."""
+        spec = plan.route
+        assert isinstance(spec, ReportSpec)
+        if any(a.column == "reportId" for a in plan.args):
+            return "read that report"
+        if not spec.requestable:
+            return "the DONE reports Amazon made (getReports), downloaded"
+        split = f"; windows over {spec.max_span_days} days split" if spec.max_span_days else ""
+        return f"reuse a report of the last ReportMaxAgeMinutes, else createReport; wait; download{split}"
+
+    def calls(self, plan: Plan, env: CostEnv) -> Calls:
+        """A create (or reuse) per marketplace and window, polls while Amazon works, one document each."""
+        spec = plan.route
+        assert isinstance(spec, ReportSpec)
+        return Calls(spec.operation if spec.requestable else spec.list_reports, None,
+                     basis="one report per marketplace and window (reused within ReportMaxAgeMinutes), polled "
+                           "until DONE; Amazon takes minutes to hours")
+
+    # ------------------------------------------------------------------------------------------ bind
+    def bind(self, plan: Plan, values: Sequence[Any], ctx: BindContext) -> Bound:
+        """The reports to read: per marketplace and window slice (or the existing ones, or one id)."""
+        spec = plan.route
+        assert isinstance(spec, ReportSpec)
+        got = collect(plan, values)
+        job = _Job(notify=ctx.notice)
+        bound = Bound(inputs={"job": job})
+        if got.empty:
+            return bound
+        inputs = {column: items for (role, column, _p), items in got.sets.items() if role == "input"}
+        if "reportId" in inputs:
+            ids = inputs["reportId"]
+            if len(ids) == 1:
+                job.report_id = next(iter(ids))
+            return bound
+        after, before = list(got.after), list(got.before)
+        if "dataStartTime" in inputs:
+            after += [to_api_time(v, "dataStartTime") for v in inputs["dataStartTime"]]
+        if "dataEndTime" in inputs:
+            before += [to_api_time(v, "dataEndTime") for v in inputs["dataEndTime"]]
+        marketplaces = _marketplaces(inputs.get("marketplaceId"), ctx)
+        options = {**spec.options, **_options(inputs.get("reportOptions"))}
+        lo, hi = (max(after) if after else None), (min(before) if before else None)
+        now = ctx.now.astimezone(UTC)
+        if hi is not None and hi >= now:
+            hi = None  # "until now": Amazon reads nothing newer
+        if not spec.requestable:
+            job.listed = [(m, lo, hi) for m in marketplaces]
+            return bound
+        if lo is None and spec.default_days:
+            lo = now.replace(hour=0, minute=0, second=0) - timedelta(days=spec.default_days)
+            job.notices.append(
+                f"{plan.table.name}: no dataStartTime filter reached the report, so it covers the last "
+                f"{spec.default_days} days (from {format_api_time(lo)}); filter dataStartTime (or "
+                f"{spec.window_column or 'dataStartTime'}) >= '…' for another window.")
+        if lo is not None and lo >= (hi or now):
+            return bound
+        slices = _slices(lo, hi, now, spec.max_span_days)
+        job.requests = [ReportRequest(spec.report_type, m, _text(a), _text(b), options, spec.restricted)
+                        for m in marketplaces for a, b in slices]
+        return bound
+
+    # ------------------------------------------------------------------------------------------ fetch
+    def fetch(self, plan: Plan, bound: Bound, scope: Scope) -> Iterator[Row]:
+        """Request or reuse each report, wait, download, and stream its typed rows."""
+        spec = plan.route
+        assert isinstance(spec, ReportSpec) and spec.operation and spec.poll and spec.get_document
+        assert spec.list_reports
+        job: _Job = bound.inputs["job"]
+        service: ReportService = scope.reports
+        ops = ReportOps(spec.operation, spec.poll, spec.get_document, spec.list_reports)
+        notify = job.notify
+        for message in job.notices:
+            if notify is not None:
+                notify(message)
+        reader = _Cells(plan.table, spec)
+        if job.report_id is not None:
+            report = service.by_id(scope, ops, job.report_id)
+            if report is None:
+                return
+            if report.meta.get("reportType") != spec.report_type:
+                raise ProgrammingError(
+                    f"report {job.report_id} is a {report.meta.get('reportType')} report, not {spec.report_type}: "
+                    f"read it with report_rows('{report.meta.get('reportType')}', reportId => …) or its own table")
+            request = _request_of(report, spec)
+            yield from self._rows(scope, service, ops, spec, service.follow(scope, ops, request, report.meta),
+                                  request, reader)
+        for marketplace, lo, hi in job.listed:
+            for report in service.existing(scope, ops, spec.report_type, marketplace, lo, hi):
+                yield from self._rows(scope, service, ops, spec, report, _request_of(report, spec), reader)
+        started = [(request, service.start(scope, ops, request)) for request in job.requests]
+        for request, begun in started:
+            report = service.finish(scope, ops, request, begun)
+            yield from self._rows(scope, service, ops, spec, report, request, reader)
+        if notify is not None:
+            for message in reader.notices(plan.table.name):
+                notify(message, ReportValueWarning)
+
+    @staticmethod
+    def _rows(scope: Scope, service: ReportService, ops: ReportOps, spec: ReportSpec, report: Report,
+              request: ReportRequest, reader: _Cells) -> Iterator[Row]:
+        """The rows of one finished report (none when CANCELLED or without a document)."""
+        if report.status != "DONE":
+            return
+        document = service.document(scope, ops, report, spec.restricted)
+        if document is None:
+            return
+        source = Request(ops.create, {}, {
+            "dataStartTime": report.meta.get("dataStartTime") or request.start,
+            "dataEndTime": report.meta.get("dataEndTime") or request.end,
+            "marketplaceId": request.marketplace_id, "reportOptions": dict(request.options) or None,
+            "reportId": report.report_id})
+        try:
+            decoded = open_document(document.chunks(), content_type=document.content_type,
+                                    compression=document.compression, marketplace_id=request.marketplace_id,
+                                    report_type=spec.report_type)
+            for obj in reader.rows(decoded, request.marketplace_id):
+                yield obj, source, None
+            if decoded.notice():
+                reader.problems.setdefault("", [0, f"{report.report_id}: {decoded.notice()}"])[0] += 1
+        finally:
+            document.close()
+
+
+class _Cells:
+    """Rows of a document, typed by the table's columns; counts the cells it could not read (for one notice)."""
+
+    def __init__(self, table: TableSpec, spec: ReportSpec) -> None:
+        self.spec = spec
+        columns = [c for c in table.columns if c.source == "row" and not c.hidden and c.name != EXTRA]
+        self.known = [c.path[0] for c in columns]
+        self.typed: list[tuple[str, str]] = [(c.path[0], CELL_KINDS[c.kind]) for c in columns if c.kind in CELL_KINDS]
+        #: column → [count, an example]; "" → a document-level notice (bad bytes, a cut-off file)
+        self.problems: dict[str, list[Any]] = {}
+
+    def rows(self, decoded: Any, marketplace_id: str) -> Iterator[dict[str, Any]]:
+        """The document's row objects."""
+        if self.spec.format == "json":
+            data = json.loads("\n".join(decoded))
+            items = _dig(data, self.spec.rows)
+            yield from (item for item in items or () if isinstance(item, dict))
+            return
+        reader = RowReader(decoded, delimiter="\t" if self.spec.format == "tsv" else ",", known=self.known)
+        style = self.spec.date_style
+        typed = [(name, kind) for name, kind in self.typed if name in set(reader.columns)]
+        problems = self.problems
+        for row in reader:
+            for name, kind in typed:
+                text = row[name]
+                if text is None:
+                    continue
+                value, ok = coerce(kind, text, marketplace_id=marketplace_id, style=style)
+                if ok:
+                    row[name] = float(value) if isinstance(value, Decimal) else value
+                else:
+                    entry = problems.setdefault(name, [0, text])
+                    entry[0] += 1
+            yield row
+
+    def notices(self, table: str) -> list[str]:
+        """What the user is told about cells kept as text, and damaged documents."""
+        out = [entry[1] for name, entry in self.problems.items() if not name]
+        cells = {name: entry for name, entry in self.problems.items() if name}
+        if cells:
+            listed = ", ".join(f"{name} ({count}, e.g. {example!r})" for name, (count, example) in cells.items())
+            out.append(f"{table}: {sum(e[0] for e in cells.values())} cell(s) could not be read as their column's "
+                       f"type and are kept as text: {listed}")
+        return out
+
+
+def _dig(data: Any, path: str) -> Any:
+    for part in path.split(".") if path else ():
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
+def _text(moment: datetime | None) -> str | None:
+    return format_api_time(moment) if moment is not None else None
+
+
+def _slices(lo: datetime | None, hi: datetime | None, now: datetime,
+            span_days: int | None) -> list[tuple[datetime | None, datetime | None]]:
+    """The data windows of consecutive reports covering [lo, hi) (hi None: until now), each at most ``span_days``."""
+    if lo is None or not span_days:
+        return [(lo, hi)]
+    end = hi or now
+    span = timedelta(days=span_days)
+    out: list[tuple[datetime | None, datetime | None]] = []
+    start = lo
+    while start < end:
+        stop = start + span
+        out.append((start, stop if stop < end else hi))
+        start = stop
+    return out
+
+
+def _marketplaces(given: set[str] | None, ctx: BindContext) -> list[str]:
+    """The marketplaces to read: the ``marketplaceId`` inputs (ids or country codes), else the connection's."""
+    if not given:
+        return list(ctx.marketplace_ids())
+    out = []
+    for value in sorted(given):
+        if value in MARKETPLACE_BY_ID:
+            out.append(value)
+            continue
+        try:
+            out.append(resolve_marketplace(value))
+        except Exception:  # noqa: BLE001 - any unreadable code gets the same message
+            raise ProgrammingError(f"marketplaceId {value!r} is not a marketplace id or country code (e.g. "
+                                   "ATVPDKIKX0DER or US)") from None
+    return out
+
+
+def _options(given: set[str] | None) -> dict[str, str]:
+    """``reportOptions`` input: one JSON object of strings."""
+    if not given:
+        return {}
+    if len(given) > 1:
+        raise ProgrammingError("reportOptions: give one JSON object (two different values cannot both apply)")
+    text = next(iter(given))
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict) or not all(isinstance(v, str | int | float | bool) for v in value.values()):
+        raise ProgrammingError(f"reportOptions {text!r} is not a JSON object of strings, e.g. "
+                               "'{\"dateGranularity\": \"DAY\"}'")
+    return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
+
+
+def _request_of(report: Report, spec: ReportSpec) -> ReportRequest:
+    """The request an existing report answers (for its hidden columns and messages)."""
+    marketplaces = report.meta.get("marketplaceIds") or [""]
+    return ReportRequest(spec.report_type, str(marketplaces[0]), report.meta.get("dataStartTime"),
+                         report.meta.get("dataEndTime"), {}, spec.restricted)
+
