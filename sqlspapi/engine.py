@@ -26,7 +26,7 @@ from sqlspapi.http.client import Client
 from sqlspapi.http.progress import Progress
 from sqlspapi.reports.lifecycle import ReportService
 from sqlspapi.settings.connstr import Settings, parse
-from sqlspapi.sql import cost, isotime, planner
+from sqlspapi.sql import adhoc, cost, isotime, planner
 from sqlspapi.sql.bounds import imply_bounds
 from sqlspapi.sql.cost import CostEnv
 from sqlspapi.sql.rows import row_builder
@@ -123,6 +123,7 @@ class Database:
             self.connection.create_module(module, Module(table, context), use_bestindex_object=True,
                                           read_only=True)
             self.connection.execute(f'CREATE VIRTUAL TABLE main."{table.name}" USING {module}()')
+        adhoc.register(self.connection, {t.name: t for t in self._tables}, context)
         self.connection.exec_trace = self._trace
         self._time_columns = {t.name.lower(): frozenset(c.name.lower() for c in t.columns if c.kind == "TIME")
                               for t in self._tables}

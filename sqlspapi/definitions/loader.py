@@ -87,7 +87,8 @@ KEYS: Mapping[str, Mapping[str, bool]] = {
                  "poll_seconds": False, "timeout_seconds": False},
     "report": {**_ROUTE_COMMON, "report_type": True, "format": False, "rows": False, "max_span_days": False,
                "default_days": False, "window_column": False, "requestable": False, "restricted": False,
-               "date_style": False, "options": False, "poll": False, "get_document": False, "list_reports": False},
+               "date_style": False, "options": False, "restricted_types": False, "poll": False, "get_document": False,
+               "list_reports": False},
     "python": {**_ROUTE_COMMON, "function": True},
     "filter": {"column": True, "ops": True, "param": False, "path_param": False, "batch": False, "exact": False,
                "required": False, "params": False, "not_with": False},
@@ -271,8 +272,9 @@ class _Reader:
             fields = {k: raw[k] for k in KEYS["report"] if k in raw and k not in _ROUTE_COMMON}
             for key, default in REPORT_OPERATIONS.items():
                 fields[key] = self.op(raw.get(key, default), where)
-            if fields.get("format", "tsv") not in ("tsv", "csv", "json"):
-                raise DefinitionError(f"{where}: format {fields['format']!r}: want tsv, csv or json")
+            if fields.get("format", "tsv") not in ("tsv", "csv", "json", "auto"):
+                raise DefinitionError(f"{where}: format {fields['format']!r}: want tsv, csv, json or auto")
+            fields["restricted_types"] = tuple(fields.get("restricted_types", ()))
             if fields.get("date_style") not in (None, "dmy", "mdy"):
                 raise DefinitionError(f"{where}: date_style {fields['date_style']!r}: want dmy or mdy")
             fields["options"] = {str(k): str(v) for k, v in fields.get("options", {}).items()}
@@ -321,13 +323,13 @@ def _report_columns(name: str, report: ReportSpec, columns: tuple[ColumnSpec, ..
                     where: str) -> tuple[ColumnSpec, ...]:
     """A report table's columns: its own, then :data:`REPORT_COLUMNS` (no ``extra`` for JSON reports); a flat-file
     report's table is named by the rule: its type in lower case without ``GET_``."""
-    if report.format != "json":
+    if report.format in ("tsv", "csv") and report.report_type:
         wanted = report.report_type.lower().removeprefix("get_")
         if name != wanted:
             raise DefinitionError(f"{where}: a table of report {report.report_type} is named {wanted} (the type in "
                                   "lower case without GET_)")
     lines = [line for line in REPORT_COLUMNS.strip().splitlines()
-             if report.format != "json" or not line.startswith("extra ")]
+             if report.format in ("tsv", "csv") or not line.startswith("extra ")]
     return parse_columns("\n".join([*(_column_line(c) for c in columns), *lines]), where)
 
 

@@ -294,6 +294,11 @@ class ReportSpec(RouteSpec):
     ``requestable = false`` reads the DONE reports Amazon made (settlements) instead of creating one;
     ``restricted`` documents need a Restricted Data Token; ``date_style`` (``dmy``/``mdy``) reads ambiguous dates.
     Each report covers one marketplace (``marketplaceId``; the connection's marketplaces fan out).
+
+    An empty ``report_type`` makes a table of any type (``report_rows``): the type is its hidden ``reportType``
+    input, ``format = "auto"`` tells JSON from flat files by the document's first byte, and ``restricted_types``
+    lists the types whose documents need a Restricted Data Token. ``params`` may fix inputs (``dataStartTime`` …):
+    ``CREATE VIRTUAL TABLE … USING report(…)`` tables keep their arguments there.
     """
 
     report_type: str = ""
@@ -306,6 +311,7 @@ class ReportSpec(RouteSpec):
     restricted: bool = False
     date_style: str | None = None
     options: Mapping[str, str] = field(default_factory=dict)
+    restricted_types: tuple[str, ...] = ()
     poll: OperationSpec | None = None
     get_document: OperationSpec | None = None
     list_reports: OperationSpec | None = None

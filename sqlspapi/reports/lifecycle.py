@@ -254,7 +254,7 @@ class ReportService:
                     document.close()
             except OperationalError:
                 text = ""
-        said = (f": Amazon says: {text}" if text
+        said = (f": Amazon says: {text.rstrip('.')}" if text
                 else "; Amazon gave no reason (FATAL often means no data for the window)")
         return (f"report {report.report_id} ({request.describe()}) ended FATAL{said}. Check the window and options, "
                 "or look at the report in Seller Central.")

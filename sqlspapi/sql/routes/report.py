@@ -20,6 +20,7 @@ counted in a :class:`~sqlspapi.errors.ReportValueWarning` notice. JSON reports g
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,13 +32,28 @@ from sqlspapi.definitions.schema import ReportSpec, RouteSpec, TableSpec
 from sqlspapi.documents.decode import open_document
 from sqlspapi.documents.headers import EXTRA, RowReader
 from sqlspapi.documents.values import coerce
-from sqlspapi.errors import ProgrammingError, ReportValueWarning
+from sqlspapi.errors import ProgrammingError, ReportValueWarning, RestrictedDataError
 from sqlspapi.reports.lifecycle import Report, ReportOps, ReportRequest, ReportService
 from sqlspapi.settings.marketplaces import MARKETPLACE_BY_ID, resolve_marketplace
 from sqlspapi.sql.cost import Calls, CostEnv
 from sqlspapi.sql.isotime import format_api_time, to_api_time
-from sqlspapi.sql.plan import GE, GT, LE, LT, Arg, BindContext, Bound, Choice, Constraint, Notify, Plan, Request, Row
-from sqlspapi.sql.routes.base import Route, Scope, collect, describe, hidden_inputs
+from sqlspapi.sql.plan import (
+    GE,
+    GT,
+    IMPOSSIBLE_COST,
+    LE,
+    LT,
+    Arg,
+    BindContext,
+    Bound,
+    Choice,
+    Constraint,
+    Notify,
+    Plan,
+    Request,
+    Row,
+)
+from sqlspapi.sql.routes.base import Route, Scope, collect, describe, hidden_inputs, missing_groups
 
 #: Column type → the value kind :func:`sqlspapi.documents.values.coerce` reads a cell as.
 CELL_KINDS: Mapping[str, str] = {"INTEGER": "integer", "REAL": "decimal", "BOOLEAN": "boolean", "TIME": "timestamp"}
@@ -52,6 +68,8 @@ class _Job:
     requests: list[ReportRequest] = field(default_factory=list)
     listed: list[tuple[str, datetime | None, datetime | None]] = field(default_factory=list)
     report_id: str | None = None
+    report_type: str = ""
+    restricted: bool = False
     notify: Notify | None = None
     notices: list[str] = field(default_factory=list)
 
@@ -78,15 +96,17 @@ class ReportRoute(Route):
                     args.append(Arg(role, table.columns[index].name, c.op,
                                     "dataStartTime" if role == "after" else "dataEndTime"))
                     shown.append(c)
-        plan = describe(Plan(table, spec, tuple(args), columns_used=used), shown, self)
+        missing = missing_groups(table, args)
+        plan = describe(Plan(table, spec, tuple(args), missing=missing, columns_used=used), shown, self)
         by_id = any(a.column == "reportId" for a in args)
-        return Choice(plan, usage, cost=10.0 if by_id else 1e6, rows=1_000 if by_id else 100_000)
+        cost = IMPOSSIBLE_COST if missing else 10.0 if by_id else 1e6
+        return Choice(plan, usage, cost=cost, rows=1_000 if by_id else 100_000)
 
     def operation_name(self, plan: Plan) -> str:
         """The report type EXPLAIN shows."""
         spec = plan.route
         assert isinstance(spec, ReportSpec)
-        return spec.report_type
+        return spec.report_type or "report"
 
     def note(self, plan: Plan) -> str:
         """The lifecycle, in words."""
@@ -118,6 +138,15 @@ class ReportRoute(Route):
         if got.empty:
             return bound
         inputs = {column: items for (role, column, _p), items in got.sets.items() if role == "input"}
+        for name, value in spec.params.items():  # a CREATE VIRTUAL TABLE … USING report(…) table's arguments
+            inputs.setdefault(name, {str(value)})
+        job.report_type = spec.report_type or next(iter(inputs.get("reportType", {""})))
+        job.restricted = spec.restricted or job.report_type in spec.restricted_types
+        if job.restricted and not ctx.include_restricted:
+            raise RestrictedDataError(
+                f"{job.report_type} holds restricted data (PII): its document needs a Restricted Data Token. Add "
+                "IncludeRestrictedData=true to the connection string; your SP-API app also needs the restricted "
+                "role for this data in Developer Central.")
         if "reportId" in inputs:
             ids = inputs["reportId"]
             if len(ids) == 1:
@@ -146,7 +175,7 @@ class ReportRoute(Route):
         if lo is not None and lo >= (hi or now):
             return bound
         slices = _slices(lo, hi, now, spec.max_span_days)
-        job.requests = [ReportRequest(spec.report_type, m, _text(a), _text(b), options, spec.restricted)
+        job.requests = [ReportRequest(job.report_type, m, _text(a), _text(b), options, job.restricted)
                         for m in marketplaces for a, b in slices]
         return bound
 
@@ -168,16 +197,18 @@ class ReportRoute(Route):
             report = service.by_id(scope, ops, job.report_id)
             if report is None:
                 return
-            if report.meta.get("reportType") != spec.report_type:
+            kind = report.meta.get("reportType")
+            if spec.report_type and kind != spec.report_type:
                 raise ProgrammingError(
-                    f"report {job.report_id} is a {report.meta.get('reportType')} report, not {spec.report_type}: "
-                    f"read it with report_rows('{report.meta.get('reportType')}', reportId => …) or its own table")
-            request = _request_of(report, spec)
+                    f"report {job.report_id} is a {kind} report, not {spec.report_type}: read it with "
+                    f"SELECT * FROM report_rows('{kind}') WHERE reportId = '{job.report_id}', or its own table")
+            request = _request_of(report, str(kind), job.restricted)
             yield from self._rows(scope, service, ops, spec, service.follow(scope, ops, request, report.meta),
                                   request, reader)
         for marketplace, lo, hi in job.listed:
-            for report in service.existing(scope, ops, spec.report_type, marketplace, lo, hi):
-                yield from self._rows(scope, service, ops, spec, report, _request_of(report, spec), reader)
+            for report in service.existing(scope, ops, job.report_type, marketplace, lo, hi):
+                yield from self._rows(scope, service, ops, spec, report,
+                                      _request_of(report, job.report_type, job.restricted), reader)
         started = [(request, service.start(scope, ops, request)) for request in job.requests]
         for request, begun in started:
             report = service.finish(scope, ops, request, begun)
@@ -192,18 +223,18 @@ class ReportRoute(Route):
         """The rows of one finished report (none when CANCELLED or without a document)."""
         if report.status != "DONE":
             return
-        document = service.document(scope, ops, report, spec.restricted)
+        document = service.document(scope, ops, report, request.restricted)
         if document is None:
             return
         source = Request(ops.create, {}, {
             "dataStartTime": report.meta.get("dataStartTime") or request.start,
             "dataEndTime": report.meta.get("dataEndTime") or request.end,
             "marketplaceId": request.marketplace_id, "reportOptions": dict(request.options) or None,
-            "reportId": report.report_id})
+            "reportId": report.report_id, "reportType": request.report_type})
         try:
             decoded = open_document(document.chunks(), content_type=document.content_type,
                                     compression=document.compression, marketplace_id=request.marketplace_id,
-                                    report_type=spec.report_type)
+                                    report_type=request.report_type)
             for obj in reader.rows(decoded, request.marketplace_id):
                 yield obj, source, None
             if decoded.notice():
@@ -224,13 +255,26 @@ class _Cells:
         self.problems: dict[str, list[Any]] = {}
 
     def rows(self, decoded: Any, marketplace_id: str) -> Iterator[dict[str, Any]]:
-        """The document's row objects."""
-        if self.spec.format == "json":
-            data = json.loads("\n".join(decoded))
+        """The document's row objects (``{"record": …}`` for a table of any type)."""
+        lines = iter(decoded)
+        fmt = self.spec.format
+        if fmt == "auto":
+            first = next((line for line in lines if line.strip()), "")
+            lines = itertools.chain([first], lines)
+            fmt = "json" if first.lstrip().startswith(("{", "[")) else "csv" if _csv_header(first) else "tsv"
+            if fmt == "json":
+                yield from ({"record": record} for record in _json_records(json.loads("\n".join(lines))))
+                return
+            for row in RowReader(lines, delimiter="\t" if fmt == "tsv" else ","):
+                extra = row.pop(EXTRA) or {}
+                yield {"record": {**{k: v for k, v in row.items() if v is not None}, **extra}}
+            return
+        if fmt == "json":
+            data = json.loads("\n".join(lines))
             items = _dig(data, self.spec.rows)
             yield from (item for item in items or () if isinstance(item, dict))
             return
-        reader = RowReader(decoded, delimiter="\t" if self.spec.format == "tsv" else ",", known=self.known)
+        reader = RowReader(lines, delimiter="\t" if fmt == "tsv" else ",", known=self.known)
         style = self.spec.date_style
         typed = [(name, kind) for name, kind in self.typed if name in set(reader.columns)]
         problems = self.problems
@@ -256,6 +300,33 @@ class _Cells:
             out.append(f"{table}: {sum(e[0] for e in cells.values())} cell(s) could not be read as their column's "
                        f"type and are kept as text: {listed}")
         return out
+
+
+def requests_of(bound: Bound) -> list[ReportRequest]:
+    """The reports a bound plan of the route will request (``CREATE VIRTUAL TABLE … USING report`` reads the first
+    one's header)."""
+    job = bound.inputs.get("job")
+    return list(job.requests) if isinstance(job, _Job) else []
+
+
+def _csv_header(line: str) -> bool:
+    """Whether a flat file's header line is comma-separated (no tab, a comma)."""
+    return "\t" not in line and "," in line
+
+
+def _json_records(data: Any) -> Iterator[Any]:
+    """The records of a JSON document of unknown shape: a top-level array's items; else the items of every
+    top-level array of objects (each with ``_section``, its key); else the document itself."""
+    if isinstance(data, list):
+        yield from data
+        return
+    sections = {k: v for k, v in data.items() if isinstance(v, list) and v and isinstance(v[0], dict)} \
+        if isinstance(data, dict) else {}
+    if not sections:
+        yield data
+        return
+    for key, items in sections.items():
+        yield from ({"_section": key, **item} if isinstance(item, dict) else item for item in items)
 
 
 def _dig(data: Any, path: str) -> Any:
@@ -318,9 +389,9 @@ def _options(given: set[str] | None) -> dict[str, str]:
     return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
 
 
-def _request_of(report: Report, spec: ReportSpec) -> ReportRequest:
+def _request_of(report: Report, report_type: str, restricted: bool) -> ReportRequest:
     """The request an existing report answers (for its hidden columns and messages)."""
     marketplaces = report.meta.get("marketplaceIds") or [""]
-    return ReportRequest(spec.report_type, str(marketplaces[0]), report.meta.get("dataStartTime"),
-                         report.meta.get("dataEndTime"), {}, spec.restricted)
+    return ReportRequest(report_type, str(marketplaces[0]), report.meta.get("dataStartTime"),
+                         report.meta.get("dataEndTime"), {}, restricted)
 
