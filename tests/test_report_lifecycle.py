@@ -208,7 +208,8 @@ def test_report_id_reads_one_existing_report(emu) -> None:
         ids = _run(db, "SELECT reportId FROM reports WHERE reportType = 'GET_MERCHANT_LISTINGS_ALL_DATA' "
                        "AND processingStatus = 'DONE' AND reportDocumentId IS NOT NULL")
         assert ids
-        rows = _run(db, f"SELECT count(*), min(reportId) FROM merchant_listings_all_data WHERE reportId = '{ids[0][0]}'")
+        rows = _run(db, "SELECT count(*), min(reportId) FROM merchant_listings_all_data "
+                        f"WHERE reportId = '{ids[0][0]}'")
         assert rows[0][0] > 0 and rows[0][1] == ids[0][0]
         assert "createReport" not in [c.operation for c in db.last_calls()]
         with pytest.raises(ProgrammingError, match="report_rows"):
