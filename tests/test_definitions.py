@@ -9,6 +9,7 @@ the hidden inputs, and checks each request against the model of its operation.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from sqlspapi.definitions.schema import (
     NestedSpec,
     OperationSpec,
     PythonSpec,
+    ReportSpec,
     RouteSpec,
 )
 from sqlspapi.engine import open_database
@@ -65,8 +67,10 @@ def _params(model: dict[str, Any], op: OperationSpec) -> dict[str, dict[str, Any
 def _operations(route: RouteSpec) -> list[OperationSpec]:
     """Every operation a route calls (a document route polls and fetches the document too)."""
     ops = [route.operation] if route.operation else []
-    if isinstance(route, DocumentSpec):
+    if isinstance(route, DocumentSpec | ReportSpec):
         ops += [op for op in (route.poll, route.get_document) if op is not None]
+    if isinstance(route, ReportSpec) and route.list_reports is not None:
+        ops.append(route.list_reports)
     return ops
 
 
@@ -255,7 +259,7 @@ def test_rows_paths_are_in_the_responses(section: SectionSpec, table: TableSpec,
     """Where each route reads its rows (and next token, total) exists in the operation's response."""
     model = sm.load(models_dir, section.model)
     schemas = row_schemas(model, section, table)
-    described = [r for r in table.routes if not isinstance(r, DocumentSpec | PythonSpec)]
+    described = [r for r in table.routes if not isinstance(r, DocumentSpec | ReportSpec | PythonSpec)]
     assert len(schemas) >= len(described)
 
 
@@ -290,6 +294,17 @@ def test_param_columns_name_real_parameters(section: SectionSpec, table: TableSp
     result column (else it would be NULL on some route), of at least one for a hidden input column."""
     model = sm.load(models_dir, section.model)
     place = {"query_param": "query", "path_param": "path"}
+    report = next((r for r in table.routes if isinstance(r, ReportSpec)), None)
+    if report is not None:
+        assert report.operation is not None and report.poll is not None
+        body = _body_fields(model, report.operation)
+        known = {*body, *(n.removesuffix("s") for n in body if n.endswith("Ids")),
+                 *(n for n, p in _params(model, report.poll).items() if p["in"] == "path")}
+        for column in table.columns:
+            if column.source in place:
+                assert column.path[0] in known, f"{table.name}.{column.name}: {column.path[0]} is not a createReport " \
+                                                "body field nor a getReport path parameter"
+        return
     for column in table.columns:
         if column.source not in place:
             continue
@@ -320,8 +335,22 @@ def test_money_and_counts_are_typed(section: SectionSpec) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ requests
+def _body_fields(model: dict[str, Any], op: OperationSpec) -> set[str]:
+    """The top-level fields of an operation's JSON body."""
+    body = next((p for p in _params(model, op).values() if p["in"] == "body"), None)
+    schema = sm.resolve(model, body["schema"]) if body else {}
+    return set(schema.get("properties", {}))
+
+
+#: Plausible values of the report tables' inputs.
+REPORT_SAMPLES = {"dataStartTime": LOWER, "dataEndTime": UPPER, "marketplaceId": MARKETPLACE,
+                  "reportOptions": "{}", "reportType": "GET_MERCHANT_LISTINGS_DATA"}
+
+
 def _sample(table: TableSpec, column: str, params: Mapping[str, Mapping[str, Any]]) -> str:
     """A plausible value for a filter on ``column``: the model's first enum value, a marketplace, or an id."""
+    if any(isinstance(r, ReportSpec) for r in table.routes) and column in REPORT_SAMPLES:
+        return REPORT_SAMPLES[column]
     for route in table.routes:
         if isinstance(route, ListSpec):
             f = next((f for f in route.filters if f.column.lower() == column.lower()), None)
@@ -359,6 +388,8 @@ def constraint_cases(table: TableSpec, params: Mapping[str, Mapping[str, Any]]
     for column in _input_columns(table):
         value = _sample(table, column, params)
         yield f"{column} =", [eq(column, value)]
+        if table.columns[table.column_index(column)].hidden:
+            continue  # SQLite runs a scan once per value of an IN list on an input: no list reaches a route
         yield f"{column} IN", [eq(column, (value, MARKETPLACE if value != MARKETPLACE else "A2EUQ1WTGCTBG2"))]
     for route in table.routes:
         for w in route.windows if isinstance(route, ListSpec) else ():
@@ -426,6 +457,8 @@ def test_every_request_sends_every_required_parameter(section: SectionSpec, tabl
                                                       engine_context: BindContext, models_dir) -> None:
     """For each way a query can constrain the table, every request every route builds carries what the model
     requires (plans that lack a required filter are skipped: they raise a clear error instead of calling)."""
+    if table.restricted and not restricted:
+        pytest.skip(f"{table.name} refuses to run without IncludeRestrictedData=true (before any request is built)")
     model = sm.load(models_dir, section.model)
     ctx = replace(engine_context, now=NOW, include_restricted=restricted, marketplace_ids=lambda: [MARKETPLACE])
     params = {}
@@ -489,3 +522,26 @@ def test_orders_doc_lists_every_column() -> None:
             assert f"`{table.name}`" in doc
             for col in table.columns:
                 assert f"`{col.name}`" in doc, f"docs/orders-tables.md lacks {table.name}.{col.name}"
+
+
+REPORT_TABLES = [(s, t) for s, t in TABLES if any(isinstance(r, ReportSpec) and r.schema for r in t.routes)]
+
+
+@pytest.mark.parametrize(("section", "table"), REPORT_TABLES, ids=_table_ids(REPORT_TABLES))
+def test_json_report_columns_are_fields_of_the_report_schema(section: SectionSpec, table: TableSpec,
+                                                             models_dir) -> None:
+    """A JSON report table's rows path and every row column are fields of Amazon's schema of the report (the
+    models' ``schemas/reports/``), typed as the schema says."""
+    route = next(r for r in table.routes if isinstance(r, ReportSpec))
+    schema = json.loads((models_dir / "schemas" / "reports" / str(route.schema)).read_text(encoding="utf-8"))
+    rows = sm.walk(schema, schema, route.rows.split("."))
+    assert rows is not None and rows.get("type") == "array", f"{table.name}: rows {route.rows} is not an array"
+    for column in table.columns:
+        if column.source != "row" or column.hidden:
+            continue
+        target = sm.walk(schema, rows, column.path)
+        assert target is not None, f"{table.name}.{column.name}: {'.'.join(column.path)} is not in {route.schema}"
+        if column.kind == "INTEGER":
+            assert target.get("type") == "integer", f"{table.name}.{column.name}"
+        if column.kind == "REAL":
+            assert target.get("type") in ("number", "integer"), f"{table.name}.{column.name}"

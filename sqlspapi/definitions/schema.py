@@ -292,7 +292,9 @@ class ReportSpec(RouteSpec):
     reports; a report with ``default_days`` gets the last that many days when the query bounds no window (and the
     user is told); ``window_column`` is the visible column whose range filters also set the data window.
     ``requestable = false`` reads the DONE reports Amazon made (settlements) instead of creating one;
-    ``restricted`` documents need a Restricted Data Token; ``date_style`` (``dmy``/``mdy``) reads ambiguous dates.
+    ``restricted`` documents need a Restricted Data Token; ``date_style`` (``dmy``/``mdy``) reads ambiguous dates;
+    ``schema`` names Amazon's JSON schema of the report (in the models' ``schemas/reports/``) the tests check the
+    columns of a JSON report against.
     Each report covers one marketplace (``marketplaceId``; the connection's marketplaces fan out).
 
     An empty ``report_type`` makes a table of any type (``report_rows``): the type is its hidden ``reportType``
@@ -312,6 +314,7 @@ class ReportSpec(RouteSpec):
     date_style: str | None = None
     options: Mapping[str, str] = field(default_factory=dict)
     restricted_types: tuple[str, ...] = ()
+    schema: str | None = None
     poll: OperationSpec | None = None
     get_document: OperationSpec | None = None
     list_reports: OperationSpec | None = None

@@ -129,18 +129,34 @@ class ReportRoute(Route):
 
     # ------------------------------------------------------------------------------------------ bind
     def bind(self, plan: Plan, values: Sequence[Any], ctx: BindContext) -> Bound:
-        """The reports to read: per marketplace and window slice (or the existing ones, or one id)."""
+        """The reports to read: per marketplace and window slice (or the existing ones, or one id); ``requests``
+        are the calls they start with (createReport bodies, the getReports listing, the getReport of an id)."""
         spec = plan.route
         assert isinstance(spec, ReportSpec)
-        got = collect(plan, values)
         job = _Job(notify=ctx.notice)
         bound = Bound(inputs={"job": job})
-        if got.empty:
-            return bound
+        got = collect(plan, values)
+        if not got.empty:
+            self._plan_job(plan, spec, got, ctx, job)
+        assert spec.operation and spec.list_reports and spec.poll
+        bound.requests = [Request(spec.operation, {}, {}, r.body()) for r in job.requests]
+        bound.requests += [Request(spec.list_reports, {}, {"reportTypes": [job.report_type],
+                                                            "marketplaceIds": [m], "processingStatuses": ["DONE"]})
+                           for m, _lo, _hi in job.listed]
+        if job.report_id is not None:
+            bound.requests.append(Request(spec.poll, {"reportId": job.report_id}, {}))
+        return bound
+
+    @staticmethod
+    def _plan_job(plan: Plan, spec: ReportSpec, got: Any, ctx: BindContext, job: _Job) -> None:
+        """Fill ``job`` from the query's inputs and window (see the module docstring)."""
         inputs = {column: items for (role, column, _p), items in got.sets.items() if role == "input"}
         for name, value in spec.params.items():  # a CREATE VIRTUAL TABLE … USING report(…) table's arguments
             inputs.setdefault(name, {str(value)})
-        job.report_type = spec.report_type or next(iter(inputs.get("reportType", {""})))
+        job.report_type = spec.report_type or next(iter(inputs.get("reportType", {""}))).strip().upper()
+        if not job.report_type:
+            raise ProgrammingError(f"{plan.table.name} needs the report type, e.g. SELECT * FROM "
+                                   f"{plan.table.name}('GET_MERCHANT_LISTINGS_DATA')")
         job.restricted = spec.restricted or job.report_type in spec.restricted_types
         if job.restricted and not ctx.include_restricted:
             raise RestrictedDataError(
@@ -151,12 +167,10 @@ class ReportRoute(Route):
             ids = inputs["reportId"]
             if len(ids) == 1:
                 job.report_id = next(iter(ids))
-            return bound
+            return
         after, before = list(got.after), list(got.before)
-        if "dataStartTime" in inputs:
-            after += [to_api_time(v, "dataStartTime") for v in inputs["dataStartTime"]]
-        if "dataEndTime" in inputs:
-            before += [to_api_time(v, "dataEndTime") for v in inputs["dataEndTime"]]
+        after += [to_api_time(v, "dataStartTime") for v in inputs.get("dataStartTime", ())]
+        before += [to_api_time(v, "dataEndTime") for v in inputs.get("dataEndTime", ())]
         marketplaces = _marketplaces(inputs.get("marketplaceId"), ctx)
         options = {**spec.options, **_options(inputs.get("reportOptions"))}
         lo, hi = (max(after) if after else None), (min(before) if before else None)
@@ -165,7 +179,7 @@ class ReportRoute(Route):
             hi = None  # "until now": Amazon reads nothing newer
         if not spec.requestable:
             job.listed = [(m, lo, hi) for m in marketplaces]
-            return bound
+            return
         if lo is None and spec.default_days:
             lo = now.replace(hour=0, minute=0, second=0) - timedelta(days=spec.default_days)
             job.notices.append(
@@ -173,11 +187,9 @@ class ReportRoute(Route):
                 f"{spec.default_days} days (from {format_api_time(lo)}); filter dataStartTime (or "
                 f"{spec.window_column or 'dataStartTime'}) >= '…' for another window.")
         if lo is not None and lo >= (hi or now):
-            return bound
-        slices = _slices(lo, hi, now, spec.max_span_days)
+            return
         job.requests = [ReportRequest(job.report_type, m, _text(a), _text(b), options, job.restricted)
-                        for m in marketplaces for a, b in slices]
-        return bound
+                        for m in marketplaces for a, b in _slices(lo, hi, now, spec.max_span_days)]
 
     # ------------------------------------------------------------------------------------------ fetch
     def fetch(self, plan: Plan, bound: Bound, scope: Scope) -> Iterator[Row]:
