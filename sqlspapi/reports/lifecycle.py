@@ -223,7 +223,9 @@ class ReportService:
             status = str(meta.get("processingStatus"))
             if status in ("DONE", "CANCELLED"):
                 if status == "DONE":
-                    self.ledger.put(request.key, LedgerEntry(report_id, _created(meta), done=True))
+                    known = self.ledger.get(request.key)
+                    created = known.created if known is not None and known.report_id == report_id else time.time()
+                    self.ledger.put(request.key, LedgerEntry(report_id, created, done=True))
                 else:
                     self.ledger.forget(request.key, report_id)
                 return Report(meta)
@@ -322,11 +324,6 @@ def _instant(value: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _created(meta: Mapping[str, Any]) -> float:
-    moment = _instant(meta.get("createdTime"))
-    return moment.timestamp() if moment else time.time()
 
 
 def _matches(meta: Mapping[str, Any], request: ReportRequest) -> bool:

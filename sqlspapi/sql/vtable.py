@@ -128,8 +128,10 @@ class Table:
         self.spec = spec
         self.context = context
         self._plans: dict[int, planner.Plan] = {}
-        #: Each column's declared collation: a constraint written with another one is not pushed down.
-        self._collations = [isotime.NAME.upper() if c.kind == "TIME" else "BINARY" for c in spec.columns]
+        #: Each column's declared collation: a constraint written with another one is not pushed down. Hidden inputs
+        #: have none to keep: their value is consumed, never compared (a table-valued argument carries no collation).
+        self._collations = [None if c.hidden else isotime.NAME.upper() if c.kind == "TIME" else "BINARY"
+                            for c in spec.columns]
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -142,6 +144,7 @@ class Table:
             usable = ii.get_aConstraint_usable(i)
             column = ii.get_aConstraint_iColumn(i)
             if usable and op not in (planner.LIMIT, planner.OFFSET, planner.OTHER) and 0 <= column < len(collations) \
+                    and collations[column] is not None \
                     and ii.get_aConstraint_collation(i).upper() != collations[column]:
                 usable = False  # `col = 'x' COLLATE NOCASE`: the API compares its own way; SQLite evaluates it
             is_in = bool(usable and op == planner.EQ and ii.get_aConstraintUsage_in(i))
