@@ -214,3 +214,14 @@ def test_report_id_reads_one_existing_report(emu) -> None:
         assert "createReport" not in [c.operation for c in db.last_calls()]
         with pytest.raises(ProgrammingError, match="report_rows"):
             _run(db, f"SELECT * FROM fba_myi_unsuppressed_inventory_data WHERE reportId = '{ids[0][0]}'")
+
+
+def test_a_restricted_report_document_is_read_with_a_restricted_data_token(emu) -> None:
+    tokens = emu.calls.count("createRestrictedDataToken")
+    with _db(emu, IncludeRestrictedData="true") as db:
+        rows = _run(db, "SELECT json_extract(record, '$.buyer_email') FROM report_rows("
+                        "'GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING', '2025-12-01', '2025-12-20') LIMIT 3")
+        assert rows and all(r[0] for r in rows)
+        assert [c.operation for c in db.last_calls()][-2:] == ["createRestrictedDataToken", "getReportDocument"]
+    assert emu.calls.count("createRestrictedDataToken") == tokens + 1
+    assert emu.calls.count("getReportDocument", 200) >= 1
