@@ -220,7 +220,7 @@ def test_a_restricted_report_document_is_read_with_a_restricted_data_token(emu) 
     tokens = emu.calls.count("createRestrictedDataToken")
     with _db(emu, IncludeRestrictedData="true") as db:
         rows = _run(db, "SELECT json_extract(record, '$.buyer_email') FROM report_rows("
-                        "'GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING', '2025-12-01', '2025-12-20') LIMIT 3")
+                        "'GET_AMAZON_FULFILLED_SHIPMENTS_DATA_GENERAL', '2025-12-01', '2025-12-31') LIMIT 3")
         assert rows and all(r[0] for r in rows)
         assert [c.operation for c in db.last_calls()][-2:] == ["createRestrictedDataToken", "getReportDocument"]
     assert emu.calls.count("createRestrictedDataToken") == tokens + 1
