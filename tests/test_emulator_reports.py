@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 import pytest
 import requests
 import spapi_models as sm
-from jsonschema import Draft7Validator
 from test_emulator_schema import check, models  # noqa: F401 - fixtures
 
+from sqlspapi.documents.headers import column_names
 from sqlspapi.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN, Emulator, start
-from sqlspapi.emulator.reports import SPECS
-from sqlspapi.emulator.reports_files import Quirks
+from sqlspapi.emulator.reports_files import RESTRICTED_TYPES, Quirks
+from sqlspapi.emulator.reports_listings import LISTING_COLUMNS
 
 MODEL = "reports-2021-06-30.json"
 B = "/reports/2021-06-30"
@@ -44,8 +44,11 @@ class Api:
     def __init__(self, emu: Emulator, validate) -> None:
         self.emu, self.check, self.headers = emu, validate, {"x-amz-access-token": _token(emu)}
 
-    def call(self, method: str, template: str, path: str | None = None, **kw) -> requests.Response:
-        r = requests.request(method, self.emu.url + B + (path or template), headers=self.headers, timeout=10, **kw)
+    def call(self, method: str, template: str, path: str | None = None, *, token: str | None = None,
+             **kw) -> requests.Response:
+        """One request (``token``: another access token, e.g. an RDT), its answer checked against the model."""
+        headers = {"x-amz-access-token": token} if token else self.headers
+        r = requests.request(method, self.emu.url + B + (path or template), headers=headers, timeout=10, **kw)
         if r.content:
             self.check(MODEL, method, B + template, r)
         return r
@@ -60,20 +63,32 @@ class Api:
         assert r.status_code == 200, r.text
         return r.json()
 
-    def document(self, document_id: str, **params) -> dict:
-        r = self.call("GET", "/documents/{reportDocumentId}", f"/documents/{document_id}", params=params)
+    def document(self, document_id: str, token: str | None = None, **params) -> dict:
+        r = self.call("GET", "/documents/{reportDocumentId}", f"/documents/{document_id}", token=token,
+                      params=params)
         assert r.status_code == 200, r.text
         return r.json()
+
+    def rdt(self, *resources: dict) -> str:
+        """A Restricted Data Token for ``resources`` ({method, path, dataElements})."""
+        r = requests.post(self.emu.url + "/tokens/2021-03-01/restrictedDataToken", timeout=10,
+                          json={"restrictedResources": list(resources)}, headers=self.headers)
+        assert r.status_code == 200, r.text
+        return r.json()["restrictedDataToken"]
 
     def finished(self, report_id: str) -> dict:
         self.emu.advance_clock(sum(self.emu.reports.timing))
         return self.report(report_id)
 
     def file(self, report_type: str, marketplaces: list[str], **extra) -> tuple[requests.Response, dict]:
-        """Create a report, let it finish, download its document: (download, getReportDocument answer)."""
+        """Create a report, let it finish, download its document (with an RDT naming it for restricted types):
+        (download, getReportDocument answer)."""
         report = self.finished(self.create(report_type, marketplaces, **extra))
         assert report["processingStatus"] == "DONE", report
-        doc = self.document(report["reportDocumentId"])
+        doc_id = report["reportDocumentId"]
+        restricted = report_type in RESTRICTED_TYPES
+        doc = self.document(doc_id, self.rdt({"method": "GET", "path": f"{B}/documents/{doc_id}"}) if restricted
+                            else None)
         got = requests.get(doc["url"], timeout=10)
         assert got.status_code == 200, got.text
         return got, doc
@@ -109,11 +124,11 @@ def api(emu, check):  # noqa: F811 - the imported fixture
 
 def test_usage_plans_equal_the_model(emu, models_dir) -> None:
     model = sm.load(models_dir, MODEL)
-    for spec in SPECS:
-        raw = sm.operation(model, spec.method, spec.path)
-        assert raw["operationId"] == spec.name
-        assert (spec.rate, spec.burst) == sm.usage_plan(raw) == (emu.usage_plans[spec.name].rate,
-                                                                 emu.usage_plans[spec.name].burst)
+    operations = [op for methods in model["paths"].values() for op in methods.values() if "operationId" in op]
+    assert len(operations) == 9
+    for op in operations:
+        plan = emu.usage_plans[op["operationId"]]
+        assert (plan.rate, plan.burst) == sm.usage_plan(op), op["operationId"]
     assert emu.rate_limit_header("createReport") == "0.0167"
 
 
@@ -182,13 +197,17 @@ def test_get_reports_filters_and_the_next_token_alone(api, emu) -> None:
 
 
 @pytest.mark.parametrize("outcome, status, has_document", [
-    ("FATAL_NO_DOCUMENT", "FATAL", False), ("CANCELLED", "CANCELLED", False),
+    ("FATAL", "FATAL", True), ("FATAL_NO_DOCUMENT", "FATAL", False), ("CANCELLED", "CANCELLED", False),
     ("DONE_NO_DOCUMENT", "DONE", False), ("DONE", "DONE", True)])
 def test_configured_outcomes(api, emu, outcome, status, has_document) -> None:
     emu.report_outcome_next(LISTINGS, outcome)
-    report = api.finished(api.create(LISTINGS, [US]))
-    assert report["processingStatus"] == status
-    assert ("reportDocumentId" in report) == has_document
+    rid = api.create(LISTINGS, [US])
+    report = api.finished(rid)
+    assert report["processingStatus"] == status and report["processingEndTime"]
+    assert ("reportDocumentId" in report) == has_document  # no key at all (not null) when there is no document
+    listed = api.call("GET", "/reports", params={"reportTypes": LISTINGS, "processingStatuses": status,
+                                                 "pageSize": 100}).json()["reports"]
+    assert [r for r in listed if r["reportId"] == rid] == [report]
 
 
 def test_fatal_has_an_error_document_that_says_why(api, emu) -> None:
@@ -262,6 +281,26 @@ def test_eu_listings_are_cp1252_with_question_marks(api) -> None:
     assert "Weiß" in text and "Küchenwaage" in text and "–" in text
 
 
+def _header(data: bytes, codec: str) -> list[str]:
+    return data.split(b"\n", 1)[0].decode(codec).split("\t")
+
+
+def test_localized_headers_of_jp_and_de_listings(api, emu) -> None:
+    english = _header(api.file(LISTINGS, [JP])[0].content, "cp932")
+    assert english == list(LISTING_COLUMNS)
+    emu.reports.quirks.localized_headers = True
+    jp = _header(api.file(LISTINGS, [JP])[0].content, "cp932")
+    assert jp[:6] == ["商品名", "item-description", "出品ID", "出品者SKU", "価格", "数量"]
+    assert {"出品日", "商品IDタイプ", "商品ID", "フルフィルメント・チャンネル", "ステータス", "ASIN 1"} <= set(jp)
+    de = _header(api.file(LISTINGS, [DE])[0].content, "windows-1252")
+    assert {"Händler-SKU", "Produkt-ID", "ASIN 1", "item-name", "price"} <= set(de) and "seller-sku" not in de
+    assert column_names(jp) == column_names(de) == column_names(english)  # the reader maps them back
+    assert _header(api.file("GET_FLAT_FILE_OPEN_LISTINGS_DATA", [JP])[0].content, "cp932") == [
+        "sku", "asin", "価格", "数量"]
+    assert _header(api.file(LISTINGS, [US])[0].content, "utf-8") == english
+    assert _header(api.file(MYI, [JP])[0].content, "cp932")[:3] == ["sku", "fnsku", "asin"]
+
+
 def test_local_dates_ragged_rows_and_header_drift(api, emu) -> None:
     us = _tsv(api.file(LISTINGS, [US])[0].content)
     dates = [dict(zip(us[0], row, strict=True))["open-date"] for row in us[1:]]
@@ -290,69 +329,6 @@ def test_settlements_are_listed_not_requested_with_decimal_commas(api) -> None:
     amounts = [row[rows[0].index("amount")] for row in rows[2:]]
     assert amounts and all(re.fullmatch(r"\d+,\d\d", a) for a in amounts), amounts[:3]
     assert re.fullmatch(r"\d+,\d\d", rows[1][rows[0].index("total-amount")])
-
-
-def test_schedules(api) -> None:
-    spec = {"reportType": MYI, "marketplaceIds": [US], "period": "P1D"}
-    r = api.call("POST", "/schedules", json=spec)
-    assert r.status_code == 201, r.text
-    sid = r.json()["reportScheduleId"]
-    got = api.call("GET", "/schedules/{reportScheduleId}", f"/schedules/{sid}").json()
-    assert (got["reportType"], got["period"], got["marketplaceIds"]) == (MYI, "P1D", [US])
-    replaced = api.call("POST", "/schedules", json={**spec, "period": "PT4H"}).json()["reportScheduleId"]
-    listed = api.call("GET", "/schedules", params={"reportTypes": MYI}).json()["reportSchedules"]
-    assert [(s["reportScheduleId"], s["period"]) for s in listed] == [(replaced, "PT4H")]
-    assert api.call("GET", "/schedules/{reportScheduleId}", f"/schedules/{sid}").status_code == 404
-    _bad(api.call("POST", "/schedules", json={**spec, "period": "P2W"}), "period")
-    _bad(api.call("GET", "/schedules"), "reportTypes")
-    assert api.call("DELETE", "/schedules/{reportScheduleId}", f"/schedules/{replaced}").status_code == 200
-    assert api.call("GET", "/schedules", params={"reportTypes": MYI}).json()["reportSchedules"] == []
-
-
-# -- a report and the API agree: Emulator.export gives every row the API returns (test_emulator_apis checks that) ---
-def _in_december(stamp: str) -> bool:
-    return DEC["dataStartTime"] <= stamp <= DEC["dataEndTime"]
-
-
-def test_order_report_rows_equal_the_api_orders(api, emu) -> None:
-    got, _ = api.file(ORDERS, [US, DE], **DEC)
-    rows = _tsv(gzip.decompress(got.content))
-    report = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
-    orders = {o["AmazonOrderId"]: o for o, query, _ in emu.export("getOrders", "v0")
-              if query["MarketplaceIds"][0] in (US, DE) and _in_december(o["LastUpdateDate"])}
-    api_rows = [(path["orderId"], orders[path["orderId"]]["OrderStatus"], i["SellerSKU"], i["ASIN"],
-                 str(i["QuantityOrdered"]), i.get("ItemPrice", {}).get("Amount", ""), i["Title"])
-                for i, _, path in emu.export("getOrderItems") if path["orderId"] in orders]
-    assert len(orders) > 10
-    assert sorted(api_rows) == sorted((r["amazon-order-id"], r["order-status"], r["sku"], r["asin"], r["quantity"],
-                                       r["item-price"], r["product-name"]) for r in report)
-    assert {r["purchase-date"] for r in report} == {orders[r["amazon-order-id"]]["PurchaseDate"].replace(
-        "Z", "+00:00") for r in report}
-
-
-def test_fba_inventory_report_equals_the_api(api, emu) -> None:
-    rows = _tsv(api.file(MYI, [US])[0].content)
-    report = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
-    summaries = [s for s, query, _ in emu.export("getInventorySummaries") if query["marketplaceIds"] == [US]]
-    assert {s["sellerSku"]: (s["fnSku"], str(s["totalQuantity"]), str(s["inventoryDetails"]["fulfillableQuantity"]))
-            for s in summaries} == {sku: (r["fnsku"], r["afn-total-quantity"], r["afn-fulfillable-quantity"])
-                                    for sku, r in report.items()}
-
-
-def test_sales_and_traffic_report_follows_its_schema_and_the_sales_api(api, models_dir) -> None:
-    got, doc = api.file("GET_SALES_AND_TRAFFIC_REPORT", [US], dataStartTime="2025-12-01T00:00:00Z",
-                         dataEndTime="2025-12-30T00:00:00Z", reportOptions={"asinGranularity": "SKU"})
-    assert doc["compressionAlgorithm"] == "GZIP"
-    body = json.loads(gzip.decompress(got.content))
-    schema = json.loads((models_dir / "schemas/reports/sellerSalesAndTrafficReport.json").read_text(encoding="utf-8"))
-    errors = list(Draft7Validator(schema).iter_errors(body))
-    assert not errors, [e.message for e in errors[:5]]
-    assert len(body["salesAndTrafficByDate"]) == 30
-    metrics = requests.get(api.emu.url + "/sales/v1/orderMetrics", headers=api.headers, timeout=10, params={
-        "marketplaceIds": US, "interval": "2025-12-01T00:00:00Z--2025-12-31T00:00:00Z", "granularity": "Total",
-        "granularityTimeZone": "UTC"}).json()["payload"][0]
-    assert sum(d["salesByDate"]["unitsOrdered"] for d in body["salesAndTrafficByDate"]) == metrics["unitCount"]
-    assert sum(a["salesByAsin"]["unitsOrdered"] for a in body["salesAndTrafficByAsin"]) == metrics["unitCount"]
 
 
 def test_an_account_starts_with_a_history(api) -> None:

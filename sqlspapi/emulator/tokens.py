@@ -1,4 +1,10 @@
-"""Tokens API 2021-03-01: createRestrictedDataToken."""
+"""Tokens API 2021-03-01: createRestrictedDataToken.
+
+A report document (``GET /reports/2021-06-30/documents/<reportDocumentId>``, no dataElements) is a restricted
+resource only as a specific path naming the caller's document of a restricted report type; anything else there (the
+generic ``{reportDocumentId}``, an unknown document, a document that is not restricted) is Amazon's 400 "Invalid or
+unsupported document ID found".
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,13 @@ from typing import Any
 
 from sqlspapi.emulator.common import ApiError, Request, Response
 from sqlspapi.emulator.generic import Endpoint
+from sqlspapi.emulator.reports_store import restricted_document
 
 METHODS = ("GET", "PUT", "POST", "DELETE")
 DATA_ELEMENTS = ("buyerInfo", "shippingAddress", "buyerTaxInformation")
 _ID = r"(?:\{[A-Za-z]+\}|[^/{}]+)"
+#: getReportDocument's path: a restricted resource for the documents of restricted report types.
+REPORT_DOCUMENT = re.compile(rf"^/reports/2021-06-30/documents/({_ID})$")
 #: Restricted resources the emulator grants: (path regex, whether dataElements are allowed).
 RESOURCES: tuple[tuple[re.Pattern[str], bool], ...] = (
     (re.compile(r"^/orders/v0/orders$"), True),
@@ -20,6 +29,7 @@ RESOURCES: tuple[tuple[re.Pattern[str], bool], ...] = (
     (re.compile(rf"^/orders/v0/orders/{_ID}/buyerInfo$"), False),
     (re.compile(rf"^/orders/v0/orders/{_ID}/orderItems/buyerInfo$"), False),
     (re.compile(rf"^/orders/v0/orders/{_ID}/regulatedInfo$"), False),
+    (REPORT_DOCUMENT, False),
 )
 
 
@@ -71,6 +81,10 @@ def create_restricted_data_token(req: Request) -> Response:
     if target is not None and not isinstance(target, str):
         raise _bad("Invalid targetApplication: a string is required.")
     checked = [_check_resource(n, r) for n, r in enumerate(resources)]
+    for res in checked:
+        document = REPORT_DOCUMENT.match(res["path"])
+        if document and not restricted_document(req.data, req.grant.account, document.group(1)):
+            raise _bad("Invalid or unsupported document ID found", "")
     grant = req.auth.issue_rdt(req.grant.account, checked)
     return Response(200, {"restrictedDataToken": grant.token, "expiresIn": req.auth.expires_in()})
 
