@@ -5,6 +5,10 @@ holds every generated order and serves pages from its own threads). :class:`Emul
 ``python benchmarks/emuproc.py --orders N --time-scale S`` and reads one JSON line from it (connection string,
 data generation time); closing the child's stdin stops it. :func:`run_child` runs a script in a fresh interpreter
 and returns the JSON object its last stdout line holds, so peaks measured there never mix.
+
+``documents`` (``--put-document TYPE=PATH``, repeatable) makes the child register each file's bytes as a DONE report
+of that type for the demo account in the US marketplace (``ReportStore.put_document``; labelled GZIP when the bytes
+start with the gzip magic) before it answers; :attr:`EmulatorProcess.report_ids` are their reportIds, in order.
 """
 
 from __future__ import annotations
@@ -14,17 +18,25 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+#: The marketplace of the reports ``--put-document`` registers (US).
+DOCUMENT_MARKETPLACE = "ATVPDKIKX0DER"
+
 
 class EmulatorProcess:
-    """A running emulator in a child process (context manager): ``connection_string()``, ``generate_seconds``."""
+    """A running emulator in a child process (context manager): ``connection_string()``, ``generate_seconds``;
+    with ``documents`` (``(report type, file path)`` pairs), ``report_ids`` of the DONE reports serving them."""
 
-    def __init__(self, *, orders: int, time_scale: float, seed: int = 7) -> None:
+    def __init__(self, *, orders: int, time_scale: float, seed: int = 7,
+                 documents: Sequence[tuple[str, str | Path]] = ()) -> None:
         self.orders = orders
         self.time_scale = time_scale
         self.seed = seed
+        self.documents = list(documents)
+        self.report_ids: list[str] = []
         self.generate_seconds = 0.0
         self.url = ""
         self._base = ""
@@ -33,6 +45,8 @@ class EmulatorProcess:
     def __enter__(self) -> EmulatorProcess:
         argv = [sys.executable, str(Path(__file__).resolve()), "--orders", str(self.orders),
                 "--time-scale", repr(self.time_scale), "--seed", str(self.seed)]
+        for report_type, path in self.documents:
+            argv += ["--put-document", f"{report_type}={path}"]
         self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self._proc.stdout is not None
         line = self._proc.stdout.readline()
@@ -41,6 +55,7 @@ class EmulatorProcess:
             raise RuntimeError(f"the emulator process exited with status {self._proc.returncode}")
         info = json.loads(line)
         self._base, self.url, self.generate_seconds = info["connection_string"], info["url"], info["generate_s"]
+        self.report_ids = list(info.get("report_ids", ()))
         return self
 
     def connection_string(self, **extra: object) -> str:
@@ -84,20 +99,35 @@ def vm_status_kb(field: str) -> int:
     return 0
 
 
+def put_document(emu: Any, given: str) -> str:
+    """Register ``TYPE=PATH``'s bytes as a DONE report for the demo account (GZIP label by the magic bytes)."""
+    from sqlspapi.emulator.reports_store import DEMO_ACCOUNT
+
+    report_type, _, path = given.partition("=")
+    data = Path(path).read_bytes()
+    compression = "GZIP" if data.startswith(b"\x1f\x8b") else None
+    return emu.reports.put_document(DEMO_ACCOUNT, report_type, DOCUMENT_MARKETPLACE, data,
+                                    content_type="text/plain;charset=UTF-8", compression=compression)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Serve an emulator until stdin closes; the first stdout line is JSON describing it."""
     parser = argparse.ArgumentParser(description="emulator child process for the benchmarks")
     parser.add_argument("--orders", type=int, required=True)
     parser.add_argument("--time-scale", type=float, required=True)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--put-document", action="append", default=[], metavar="TYPE=PATH",
+                        help="serve the file as a DONE report of TYPE (repeatable)")
     args = parser.parse_args(argv)
     from sqlspapi.emulator import start
 
     t0 = time.perf_counter()
     emu = start(orders=args.orders, time_scale=args.time_scale, seed=args.seed)
     generate = time.perf_counter() - t0
-    print(json.dumps({"connection_string": emu.connection_string(), "url": emu.url, "generate_s": generate}),
-          flush=True)
+    info: dict[str, Any] = {"connection_string": emu.connection_string(), "url": emu.url, "generate_s": generate}
+    if args.put_document:
+        info["report_ids"] = [put_document(emu, given) for given in args.put_document]
+    print(json.dumps(info), flush=True)
     try:
         sys.stdin.read()
     finally:
