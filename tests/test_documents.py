@@ -362,3 +362,28 @@ def test_a_uk_listing_end_to_end():
     assert typed[1]["price"] is None and typed[1]["open_date"] == "2025-02-01T08:00:00Z"
     assert typed[1]["quantity"] == "a few" and bad == 1  # kept as text, counted
     assert typed[1]["will_ship_internationally"] is None  # a short row: padded with NULL
+
+
+_CELLS = st.one_of(
+    st.text(max_size=30),
+    st.from_regex(r"-?\d{1,20}(\.\d{1,14})?", fullmatch=True),
+    st.from_regex(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}( ?[A-Z]{2,4}|[+-]\d{2}:\d{2}|Z)?", fullmatch=True),
+    st.sampled_from(["y", "N", "Yes", "no", "TRUE", "False", "t", "1", "0", "", " ", "-", "n/a", "1.234", "95,00",
+                     "1.234,56", "2019-06-17 14:24:11 PDT", "2019-02-30 10:00:00 PST", "2025-09-29T16:19:39+01:00",
+                     "2025-09-29T16:19:39Z", "2019-06-17 14:24:11 IST", "007", "-12", "12.50"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(kind=st.sampled_from(["integer", "decimal", "boolean", "timestamp", "text"]), text=_CELLS,
+       marketplace=st.sampled_from([None, "ATVPDKIKX0DER", "A1PA6795UKMFR9", "A1F83G8C2ARO7P", "A21TJRUUN4KGV"]),
+       style=st.sampled_from([None, "dmy", "mdy"]))
+def test_the_cell_reader_answers_as_coerce_does(kind, text, marketplace, style):
+    """The fast paths of CellReader never change an answer: value and readability equal coerce's."""
+    from sqlspapi.documents.values import CellReader, coerce
+
+    expected = coerce(kind, text, marketplace_id=marketplace, style=style)
+    assert CellReader(marketplace, style).read(kind, text) == expected
+    value, ok = CellReader(marketplace, style, exact=False).read(kind, text)
+    assert ok == expected[1]
+    assert value == (float(expected[0]) if isinstance(expected[0], Decimal) else expected[0])

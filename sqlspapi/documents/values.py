@@ -39,7 +39,7 @@ from sqlspapi.settings.marketplaces import MARKETPLACE_BY_ID
 __all__ = [
     "KINDS", "ZONE_OFFSETS", "LOCAL_ZONE_OFFSETS", "REGION_ZONES", "MARKETPLACE_ZONES", "MONTH_FIRST_COUNTRIES",
     "DECIMAL_COMMA_COUNTRIES",
-    "parse_timestamp", "parse_decimal", "parse_int", "parse_bool", "coerce",
+    "parse_timestamp", "parse_decimal", "parse_int", "parse_bool", "coerce", "CellReader",
 ]
 
 ZONE_OFFSETS: Mapping[str, float] = MappingProxyType({
@@ -283,3 +283,80 @@ def coerce(kind: str, text: str | None, *, marketplace_id: str | None = None,
         return parser(text, marketplace_id, style), True
     except (ValueError, ArithmeticError):
         return text, False
+
+
+_PLAIN_INT = re.compile(r"-?\d{1,18}", re.ASCII)
+_PLAIN_DECIMAL = re.compile(r"-?\d{1,15}(?:\.\d{1,12})?", re.ASCII)
+_ISO_OFFSET = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:[+-]\d{2}:\d{2}|Z)", re.ASCII)
+_LOCAL_ABBR = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) ([A-Z]{2,4})", re.ASCII)
+_EXACT_BOOLEANS: Mapping[str, bool] = MappingProxyType({
+    **_BOOLEANS, **{k.upper(): v for k, v in _BOOLEANS.items()}, **{k.title(): v for k, v in _BOOLEANS.items()}})
+
+
+class CellReader:
+    """Reads the cells of one document as :func:`coerce` does — the same answers — with fast paths for the shapes
+    most cells have: plain integers and decimals, ISO 8601 times with an offset, ``YYYY-MM-DD HH:MM:SS PDT`` with a
+    fixed-offset abbreviation, booleans as written. Anything else goes through :func:`coerce`.
+
+    Built once per document (its marketplace and the report's date ``style``). ``exact=False`` gives decimals as
+    ``float`` (what SQLite stores) instead of ``Decimal``.
+    """
+
+    def __init__(self, marketplace_id: str | None = None, style: str | None = None, *, exact: bool = True) -> None:
+        self.marketplace_id = marketplace_id
+        self.style = style
+        self.exact = exact
+        self._decimal_comma = _country(marketplace_id) in DECIMAL_COMMA_COUNTRIES
+        self._readers: Mapping[str, Callable[[str | None], tuple[Any, bool]]] = {
+            "integer": self._integer, "decimal": self._decimal, "boolean": self._boolean,
+            "timestamp": self._timestamp, "text": lambda text: (text, True)}
+
+    def read(self, kind: str, text: str | None) -> tuple[Any, bool]:
+        """``(value, True)``, or ``(text, False)`` when the cell cannot be read as ``kind`` (see :func:`coerce`)."""
+        return self._readers[kind](text)
+
+    def reader(self, kind: str) -> Callable[[str | None], tuple[Any, bool]]:
+        """The function that reads cells of ``kind`` (for loops that read many)."""
+        return self._readers[kind]
+
+    def _slow(self, kind: str, text: str | None) -> tuple[Any, bool]:
+        value, ok = coerce(kind, text, marketplace_id=self.marketplace_id, style=self.style)
+        if ok and not self.exact and isinstance(value, Decimal):
+            value = float(value)
+        return value, ok
+
+    def _integer(self, text: str | None) -> tuple[Any, bool]:
+        if text and _PLAIN_INT.fullmatch(text):
+            return int(text), True
+        return self._slow("integer", text)
+
+    def _decimal(self, text: str | None) -> tuple[Any, bool]:
+        if text and _PLAIN_DECIMAL.fullmatch(text) and not (self._decimal_comma and "." in text):
+            return (Decimal(text) if self.exact else float(text)), True
+        return self._slow("decimal", text)
+
+    def _boolean(self, text: str | None) -> tuple[Any, bool]:
+        found = _EXACT_BOOLEANS.get(text) if text else None
+        if found is not None:
+            return found, True
+        return self._slow("boolean", text)
+
+    def _timestamp(self, text: str | None) -> tuple[Any, bool]:
+        if text:
+            try:
+                if _ISO_OFFSET.fullmatch(text):
+                    return _utc_text(datetime.fromisoformat(text).astimezone(UTC)), True
+                match = _LOCAL_ABBR.fullmatch(text)
+                if match and match[7] in ZONE_OFFSETS:
+                    y, mo, d, h, mi, sec = (int(match[i]) for i in range(1, 7))
+                    local = datetime(y, mo, d, h, mi, sec, tzinfo=timezone(timedelta(hours=ZONE_OFFSETS[match[7]])))
+                    return _utc_text(local.astimezone(UTC)), True
+            except ValueError:
+                pass  # an impossible date: the general path says so
+        return self._slow("timestamp", text)
+
+
+def _utc_text(moment: datetime) -> str:
+    """An aware UTC datetime as ``parse_timestamp`` writes it."""
+    naive = moment.replace(tzinfo=None)
+    return naive.isoformat(timespec="microseconds" if naive.microsecond else "seconds") + "Z"

@@ -25,13 +25,12 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlspapi.definitions.schema import ReportSpec, RouteSpec, TableSpec
 from sqlspapi.documents.decode import open_document
 from sqlspapi.documents.headers import EXTRA, RowReader
-from sqlspapi.documents.values import coerce
+from sqlspapi.documents.values import CellReader
 from sqlspapi.errors import ProgrammingError, ReportValueWarning, RestrictedDataError
 from sqlspapi.reports.lifecycle import Report, ReportOps, ReportRequest, ReportService
 from sqlspapi.settings.marketplaces import MARKETPLACE_BY_ID, resolve_marketplace
@@ -287,17 +286,17 @@ class _Cells:
             yield from (item for item in items or () if isinstance(item, dict))
             return
         reader = RowReader(lines, delimiter="\t" if fmt == "tsv" else ",", known=self.known)
-        style = self.spec.date_style
-        typed = [(name, kind) for name, kind in self.typed if name in set(reader.columns)]
+        cells = CellReader(marketplace_id, self.spec.date_style, exact=False)
+        typed = [(name, cells.reader(kind)) for name, kind in self.typed if name in set(reader.columns)]
         problems = self.problems
         for row in reader:
-            for name, kind in typed:
+            for name, read in typed:
                 text = row[name]
                 if text is None:
                     continue
-                value, ok = coerce(kind, text, marketplace_id=marketplace_id, style=style)
+                value, ok = read(text)
                 if ok:
-                    row[name] = float(value) if isinstance(value, Decimal) else value
+                    row[name] = value
                 else:
                     entry = problems.setdefault(name, [0, text])
                     entry[0] += 1
