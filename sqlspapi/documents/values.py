@@ -289,6 +289,8 @@ _PLAIN_INT = re.compile(r"-?\d{1,18}", re.ASCII)
 _PLAIN_DECIMAL = re.compile(r"-?\d{1,15}(?:\.\d{1,12})?", re.ASCII)
 _ISO_OFFSET = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:[+-]\d{2}:\d{2}|Z)", re.ASCII)
 _LOCAL_ABBR = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) ([A-Z]{2,4})", re.ASCII)
+_FIXED_ZONES: Mapping[str, tzinfo] = MappingProxyType(
+    {abbr: timezone(timedelta(hours=hours)) for abbr, hours in ZONE_OFFSETS.items()})
 _EXACT_BOOLEANS: Mapping[str, bool] = MappingProxyType({
     **_BOOLEANS, **{k.upper(): v for k, v in _BOOLEANS.items()}, **{k.title(): v for k, v in _BOOLEANS.items()}})
 
@@ -326,33 +328,40 @@ class CellReader:
         return value, ok
 
     def _integer(self, text: str | None) -> tuple[Any, bool]:
-        if text and _PLAIN_INT.fullmatch(text):
+        if not text:
+            return None, True  # an empty cell (the commonest blank)
+        if _PLAIN_INT.fullmatch(text):
             return int(text), True
         return self._slow("integer", text)
 
     def _decimal(self, text: str | None) -> tuple[Any, bool]:
-        if text and _PLAIN_DECIMAL.fullmatch(text) and not (self._decimal_comma and "." in text):
+        if not text:
+            return None, True  # an empty cell (the commonest blank)
+        if _PLAIN_DECIMAL.fullmatch(text) and not (self._decimal_comma and "." in text):
             return (Decimal(text) if self.exact else float(text)), True
         return self._slow("decimal", text)
 
     def _boolean(self, text: str | None) -> tuple[Any, bool]:
-        found = _EXACT_BOOLEANS.get(text) if text else None
+        if not text:
+            return None, True  # an empty cell (the commonest blank)
+        found = _EXACT_BOOLEANS.get(text)
         if found is not None:
             return found, True
         return self._slow("boolean", text)
 
     def _timestamp(self, text: str | None) -> tuple[Any, bool]:
-        if text:
-            try:
-                if _ISO_OFFSET.fullmatch(text):
-                    return _utc_text(datetime.fromisoformat(text).astimezone(UTC)), True
-                match = _LOCAL_ABBR.fullmatch(text)
-                if match and match[7] in ZONE_OFFSETS:
-                    y, mo, d, h, mi, sec = (int(match[i]) for i in range(1, 7))
-                    local = datetime(y, mo, d, h, mi, sec, tzinfo=timezone(timedelta(hours=ZONE_OFFSETS[match[7]])))
-                    return _utc_text(local.astimezone(UTC)), True
-            except ValueError:
-                pass  # an impossible date: the general path says so
+        if not text:
+            return None, True  # an empty cell (the commonest blank)
+        try:
+            if _ISO_OFFSET.fullmatch(text):
+                return _utc_text(datetime.fromisoformat(text).astimezone(UTC)), True
+            match = _LOCAL_ABBR.fullmatch(text)
+            if match and match[7] in ZONE_OFFSETS:
+                y, mo, d, h, mi, sec = (int(match[i]) for i in range(1, 7))
+                local = datetime(y, mo, d, h, mi, sec, tzinfo=_FIXED_ZONES[match[7]])
+                return _utc_text(local.astimezone(UTC)), True
+        except ValueError:
+            pass  # an impossible date: the general path says so
         return self._slow("timestamp", text)
 
 
