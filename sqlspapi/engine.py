@@ -219,7 +219,8 @@ class Database:
         runtime = self.client.runtime
         known = self.settings.marketplace_ids or runtime.known("marketplaces")
         return CostEnv(now=datetime.now(UTC), lookback_days=self.settings.lookback_days,
-                       marketplaces=len(known) if known else None, pace=runtime.pace, bucket=self.client.bucket)
+                       marketplaces=len(known) if known else None, pace=runtime.pace, bucket=self.client.bucket,
+                       route=self.settings.route)
 
     def _entity_source(self, table: TableSpec) -> TableSpec:
         assert table.nested is not None
@@ -320,14 +321,17 @@ class Database:
 
 
 def open_database(connection_string: str | None = None, *, demo: bool = False, client: Client | None = None,
-                  settings: Settings | None = None, overrides: Mapping[str, Any] | None = None) -> Database:
+                  settings: Settings | None = None, overrides: Mapping[str, Any] | None = None,
+                  poll_scale: float | None = None) -> Database:
     """Open a :class:`Database` from a connection string (plus key ``overrides``) or ready Settings, or on the
-    demo emulator."""
+    demo emulator. ``poll_scale`` multiplies the waits between report polls (an emulator running faster than
+    Amazon: ``1 / time_scale``; the demo sets it itself)."""
     if settings is None:
         settings = resolve_settings(connection_string, demo=demo, overrides=overrides)
     # The demo emulator's clock runs faster than Amazon's: report polls wait its seconds, not Amazon's.
-    scale = 1 / float(getattr(demo_emulator(), "time_scale", 1.0) or 1.0) if demo else None
-    return Database(settings, client, poll_scale=scale)
+    if poll_scale is None and demo:
+        poll_scale = 1 / float(getattr(demo_emulator(), "time_scale", 1.0) or 1.0)
+    return Database(settings, client, poll_scale=poll_scale)
 
 
 def table_names(database: Database) -> Sequence[str]:

@@ -35,7 +35,7 @@ from sqlspapi.interfaces.shell import SPAPIShell
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ["README.md", "docs/getting-started.md", "docs/orders-tables.md", "docs/connection-string.md",
-        "docs/bi-tools.md", "docs/server-interface.md", "docs/definition-language.md"]
+        "docs/bi-tools.md", "docs/server-interface.md", "docs/definition-language.md", "docs/report-tables.md"]
 SQLSPAPI = Path(sys.executable).parent / "sqlspapi"
 FENCE = re.compile(r"((?:<!--(?:(?!-->).)*-->\s*)*)^```([\w-]*)\n(.*?)^```", re.S | re.M)
 MARKER = re.compile(r"<!--\s*(connection|error|not run):\s*((?:(?!-->).)*?)\s*-->", re.S)
@@ -136,7 +136,7 @@ def database():
     def get(**keys: str):
         key = tuple(sorted(keys.items()))
         if key not in opened:
-            opened[key] = open_database(emu.connection_string(**keys))
+            opened[key] = open_database(emu.connection_string(**keys), poll_scale=1 / emu.time_scale)
         return opened[key]
 
     yield get

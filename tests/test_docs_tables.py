@@ -50,7 +50,7 @@ def database(emulator):
     def get(**keys: str):
         key = tuple(sorted(keys.items()))
         if key not in opened:
-            opened[key] = open_database(emulator.connection_string(**keys))
+            opened[key] = open_database(emulator.connection_string(**keys), poll_scale=1 / emulator.time_scale)
         return opened[key]
 
     yield get

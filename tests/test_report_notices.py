@@ -26,7 +26,7 @@ HEADER = "item-name\tseller-sku\tprice\tquantity\topen-date\titem-is-marketplace
 ROWS = [
     "Kettle\tSKU-1\t19.99\t5\t2019-06-17 14:24:11 PDT\ty\tfresh",
     "Mug\tSKU-2\t12.34.56\t3\t2019-06-17 14:24:11 XYZ\tn\tfresh",
-    "Plate\tSKU-3\t4.50\t1",  # a short row: the rest is NULL
+    " \tSKU-3\t4.50\t1",  # a blank name (NULL) and a short row: the rest is NULL
     "Bowl\tSKU-4\t7.00\t2\t2019-06-18 09:00:00 PST\tyes\tfresh\tspill-over",  # a long row: kept in extra
 ]
 
@@ -52,14 +52,14 @@ def test_unreadable_cells_are_kept_and_told_once(emu) -> None:
     cur = conn.cursor()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        cur.execute("SELECT seller_sku, price, quantity, open_date, item_is_marketplace, status, extra "
+        cur.execute("SELECT seller_sku, price, quantity, open_date, item_is_marketplace, status, extra, item_name "
                     "FROM merchant_listings_all_data WHERE reportId = ? ORDER BY seller_sku", (report_id,))
         rows = cur.fetchall()
     assert [r[0] for r in rows] == ["SKU-1", "SKU-2", "SKU-3", "SKU-4"]
     one, two, three, four = rows
     assert one[1:6] == (Decimal("19.99"), 5, datetime(2019, 6, 17, 21, 24, 11, tzinfo=UTC), True, None)
     assert two[1] == "12.34.56" and two[3] == "2019-06-17 14:24:11 XYZ"  # kept as text, not dropped
-    assert three[3] is None and three[4] is None  # the short row
+    assert three[3] is None and three[4] is None and three[7] is None  # the short row, the blank name
     assert json.loads(four[6]) == {"brand_new_column": "fresh", "column_8": "spill-over"}
     assert json.loads(one[6]) == {"brand_new_column": "fresh"}
     told = [w for w in caught if issubclass(w.category, ReportValueWarning)]

@@ -183,8 +183,8 @@ class ReportRoute(Route):
             lo = now.replace(hour=0, minute=0, second=0) - timedelta(days=spec.default_days)
             job.notices.append(
                 f"{plan.table.name}: no dataStartTime filter reached the report, so it covers the last "
-                f"{spec.default_days} days (from {format_api_time(lo)}); filter dataStartTime (or "
-                f"{spec.window_column or 'dataStartTime'}) >= '…' for another window.")
+                f"{spec.default_days} days (from {format_api_time(lo)}); filter dataStartTime"
+                f"{f' (or {spec.window_column})' if spec.window_column else ''} >= '…' for another window.")
         if lo is not None and lo >= (hi or now):
             return
         job.requests = [ReportRequest(job.report_type, m, _text(a), _text(b), options, job.restricted)
@@ -287,9 +287,15 @@ class _Cells:
             return
         reader = RowReader(lines, delimiter="\t" if fmt == "tsv" else ",", known=self.known)
         cells = CellReader(marketplace_id, self.spec.date_style, exact=False)
-        typed = [(name, cells.reader(kind)) for name, kind in self.typed if name in set(reader.columns)]
+        present = set(reader.columns)
+        typed = [(name, cells.reader(kind)) for name, kind in self.typed if name in present]
+        texts = [name for name in self.known if name in present and name not in dict(self.typed)]
         problems = self.problems
         for row in reader:
+            for name in texts:
+                text = row[name]
+                if text is not None and (not text or text.isspace()):
+                    row[name] = None  # a blank cell is no value
             for name, read in typed:
                 text = row[name]
                 if text is None:
