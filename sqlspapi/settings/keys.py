@@ -1,39 +1,54 @@
 """The connection-string key catalogue: behaviour as data, one row of :data:`KEYS` per key.
 
-Each :class:`KeySpec` row holds a key's canonical name, its aliases, its default, the allowed values or the
-converter that checks the text and turns it into the stored value, a one-line description, the
-:class:`~sqlspapi.settings.connstr.Settings` attribute it feeds and whether it is secret. Adding or changing a key is a
-change to this table, not to the parser (:mod:`sqlspapi.settings.connstr` holds the grammar and builds
-:class:`~sqlspapi.settings.connstr.Settings`).
+Each :class:`~sqlspapi.settings.converters.KeySpec` row holds a key's canonical name, its aliases, its default, the
+allowed values, the converter that checks the text and turns it into the stored value
+(:mod:`sqlspapi.settings.converters`), a one-line description, the :class:`~sqlspapi.settings.connstr.Settings`
+attribute it feeds and whether it is secret. Adding or changing a key is a change to this table, not to the parser
+(:mod:`sqlspapi.settings.connstr` builds :class:`~sqlspapi.settings.connstr.Settings`).
 
-Also here: the value types stored in Settings (:class:`Secret`, whose ``repr`` and ``str`` are ``***``;
-:class:`RetryPolicy`), the per-API version keys (:data:`API_VERSIONS`), :func:`lookup_key` (keys are case-,
-``_``-, ``-``- and space-insensitive) and the "did you mean" suggestions for unknown keys.
+Also here: the per-API version keys (:data:`API_VERSIONS`), :func:`lookup_key` (keys are case-, ``_``-, ``-``- and
+space-insensitive), the "did you mean" suggestions for unknown keys, and stored values back to text (for
+``Settings.redacted()`` and :func:`~sqlspapi.settings.connstr.format_connection_string`).
 
-Converters never put a value in a message themselves: they raise :class:`ValueProblem` (what is wrong and what to
-write), and the parser (:mod:`sqlspapi.settings.connstr`), which knows where the value came from, decides whether the
-value may be shown. Numeric keys carry their range (:attr:`KeySpec.bounds`), checked when parsing.
+The value types (:class:`Secret`, :class:`RetryPolicy`, :class:`ReportPolicy`; :mod:`sqlspapi.settings.values`) and
+:class:`KeySpec`, :class:`ValueProblem` and :func:`describe_bounds` (:mod:`sqlspapi.settings.converters`) are
+re-exported here, where callers have always imported them.
 """
 
 from __future__ import annotations
 
 import difflib
-import hmac
-import math
-import os
 import re
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlspapi.definitions.loader import version_keys
 from sqlspapi.errors import ConnectionStringError
-from sqlspapi.settings import marketplaces as mp
+from sqlspapi.settings.converters import (
+    _BOOL_ALLOWED,
+    LOOKBACK_ALL,
+    KeySpec,
+    ValueProblem,
+    _choice_converter,
+    _conv_bool,
+    _conv_ignored,
+    _conv_int,
+    _conv_lookback,
+    _conv_marketplaces,
+    _conv_path,
+    _conv_region,
+    _conv_seconds,
+    _conv_secret,
+    _conv_status_codes,
+    _conv_str,
+    _conv_url,
+    describe_bounds,
+)
+from sqlspapi.settings.values import MAX_RETRY_WAIT_MS, RETRY_MODES, ReportPolicy, RetryPolicy, Secret
 
 __all__ = [
     "Secret", "RetryPolicy", "ReportPolicy", "RETRY_MODES", "KeySpec", "KEYS", "API_VERSIONS", "DEFAULT_TOKEN_URL",
-    "ORDERS_V0_NOTICE", "MAX_RETRY_WAIT_MS", "ValueProblem", "lookup_key",
+    "ORDERS_V0_NOTICE", "MAX_RETRY_WAIT_MS", "ValueProblem", "lookup_key", "describe_bounds", "LOOKBACK_ALL",
 ]
 
 DEFAULT_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
@@ -45,332 +60,7 @@ ORDERS_V0_NOTICE = (
 """The one-line notice emitted (log WARNING + ``Settings.notices``) when ``OrdersApiVersion=v0`` is chosen."""
 
 
-# -------------------- value types
-
-
-class Secret:
-    """A secret string (client secret, refresh token, AWS secret key) that never shows itself.
-
-    ``repr()``/``str()``/``format()`` give ``***``; :meth:`reveal` returns the text. Equal to another
-    ``Secret`` with the same text (compared in constant time), hashable, and false when empty.
-    """
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str = "") -> None:
-        if isinstance(value, Secret):
-            value = value.reveal()
-        if not isinstance(value, str):
-            raise TypeError("Secret wraps a str")
-        object.__setattr__(self, "_value", value)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("Secret is immutable")
-
-    def reveal(self) -> str:
-        """The secret text itself: pass it to the wire, never to a log or a message."""
-        return self._value
-
-    def __repr__(self) -> str:
-        return "***"
-
-    __str__ = __repr__
-
-    def __format__(self, spec: str) -> str:
-        return format("***", spec)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Secret):
-            return NotImplemented
-        return hmac.compare_digest(self._value.encode("utf-8", "surrogatepass"),
-                                   other._value.encode("utf-8", "surrogatepass"))
-
-    def __hash__(self) -> int:
-        return hash((Secret, self._value))
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Secret, (self._value,))
-
-
-RETRY_MODES = ("None", "RetryAny", "RetryWhenStatusCodeMatch")
-"""Values of ``RetryMode`` (ZappySys spelling), matched case-insensitively."""
-
-MAX_RETRY_WAIT_MS = 3_600_000
-"""The longest single wait between retries (one hour): also the upper bound of ``RetryWaitTimeMs``."""
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How the client retries a failed call (``Retry*`` keys, as in the ZappySys connector).
-
-    ``mode``: ``None`` (never), ``RetryAny`` (429, any 5xx, network failures) or ``RetryWhenStatusCodeMatch``
-    (``status_codes`` and network failures); at most ``count_max`` retries; the first wait is
-    ``first_wait_ms`` and doubles after each retry when ``multiply_wait``, up to :data:`MAX_RETRY_WAIT_MS`. A
-    ``Retry-After`` or rate-limit header, when the client sees one, may lengthen it.
-    """
-
-    mode: str = "RetryWhenStatusCodeMatch"
-    status_codes: frozenset[int] = frozenset({429, 500, 502, 503, 504})
-    count_max: int = 5
-    multiply_wait: bool = True
-    first_wait_ms: int = 1000
-
-    def should_retry(self, status: int | None, retries_done: int) -> bool:
-        """Whether to retry after HTTP ``status`` (``None``: network error), ``retries_done`` retries in."""
-        if self.mode == "None" or retries_done >= self.count_max:
-            return False
-        if status is None:
-            return True
-        if self.mode == "RetryAny":
-            return status == 429 or status >= 500
-        return status in self.status_codes
-
-    def wait_ms(self, retries_done: int) -> int:
-        """Milliseconds to wait before retry number ``retries_done + 1``."""
-        if not self.multiply_wait:
-            return min(self.first_wait_ms, MAX_RETRY_WAIT_MS)
-        return min(self.first_wait_ms * (2 ** min(max(0, retries_done), 64)), MAX_RETRY_WAIT_MS)
-
-
-@dataclass(frozen=True)
-class ReportPolicy:
-    """How report tables request, reuse, wait for and cache reports (``Report*`` keys; docs/report-tables.md).
-
-    A DONE or running report of the same type, marketplace, options and data window created within
-    ``max_age_minutes`` is reused (``disable_cache`` forces a new one); a report still running after
-    ``wait_seconds`` is an error that names it, and the next identical query resumes it. Documents are kept on disk
-    under ``cache_dir`` (None: the user cache directory) up to ``cache_mb`` megabytes (0: not kept).
-    """
-
-    max_age_minutes: int = 15
-    disable_cache: bool = False
-    wait_seconds: float = 300.0
-    cache_dir: str | None = None
-    cache_mb: int = 512
-
-
-class _FrozenMap(Mapping[str, Any]):
-    """A read-only, hashable mapping keyed by str (so :class:`~sqlspapi.settings.connstr.Settings` stays hashable)."""
-
-    __slots__ = ("_data",)
-
-    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
-        self._data = dict(data or {})
-
-    def __getitem__(self, key: str) -> Any:
-        return self._data[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __hash__(self) -> int:
-        return hash(frozenset(self._data.items()))
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Mapping):
-            return dict(self.items()) == dict(other.items())
-        return NotImplemented
-
-    def __repr__(self) -> str:
-        return repr(self._data)
-
-
 # -------------------- key table
-
-
-@dataclass(frozen=True)
-class KeySpec:
-    """One connection-string key: how it is spelled, what it defaults to, how its value is checked and stored.
-
-    ``convert(spec, text)`` turns the (non-empty) text into the stored value or raises
-    ConnectionStringError; ``attr`` is the :class:`~sqlspapi.settings.connstr.Settings` attribute it feeds
-    (``None``: accepted and ignored); ``allowed`` lists the accepted values for the docs and error
-    messages (empty: free-form); ``bounds`` is the inclusive range of a numeric key (a float key's lower bound
-    is exclusive: ``Timeout`` > 0), checked by its converter and listed in ``docs/connection-string.md``.
-    """
-
-    name: str
-    aliases: tuple[str, ...]
-    default: str | None
-    allowed: tuple[str, ...]
-    description: str
-    convert: Callable[[KeySpec, str], Any]
-    attr: str | None
-    secret: bool = False
-    group: str = "general"
-    bounds: tuple[float, float] | None = None
-
-
-def _norm(key: str) -> str:
-    """Normal form of a key for look-up: lower case, without ``_``, ``-`` and spaces."""
-    return re.sub(r"[\s_\-]+", "", key).lower()
-
-
-class ValueProblem(ValueError):
-    """What is wrong with a key's value, raised by a converter *without* the value.
-
-    ``message`` follows ``Key=<value>`` in the final error (e.g. ``"is not a boolean; allowed values: ..."``);
-    ``part``, when given, is the offending piece of the value (one marketplace code), shown where ``message`` says
-    ``{part}`` only if the whole value may be shown. The parser turns it into a ConnectionStringError.
-    """
-
-    def __init__(self, message: str, part: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.part = part
-
-
-def _conv_str(spec: KeySpec, text: str) -> str:
-    if any(ord(c) < 32 for c in text):
-        raise ValueProblem("contains a control character; remove it (line breaks included).")
-    return text
-
-
-def _conv_secret(spec: KeySpec, text: str) -> Secret:
-    return Secret(_conv_str(spec, text))
-
-
-_BOOL = {"true": True, "yes": True, "1": True, "on": True,
-         "false": False, "no": False, "0": False, "off": False}
-_BOOL_ALLOWED = ("true", "false", "yes", "no", "1", "0", "on", "off")
-
-
-def _conv_bool(spec: KeySpec, text: str) -> bool:
-    try:
-        return _BOOL[text.lower()]
-    except KeyError:
-        raise ValueProblem(f"is not a boolean; allowed values: {', '.join(_BOOL_ALLOWED)} (any case).") from None
-
-
-def describe_bounds(spec: KeySpec) -> str:
-    """A numeric key's range in words, as errors and the docs give it: ``"an integer from 1 to 7300"``."""
-    if spec.bounds is None:
-        return ""
-    low, high = spec.bounds
-    if spec.convert is _conv_int:
-        return f"an integer from {low:.0f} to {high:.0f}"
-    if spec.convert is _conv_lookback:
-        return f"an integer from {low:.0f} to {high:.0f}, or all"
-    return f"a number greater than {low:g} and at most {high:g}"
-
-
-def _conv_int(spec: KeySpec, text: str) -> int:
-    assert spec.bounds is not None
-    low, high = spec.bounds
-    wanted = f"write {describe_bounds(spec)}"
-    if not re.fullmatch(r"[+-]?\d+", text):
-        raise ValueProblem(f"is not a whole number; {wanted}.")
-    # longer than any bound: out of range without converting (int() of thousands of digits is refused)
-    value = int(text) if len(text) <= 20 else (-1 if text.startswith("-") else 1) * 10 ** 21
-    if not low <= value <= high:
-        raise ValueProblem(f"is out of range; {wanted}.")
-    return value
-
-
-#: ``LookbackDays=all``: each table's full retention at Amazon (e.g. 730 days for orders).
-LOOKBACK_ALL = 0
-
-
-def _conv_lookback(spec: KeySpec, text: str) -> int:
-    if text.strip().lower() == "all":
-        return LOOKBACK_ALL
-    return _conv_int(spec, text)
-
-
-def _conv_seconds(spec: KeySpec, text: str) -> float:
-    assert spec.bounds is not None
-    low, high = spec.bounds
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and low < value <= high):
-        raise ValueProblem(f"is not valid; write a number of seconds greater than {low:g} and at most {high:g}, "
-                           f"e.g. 60.")
-    return value
-
-
-def _conv_url(spec: KeySpec, text: str) -> str:
-    bad = ValueProblem(f"is not an http(s) URL; write e.g. "
-                       f"{spec.default or 'https://sellingpartnerapi-na.amazon.com'}.")
-    if any(ord(c) <= 32 for c in text):
-        raise bad
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname
-    except ValueError:
-        raise bad from None
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        raise bad
-    return text.rstrip("/")
-
-
-def _choice_converter(canonical: tuple[str, ...], mapping: Mapping[str, str] | None = None, *,
-                      refusal: str = "is not valid; allowed values") -> Callable[[KeySpec, str], str]:
-    """A converter accepting ``canonical`` values (and ``mapping`` keys) case-insensitively; anything else is a
-    problem "<refusal>: <the values>"."""
-    table = {c.lower(): c for c in canonical} | {k.lower(): v for k, v in (mapping or {}).items()}
-
-    def conv(spec: KeySpec, text: str) -> str:
-        try:
-            return table[text.lower()]
-        except KeyError:
-            raise ValueProblem(f"{refusal}: {', '.join(spec.allowed or canonical)}.") from None
-    return conv
-
-
-def _conv_region(spec: KeySpec, text: str) -> str:
-    try:
-        return mp.resolve_region(text)
-    except KeyError:
-        raise ValueProblem(f"is not a selling region; allowed values: {', '.join(spec.allowed)} "
-                           f"(case-insensitive).") from None
-
-
-def _conv_marketplaces(spec: KeySpec, text: str) -> tuple[str, ...]:
-    ids: list[str] = []
-    for token in text.split(","):
-        if not token.strip():
-            continue
-        try:
-            mid = mp.resolve_marketplace(token)
-        except KeyError:
-            raise ValueProblem(f"has an unknown marketplace{{part}}; use marketplace IDs or country codes, "
-                               f"comma-separated. Valid codes: {mp.valid_codes()}.", token.strip()) from None
-        if mid not in ids:
-            ids.append(mid)
-    return tuple(ids)
-
-
-def _conv_status_codes(spec: KeySpec, text: str) -> frozenset[int]:
-    codes: set[int] = set()
-    for token in re.split(r"[|,]", text):
-        token = token.strip()
-        if not token:
-            continue
-        if not re.fullmatch(r"\d{3}", token) or not 100 <= int(token) <= 599:
-            raise ValueProblem("has{part} which is not an HTTP status code; write codes separated by '|', "
-                               "e.g. 429|500|502|503|504.", token)
-        codes.add(int(token))
-    return frozenset(codes)
-
-
-def _conv_path(spec: KeySpec, text: str) -> str:
-    text = _conv_str(spec, text)
-    try:
-        return os.path.expanduser(text)
-    except (ValueError, KeyError):  # pragma: no cover - exotic user names
-        return text
-
-
-def _conv_ignored(spec: KeySpec, text: str) -> None:
-    return None
 
 
 #: Per-API version keys, read from the table definitions (the single source): key → (supported versions, default).
@@ -514,6 +204,15 @@ KEYS: tuple[KeySpec, ...] = (
 )
 """Every connection-string key, in documentation order."""
 
+
+# -------------------- lookups
+
+
+def _norm(key: str) -> str:
+    """Normal form of a key for look-up: lower case, without ``_``, ``-`` and spaces."""
+    return re.sub(r"[\s_\-]+", "", key).lower()
+
+
 _LOOKUP: dict[str, KeySpec] = {}
 for _spec in KEYS:
     for _name in (_spec.name, *_spec.aliases):
@@ -546,8 +245,6 @@ def _unknown_key(key: str) -> ConnectionStringError:
         f"Unknown connection-string key {key!r}.{hint} The list of keys: sqlspapi help connection-string.",
         key=key,
     )
-
-
 
 
 # -------------------- settings values back to text
