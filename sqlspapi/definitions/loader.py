@@ -25,6 +25,7 @@ from sqlspapi.definitions.schema import (
     COLUMN_TYPES,
     FILTER_OPS,
     BatchSpec,
+    BulkSpec,
     ColumnSpec,
     DocumentSpec,
     FilterSpec,
@@ -71,7 +72,7 @@ KEYS: Mapping[str, Mapping[str, bool]] = {
     "table": {"description": True, "columns": True, "entity": False, "key": False, "restricted": False,
               "hint": False, "one_of": False, "parts": False, "hook": False, "example": False, "routes_from": False,
               "get": False, "list": False, "window": False, "nested": False, "batch": False, "document": False,
-              "report": False, "python": False},
+              "report": False, "python": False, "bulk": False},
     "hint": {"required": False},
     "parts": {"param": True, "names": True, "always": False},
     "get": {**_ROUTE_COMMON, "operation": True, "column": True, "path_param": True, "row": True,
@@ -91,13 +92,16 @@ KEYS: Mapping[str, Mapping[str, bool]] = {
                "get_document": False,
                "list_reports": False},
     "python": {**_ROUTE_COMMON, "function": True},
+    "bulk": {**_ROUTE_COMMON, "reports": False, "entity": False, "key": True, "columns": True, "values": False,
+             "threshold": False},
     "filter": {"column": True, "ops": True, "param": False, "path_param": False, "batch": False, "exact": False,
                "required": False, "params": False, "not_with": False},
     "window_spec": {"column": True, "after": False, "before": False, "max_span_days": False},
 }
 
-#: Route kinds, in the order the planner tries them (a get by key beats a nested read beats a list scan).
-ROUTE_KINDS = ("get", "nested", "batch", "list", "window", "document", "report", "python")
+#: Route kinds, in the order the planner tries them (a get by key beats the order report beats a nested read beats a
+#: list scan).
+ROUTE_KINDS = ("get", "bulk", "nested", "batch", "list", "window", "document", "report", "python")
 
 #: The operations a ``[report]`` route uses unless it names others (the Reports API's).
 REPORT_OPERATIONS = {"operation": "createReport", "poll": "getReport", "get_document": "getReportDocument",
@@ -280,8 +284,36 @@ class _Reader:
                 raise DefinitionError(f"{where}: date_style {fields['date_style']!r}: want dmy or mdy")
             fields["options"] = {str(k): str(v) for k, v in fields.get("options", {}).items()}
             return ReportSpec(**{**common, "operation": fields.pop("operation")}, **fields)
+        if kind == "bulk":
+            return _bulk(common, raw, where)
         assert kind == "python"
         return PythonSpec(**common, function=raw["function"])
+
+
+#: A ``[bulk]`` column mapping: a report column, or the quotient of two (``item_price / quantity``).
+_BULK_SOURCE = re.compile(r"^[a-z][a-z0-9_]*(?: / [a-z][a-z0-9_]*)?$", re.I)
+
+
+def _bulk(common: dict[str, Any], raw: Mapping[str, Any], where: str) -> BulkSpec:
+    """A ``[bulk]`` route: a scan (``reports``) or a lookup (``entity``), with its column and value mappings."""
+    if ("reports" in raw) == ("entity" in raw):
+        raise DefinitionError(f"{where}: give reports (range column → report table: a scan) or entity (the entity "
+                              "a scan route read: a lookup), not both")
+    columns = {str(k): str(v) for k, v in dict(raw["columns"]).items()}
+    bad = [f"{k} = {v!r}" for k, v in columns.items() if not _BULK_SOURCE.match(v)]
+    values = raw.get("values", {})
+    if bad or not all(isinstance(m, Mapping) for m in values.values()):
+        raise DefinitionError(f"{where}: columns map a column to a report column or 'a / b' "
+                              f"({', '.join(bad) or 'values: a table of report word → API word per column'})")
+    if str(raw["key"]) not in columns.values():
+        raise DefinitionError(f"{where}: key {raw['key']!r} (the report's order id) is mapped to no column")
+    threshold = raw.get("threshold", 500)
+    if not isinstance(threshold, int) or threshold < 0:
+        raise DefinitionError(f"{where}: threshold {threshold!r}: want a count of orders (an integer >= 0)")
+    return BulkSpec(**common, reports={str(k): str(v) for k, v in dict(raw.get("reports", {})).items()},
+                    entity=str(raw.get("entity", "")), key=str(raw["key"]), columns=columns,
+                    values={str(k): {str(a): str(b) for a, b in m.items()} for k, m in values.items()},
+                    threshold=threshold)
 
 
 def _table(name: str, raw: Any, section: str, version: str, reader: _Reader, where: str,
@@ -389,6 +421,8 @@ def _check_columns(table: TableSpec, where: str) -> None:
             referenced.append(route.column)
         elif isinstance(route, ReportSpec) and route.window_column:
             referenced.append(route.window_column)
+        elif isinstance(route, BulkSpec):
+            referenced += [*route.reports, *route.columns, *route.values]
     for col in referenced:
         try:
             table.column_index(col)

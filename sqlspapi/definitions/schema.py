@@ -398,3 +398,26 @@ class SectionSpec:
     title: str = ""
     default: bool = False
     hooks: str | None = None
+
+
+@dataclass(frozen=True)
+class BulkSpec(RouteSpec):
+    """Rows of an API table read from an order report instead of paging (the ``bulk`` route, ``Route`` key).
+
+    A scan route (``reports`` given: ``orders``) names, per range column, the report table that serves a range on it
+    (``PurchaseDate`` → ``flat_file_all_orders_data_by_order_date_general``; the first is used when no range is
+    given); the auto mode reads the report from ``threshold`` orders on (estimated before any call). A lookup route
+    (``entity`` given: ``order_items``) serves ``key = v`` from the orders a scan route read this statement, else
+    falls back to the table's next route. ``key`` is the report column with the order id; ``columns`` maps each
+    table column the report gives faithfully to its report column (``"a / b"``: the exact quotient of two report
+    columns, NULL when it is not exact); ``values`` maps a column's report words to the API's (``Amazon`` →
+    ``AFN``). Columns not in ``columns`` are not in the report: a query using them pages (or, with
+    ``Route=report``, is an error naming them).
+    """
+
+    reports: Mapping[str, str] = field(default_factory=dict)
+    entity: str = ""
+    key: str = ""
+    columns: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    threshold: int = 500

@@ -26,13 +26,16 @@ from sqlspapi.http.ratelimit import TokenBucket
 @dataclass(frozen=True)
 class CostEnv:
     """What estimates read (never a call): the clock, the look-back, the connection's marketplace count when known,
-    what the account's calls were seen to do, and each operation's rate-limit bucket as it is now."""
+    what the account's calls were seen to do, each operation's rate-limit bucket as it is now, and the connection's
+    ``Route`` mode (``auto``, ``api`` or ``report``: whether the planner may read orders from the order report,
+    :mod:`sqlspapi.sql.routes.bulk`)."""
 
     now: datetime
     lookback_days: int
     marketplaces: int | None
     pace: PaceBook
     bucket: Callable[[OperationSpec], TokenBucket]
+    route: str = "auto"
 
 
 @dataclass(frozen=True)

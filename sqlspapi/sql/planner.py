@@ -1,10 +1,10 @@
 """The pushdown planner: SQLite constraints in, a Plan out; then a Plan plus values in, API requests out.
 
 Pure functions, no I/O. :func:`choose` runs inside BestIndexObject: it asks each of the table's routes, in the
-definition's order (get, nested, batch, list, window, document, python), and takes the first that can serve the
-access without a missing filter (else the first at all, whose plan then names what is missing). :func:`bind` runs
-inside Filter, when the values are known, and asks the plan's route for the concrete requests. The rules of each
-route are in its module (:mod:`sqlspapi.sql.routes`).
+definition's order (get, bulk, nested, batch, list, window, document, report, python), and takes the first that can
+serve the access without a missing filter (else the first at all, whose plan then names what is missing).
+:func:`bind` runs inside Filter, when the values are known, and asks the plan's route for the concrete requests. The
+rules of each route are in its module (:mod:`sqlspapi.sql.routes`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlspapi.definitions.schema import TableSpec
+from sqlspapi.sql.cost import CostEnv
 from sqlspapi.sql.plan import (
     EQ,
     GE,
@@ -38,12 +39,14 @@ __all__ = ["choose", "bind", "Plan", "Choice", "Constraint", "Bound", "BindConte
 
 
 def choose(table: TableSpec, constraints: Sequence[Constraint], n_orderby: int = 0,
-           columns_used: Iterable[int] | None = None) -> Choice:
-    """Pick the route and the constraints to push for one table access."""
+           columns_used: Iterable[int] | None = None, env: CostEnv | None = None) -> Choice:
+    """Pick the route and the constraints to push for one table access; ``env`` (what the account's calls were seen
+    to do, the ``Route`` mode) lets a route weigh the data's volume (the ``bulk`` route; None: never the report in
+    auto mode)."""
     used = frozenset(columns_used) if columns_used is not None else None
     first: Choice | None = None
     for spec in table.routes:
-        choice = route_for(spec.kind).choose(table, spec, constraints, n_orderby, used)
+        choice = route_for(spec.kind).choose_in(table, spec, constraints, n_orderby, used, env)
         if choice is None:
             continue
         if not choice.plan.missing:

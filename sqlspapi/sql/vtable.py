@@ -156,7 +156,8 @@ class Table:
                 except (apsw.Error, ValueError):
                     rhs = planner.UNKNOWN
             constraints.append(planner.Constraint(column, op, usable, is_in, rhs))
-        choice = planner.choose(self.spec, constraints, ii.nOrderBy, ii.colUsed)
+        env = self.context.cost_env() if self.context.cost_env is not None else None
+        choice = planner.choose(self.spec, constraints, ii.nOrderBy, ii.colUsed, env)
         for i, argv, omit, in_ in choice.usage:
             ii.set_aConstraintUsage_argvIndex(i, argv)
             ii.set_aConstraintUsage_omit(i, omit)

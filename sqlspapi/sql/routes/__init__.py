@@ -10,6 +10,7 @@ nested     child arrays of a parent entity: from the statement's entity cache, e
 batch      one POST carrying up to N sub-requests (pricing and fees batches)
 document   create → poll → download → decode (Data Kiosk)
 report     a report type as a table: reuse or request reports per marketplace and window, typed rows
+bulk       orders (and their items) from the order report instead of paging, when the Route key allows it
 python     a table or route written in Python (``module:function`` in ``sqlspapi.vtables``)
 =========  ==========================================================================================
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from sqlspapi.sql.routes.base import Route
 from sqlspapi.sql.routes.batch import BatchRoute
+from sqlspapi.sql.routes.bulk import BulkRoute
 from sqlspapi.sql.routes.document import DocumentRoute
 from sqlspapi.sql.routes.get import GetRoute
 from sqlspapi.sql.routes.listing import ListRoute, WindowRoute
@@ -32,7 +34,7 @@ from sqlspapi.sql.routes.report import ReportRoute
 REGISTRY: dict[str, Route] = {
     route.kind: route
     for route in (GetRoute(), ListRoute(), WindowRoute(), NestedRoute(), BatchRoute(), DocumentRoute(), ReportRoute(),
-                  PythonRoute())
+                  BulkRoute(), PythonRoute())
 }
 
 

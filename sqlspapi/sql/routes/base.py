@@ -101,6 +101,12 @@ class Route:
         """Pick the constraints to push, or None when this route cannot serve the access."""
         raise NotImplementedError
 
+    def choose_in(self, table: TableSpec, spec: RouteSpec, constraints: Sequence[Constraint], n_orderby: int,
+                  used: frozenset[int] | None, env: CostEnv | None) -> Choice | None:
+        """:meth:`choose` with what the account's calls were seen to do and the ``Route`` mode (``env``; None when
+        unknown): what the planner calls. Only a route that weighs volumes (``bulk``) reads ``env``."""
+        return self.choose(table, spec, constraints, n_orderby, used)
+
     def bind(self, plan: Plan, values: Sequence[Any], ctx: BindContext) -> Bound:
         """Turn a plan and its Filter arguments into requests; an impossible filter gives none."""
         raise NotImplementedError

@@ -56,6 +56,9 @@ from sqlspapi.sql.routes.base import Route, Scope, collect, describe, hidden_inp
 
 #: Column type → the value kind :func:`sqlspapi.documents.values.coerce` reads a cell as.
 CELL_KINDS: Mapping[str, str] = {"INTEGER": "integer", "REAL": "decimal", "BOOLEAN": "boolean", "TIME": "timestamp"}
+#: How much shorter than the longest window a slice that ends "now" is kept: Amazon's now is later than the
+#: statement's (read to the minute), and a window over the limit is refused.
+OPEN_MARGIN = timedelta(minutes=15)
 #: Hidden inputs whose ranges bound the data window: (column, start ops, end ops).
 _WINDOW_INPUTS = (("dataStartTime", (GT, GE), (LT, LE)), ("dataEndTime", (), (LT, LE)))
 
@@ -367,6 +370,8 @@ def _slices(lo: datetime | None, hi: datetime | None, now: datetime,
     start = lo
     while start < end:
         stop = start + span
+        if hi is None and stop >= end and end - start > span - OPEN_MARGIN:
+            stop = start + span - OPEN_MARGIN  # "until now" is later at Amazon: keep the open slice short enough
         out.append((start, stop if stop < end else hi))
         start = stop
     return out
