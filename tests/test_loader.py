@@ -356,3 +356,28 @@ def test_a_file_without_a_version_key_is_always_on() -> None:
     assert tokens.version_key == "" and tokens in select_sections({k: d for k, (_v, d, _t) in version_keys().items()})
     assert "" not in version_keys()
     assert operation("tokens", "createRestrictedDataToken").path == "/tokens/2021-03-01/restrictedDataToken"
+
+
+def test_columns_from_takes_an_earlier_tables_columns(tmp_path: Path) -> None:
+    """``columns_from``: the columns of a table declared earlier, then the table's own block; never a later one."""
+    child = '''
+[tables.more_things]
+description = "More things."
+columns_from = "things"
+columns = """
+colour                  TEXT     Its colour
+"""
+
+[tables.more_things.list]
+operation = "listThings"
+rows = "payload.things"
+'''
+    section = load_file(write(tmp_path, VALID + child))
+    assert [c.name for c in section.tables["more_things"].columns] == ["thingId", "createdAt", "marketplaceId",
+                                                                       "colour"]
+    assert section.tables["more_things"].columns[2].source == "query_param"
+    later = child.replace('columns_from = "things"', 'columns_from = "nothing_yet"')
+    assert "columns_from names a table declared earlier in this file (things)" in error_of(tmp_path, VALID + later)
+    bare = child.replace('columns_from = "things"\n', "").split('columns = """', 1)[0] + child.split('"""\n', 2)[2]
+    assert error_of(tmp_path, VALID + bare) == "vtables/things-v1.toml: table more_things: missing required key " \
+                                               "'columns'"
