@@ -50,6 +50,8 @@ from zoneinfo import ZoneInfo
 
 from emuproc import EmulatorProcess, run_child, vm_status_kb
 
+from sqlspapi.emulator.reports_listings import LISTING_COLUMNS
+
 REPORT_TYPE = "GET_MERCHANT_LISTINGS_ALL_DATA"
 TABLE = "merchant_listings_all_data"
 SQL = "SELECT * FROM merchant_listings_all_data WHERE reportId = '{}'"
@@ -62,12 +64,7 @@ RSS_TARGET_MB = 150
 FLAT_FACTOR = 1.25  # "flat": the largest document's peak within this factor of the smallest's
 BATCH_ROWS = 5000  # rows generated, joined and compressed per write
 
-HEADER = (
-    "item-name", "item-description", "listing-id", "seller-sku", "price", "quantity", "open-date", "image-url",
-    "item-is-marketplace", "product-id-type", "zshop-shipping-fee", "item-note", "item-condition", "zshop-category1",
-    "zshop-browse-path", "zshop-storefront-feature", "asin1", "asin2", "asin3", "will-ship-internationally",
-    "expedited-shipping", "zshop-boldface", "product-id", "bid-for-featured-placement", "add-delete",
-    "pending-quantity", "fulfillment-channel", "merchant-shipping-group", "status")
+HEADER = LISTING_COLUMNS  # the 29 documented GET_MERCHANT_LISTINGS_ALL_DATA columns, as the emulator writes them
 
 BRANDS = ("Anker", "Amazon Basics", "Hamilton Beach", "OXO Good Grips", "Lodge", "Cuisinart", "JBL", "Logitech",
           "Crocs", "Hanes", "Carhartt", "Pyrex", "Rubbermaid", "Coleman", "Stanley", "Hydro Flask", "Ninja",
