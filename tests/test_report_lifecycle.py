@@ -225,3 +225,12 @@ def test_a_restricted_report_document_is_read_with_a_restricted_data_token(emu) 
         assert [c.operation for c in db.last_calls()][-2:] == ["createRestrictedDataToken", "getReportDocument"]
     assert emu.calls.count("createRestrictedDataToken") == tokens + 1
     assert emu.calls.count("getReportDocument", 200) >= 1
+
+
+def test_explain_counts_the_reports_a_window_needs(emu) -> None:
+    with _db(emu) as db:
+        plan = db.explain("SELECT * FROM flat_file_all_orders_data_by_order_date_general WHERE marketplaceId = 'US' "
+                          "AND dataStartTime >= '2025-09-01' AND dataStartTime < '2025-11-15'")
+        assert "[est. ~3 reports," in plan[0] and "unless a report of the last ReportMaxAgeMinutes is reused" in plan[0]
+        by_id = db.explain("SELECT * FROM merchant_listings_all_data WHERE reportId = '1'")
+        assert "[est. ~1 call," in by_id[0] and "getReport of that report" in by_id[0]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,7 @@ from sqlspapi.sql.plan import (
     IMPOSSIBLE_COST,
     LE,
     LT,
+    UNKNOWN,
     Arg,
     BindContext,
     Bound,
@@ -122,12 +124,23 @@ class ReportRoute(Route):
         return f"reuse a report of the last ReportMaxAgeMinutes, else createReport; wait; download{split}"
 
     def calls(self, plan: Plan, env: CostEnv) -> Calls:
-        """A create (or reuse) per marketplace and window, polls while Amazon works, one document each."""
+        """One createReport per marketplace and window slice (fewer when recent reports are reused), counted from
+        the constants of the query and the connection's marketplaces when they are known; then polls while Amazon
+        works (minutes to hours) and one download per report."""
         spec = plan.route
         assert isinstance(spec, ReportSpec)
-        return Calls(spec.operation if spec.requestable else spec.list_reports, None,
-                     basis="one report per marketplace and window (reused within ReportMaxAgeMinutes), polled "
-                           "until DONE; Amazon takes minutes to hours")
+        given = {a.column: v for a, v in zip(plan.args, plan.values, strict=False) if a.role == "input"}
+        if "reportId" in given:
+            return Calls(spec.poll, 1.0, basis="getReport of that report, then polls while it runs")
+        if not spec.requestable:
+            return Calls(spec.list_reports, None, unit="page",
+                         basis="the DONE reports getReports lists for the window, then one download each")
+        basis = ("one createReport per marketplace and window unless a report of the last ReportMaxAgeMinutes is "
+                 "reused; then getReport polls until Amazon is done (minutes to hours), one download each")
+        marketplaces = 1 if "marketplaceId" in given else env.marketplaces
+        slices = _slice_count(plan, spec, env.now)
+        count = marketplaces * slices if marketplaces is not None and slices is not None else None
+        return Calls(spec.operation, float(count) if count is not None else None, unit="report", basis=basis)
 
     # ------------------------------------------------------------------------------------------ bind
     def bind(self, plan: Plan, values: Sequence[Any], ctx: BindContext) -> Bound:
@@ -353,6 +366,29 @@ def _dig(data: Any, path: str) -> Any:
     for part in path.split(".") if path else ():
         data = data.get(part) if isinstance(data, dict) else None
     return data
+
+
+def _slice_count(plan: Plan, spec: ReportSpec, now: datetime) -> int | None:
+    """How many consecutive reports the query's window needs (None when a bound is not a constant)."""
+    if not spec.max_span_days:
+        return 1
+    after, before = [], []
+    for arg, value in zip(plan.args, plan.values, strict=False):
+        column = arg.column if arg.role == "input" else arg.param
+        if arg.role in ("after", "before") or column in ("dataStartTime", "dataEndTime"):
+            if value is UNKNOWN:
+                return None
+            try:
+                moment = to_api_time(value, arg.column)
+            except ProgrammingError:
+                return None  # the query fails when it runs, with its message
+            (after if arg.role == "after" or column == "dataStartTime" else before).append(moment)
+    now = now.astimezone(UTC)
+    lo = max(after) if after else (now - timedelta(days=spec.default_days) if spec.default_days else None)
+    if lo is None:
+        return 1
+    hi = min(min(before), now) if before else now
+    return max(1, math.ceil((hi - lo).total_seconds() / 86_400 / spec.max_span_days - 1e-9))
 
 
 def _text(moment: datetime | None) -> str | None:
