@@ -591,3 +591,11 @@ def test_shell_says_when_a_default_window_applied_and_wrapped_bounds_reach_the_a
     assert len(notes) == 1 and "last 30 days (LookbackDays=30)" in notes[0] and "LookbackDays=all" in notes[0]
     counts = [line for line in result.stdout.split() if line.isdigit()]
     assert len(counts) == 3 and counts[1] == counts[2] and int(counts[1]) >= int(counts[0])
+
+
+def test_query_prints_notices_as_note_lines() -> None:
+    result = run("query", "--demo", "SELECT count(*) FROM orders")
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 1 and "last 30 days (LookbackDays=30)" in notes[0]
+    assert "Warning" not in result.stderr and ".py:" not in result.stderr

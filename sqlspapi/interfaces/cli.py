@@ -22,6 +22,7 @@ import os
 import re
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
 from typing import Any, TextIO
 
@@ -85,7 +86,12 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     terminal = hasattr(err, "isatty") and err.isatty()
     with dbapi.Connection(_open(connection_string, args.demo, err),
-                          progress=TqdmProgress(err) if terminal else None) as connection:
+                          progress=TqdmProgress(err) if terminal else None) as connection, \
+            warnings.catch_warnings():
+        # the statement's notices (a default window, restricted columns, unreadable report cells) as the shell
+        # prints them: "note: …" lines, not Python's warning format with a source line
+        warnings.simplefilter("always")
+        warnings.showwarning = lambda message, *_args, **_kw: err.write(f"note: {message}\n")
         results = run_statements(connection, sql)
         if results:
             write_results(out, results, fmt=args.format)
