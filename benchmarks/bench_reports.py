@@ -224,7 +224,7 @@ def layered(db: Any, report_id: str) -> dict[str, dict[str, float]]:
     from sqlspapi.documents import open_document
     from sqlspapi.documents.headers import RowReader
     from sqlspapi.reports.state import CachedDocument, cache_root
-    from sqlspapi.sql.routes.report import _Cells
+    from sqlspapi.sql.routes.report_cells import Cells
 
     table = next(t for t in db.tables() if t.name == TABLE)
     spec = table.route("report")
@@ -240,7 +240,7 @@ def layered(db: Any, report_id: str) -> dict[str, dict[str, float]]:
     return {
         "gunzip + decode lines": timed(lambda: drain(lines())),
         "+ row dicts (RowReader)": timed(lambda: drain(RowReader(lines(), known=known))),
-        "+ typed cells (report route)": timed(lambda: drain(_Cells(table, spec).rows(lines(), "ATVPDKIKX0DER"))),
+        "+ typed cells (report route)": timed(lambda: drain(Cells(table, spec).rows(lines(), "ATVPDKIKX0DER"))),
         "+ vtable, no column reads (count(*))": timed(
             lambda: next(iter(db.connection.execute(COUNT_SQL.format(report_id))))[0]),
     }

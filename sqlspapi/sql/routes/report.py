@@ -12,7 +12,7 @@ Inputs (hidden columns every report table has, :data:`sqlspapi.definitions.loade
 - ``reportId``: read that existing report (no request).
 
 Types Amazon makes itself (``requestable = false``: settlements) read the DONE reports getReports lists whose data
-window meets the query's. Rows: flat files through :class:`~sqlspapi.documents.headers.RowReader` (header names by
+window meets the query's. Rows (:mod:`sqlspapi.sql.routes.report_cells`): flat files through :class:`~sqlspapi.documents.headers.RowReader` (header names by
 the column rule, localized headers mapped, unknown columns in ``extra``, ragged rows kept), each typed cell read by
 :mod:`sqlspapi.documents.values` with the marketplace's conventions; a cell that cannot be read stays text and is
 counted in a :class:`~sqlspapi.errors.ReportValueWarning` notice. JSON reports give the objects at ``rows``.
@@ -20,18 +20,15 @@ counted in a :class:`~sqlspapi.errors.ReportValueWarning` notice. JSON reports g
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlspapi.definitions.schema import ReportSpec, RouteSpec, TableSpec
 from sqlspapi.documents.decode import open_document
-from sqlspapi.documents.headers import EXTRA, RowReader
-from sqlspapi.documents.values import CellReader
 from sqlspapi.errors import ProgrammingError, ReportValueWarning, RestrictedDataError
 from sqlspapi.reports.lifecycle import Report, ReportOps, ReportRequest, ReportService
 from sqlspapi.settings.marketplaces import MARKETPLACE_BY_ID, resolve_marketplace
@@ -55,9 +52,8 @@ from sqlspapi.sql.plan import (
     Row,
 )
 from sqlspapi.sql.routes.base import Route, Scope, collect, describe, hidden_inputs, missing_groups
+from sqlspapi.sql.routes.report_cells import Cells
 
-#: Column type → the value kind :func:`sqlspapi.documents.values.coerce` reads a cell as.
-CELL_KINDS: Mapping[str, str] = {"INTEGER": "integer", "REAL": "decimal", "BOOLEAN": "boolean", "TIME": "timestamp"}
 #: How much shorter than the longest window a slice that ends "now" is kept: Amazon's now is later than the
 #: statement's (read to the minute), and a window over the limit is refused.
 OPEN_MARGIN = timedelta(minutes=15)
@@ -219,7 +215,7 @@ class ReportRoute(Route):
         for message in job.notices:
             if notify is not None:
                 notify(message)
-        reader = _Cells(plan.table, spec)
+        reader = Cells(plan.table, spec)
         if job.report_id is not None:
             report = service.by_id(scope, ops, job.report_id)
             if report is None:
@@ -246,7 +242,7 @@ class ReportRoute(Route):
 
     @staticmethod
     def _rows(scope: Scope, service: ReportService, ops: ReportOps, spec: ReportSpec, report: Report,
-              request: ReportRequest, reader: _Cells) -> Iterator[Row]:
+              request: ReportRequest, reader: Cells) -> Iterator[Row]:
         """The rows of one finished report (none when CANCELLED or without a document)."""
         if report.status != "DONE":
             return
@@ -270,102 +266,11 @@ class ReportRoute(Route):
             document.close()
 
 
-class _Cells:
-    """Rows of a document, typed by the table's columns; counts the cells it could not read (for one notice)."""
-
-    def __init__(self, table: TableSpec, spec: ReportSpec) -> None:
-        self.spec = spec
-        columns = [c for c in table.columns if c.source == "row" and not c.hidden and c.name != EXTRA]
-        self.known = [c.path[0] for c in columns]
-        self.typed: list[tuple[str, str]] = [(c.path[0], CELL_KINDS[c.kind]) for c in columns if c.kind in CELL_KINDS]
-        #: column → [count, an example]; "" → a document-level notice (bad bytes, a cut-off file)
-        self.problems: dict[str, list[Any]] = {}
-
-    def rows(self, decoded: Any, marketplace_id: str) -> Iterator[dict[str, Any]]:
-        """The document's row objects (``{"record": …}`` for a table of any type)."""
-        lines = iter(decoded)
-        fmt = self.spec.format
-        if fmt == "auto":
-            first = next((line for line in lines if line.strip()), "")
-            lines = itertools.chain([first], lines)
-            fmt = "json" if first.lstrip().startswith(("{", "[")) else "csv" if _csv_header(first) else "tsv"
-            if fmt == "json":
-                yield from ({"record": record} for record in _json_records(json.loads("\n".join(lines))))
-                return
-            for row in RowReader(lines, delimiter="\t" if fmt == "tsv" else ","):
-                extra = row.pop(EXTRA) or {}
-                yield {"record": {**{k: v for k, v in row.items() if v is not None}, **extra}}
-            return
-        if fmt == "json":
-            data = json.loads("\n".join(lines))
-            items = _dig(data, self.spec.rows)
-            yield from (item for item in items or () if isinstance(item, dict))
-            return
-        reader = RowReader(lines, delimiter="\t" if fmt == "tsv" else ",", known=self.known)
-        cells = CellReader(marketplace_id, self.spec.date_style, exact=False)
-        present = set(reader.columns)
-        typed = [(name, cells.reader(kind)) for name, kind in self.typed if name in present]
-        texts = [name for name in self.known if name in present and name not in dict(self.typed)]
-        problems = self.problems
-        for row in reader:
-            for name in texts:
-                text = row[name]
-                if text is not None and (not text or text.isspace()):
-                    row[name] = None  # a blank cell is no value
-            for name, read in typed:
-                text = row[name]
-                if text is None:
-                    continue
-                value, ok = read(text)
-                if ok:
-                    row[name] = value
-                else:
-                    entry = problems.setdefault(name, [0, text])
-                    entry[0] += 1
-            yield row
-
-    def notices(self, table: str) -> list[str]:
-        """What the user is told about cells kept as text, and damaged documents."""
-        out = [entry[1] for name, entry in self.problems.items() if not name]
-        cells = {name: entry for name, entry in self.problems.items() if name}
-        if cells:
-            listed = ", ".join(f"{name} ({count}, e.g. {example!r})" for name, (count, example) in cells.items())
-            out.append(f"{table}: {sum(e[0] for e in cells.values())} cell(s) could not be read as their column's "
-                       f"type and are kept as text: {listed}")
-        return out
-
-
 def requests_of(bound: Bound) -> list[ReportRequest]:
     """The reports a bound plan of the route will request (``CREATE VIRTUAL TABLE … USING report`` reads the first
     one's header)."""
     job = bound.inputs.get("job")
     return list(job.requests) if isinstance(job, _Job) else []
-
-
-def _csv_header(line: str) -> bool:
-    """Whether a flat file's header line is comma-separated (no tab, a comma)."""
-    return "\t" not in line and "," in line
-
-
-def _json_records(data: Any) -> Iterator[Any]:
-    """The records of a JSON document of unknown shape: a top-level array's items; else the items of every
-    top-level array of objects (each with ``_section``, its key); else the document itself."""
-    if isinstance(data, list):
-        yield from data
-        return
-    sections = {k: v for k, v in data.items() if isinstance(v, list) and v and isinstance(v[0], dict)} \
-        if isinstance(data, dict) else {}
-    if not sections:
-        yield data
-        return
-    for key, items in sections.items():
-        yield from ({"_section": key, **item} if isinstance(item, dict) else item for item in items)
-
-
-def _dig(data: Any, path: str) -> Any:
-    for part in path.split(".") if path else ():
-        data = data.get(part) if isinstance(data, dict) else None
-    return data
 
 
 def _slice_count(plan: Plan, spec: ReportSpec, now: datetime) -> int | None:
