@@ -12,10 +12,11 @@ Inputs (hidden columns every report table has, :data:`sqlspapi.definitions.loade
 - ``reportId``: read that existing report (no request).
 
 Types Amazon makes itself (``requestable = false``: settlements) read the DONE reports getReports lists whose data
-window meets the query's. Rows (:mod:`sqlspapi.sql.routes.report_cells`): flat files through :class:`~sqlspapi.documents.headers.RowReader` (header names by
-the column rule, localized headers mapped, unknown columns in ``extra``, ragged rows kept), each typed cell read by
-:mod:`sqlspapi.documents.values` with the marketplace's conventions; a cell that cannot be read stays text and is
-counted in a :class:`~sqlspapi.errors.ReportValueWarning` notice. JSON reports give the objects at ``rows``.
+window meets the query's. Rows (:mod:`sqlspapi.sql.routes.report_cells`): flat files through
+:class:`~sqlspapi.documents.headers.RowReader` (header names by the column rule, localized headers mapped, unknown
+columns in ``extra``, ragged rows kept), each typed cell read by :mod:`sqlspapi.documents.values` with the
+marketplace's conventions; a cell that cannot be read stays text and is counted in a
+:class:`~sqlspapi.errors.ReportValueWarning` notice. JSON reports give the objects at ``rows``.
 """
 
 from __future__ import annotations
