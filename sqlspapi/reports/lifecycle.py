@@ -43,6 +43,8 @@ POLL_FIRST = 5.0
 POLL_MAX = 30.0
 #: Reports getReports may list: the ones worth reusing.
 REUSABLE = ("IN_QUEUE", "IN_PROGRESS", "DONE")
+#: Most getReports pages one listing follows (90 days of reports at 100 a page is far fewer).
+MAX_LIST_PAGES = 1000
 #: How many characters of an error document a FATAL error quotes.
 ERROR_TEXT_MAX = 600
 
@@ -293,12 +295,18 @@ class ReportService:
         query: dict[str, Any] = {"reportTypes": [report_type], "processingStatuses": ["DONE"],
                                  "marketplaceIds": [marketplace_id], "createdSince": _iso(since), "pageSize": 100}
         found: list[Mapping[str, Any]] = []
-        for _page in range(1000):
+        seen: set[str] = set()
+        while True:
             answer = caller.call(ops.list, {}, query, fresh=True, expect=_LIST)
             found += [r for r in answer.get("reports") or () if isinstance(r, Mapping)]
             token = answer.get("nextToken")
             if not token:
                 break
+            if token in seen or len(seen) >= MAX_LIST_PAGES:
+                raise OperationalError(f"{ops.list.name} for {report_type} kept answering a next page ({len(seen)} "
+                                       "pages, or a token it gave before); the list of reports would be incomplete. "
+                                       "Narrow the window (dataStartTime) and try again.")
+            seen.add(str(token))
             query = {"nextToken": token}
         for meta in sorted(found, key=lambda r: str(r.get("dataStartTime") or "")):
             lo, hi = _instant(meta.get("dataStartTime")), _instant(meta.get("dataEndTime"))
