@@ -93,3 +93,34 @@ def sandbox_cases(model: dict[str, Any]):
                 for case in resp.get("x-amzn-api-sandbox", {}).get("static", []):
                     params = {k: v.get("value") for k, v in case.get("request", {}).get("parameters", {}).items()}
                     yield method.upper(), path, op["operationId"], int(status), params, case.get("response")
+
+
+def _strip_extensions(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _strip_extensions(v) for k, v in node.items() if not k.startswith("x-")}
+    if isinstance(node, list):
+        return [_strip_extensions(v) for v in node]
+    return node
+
+
+@cache
+def _validator(models_dir: Path, name: str, method: str, template: str, status: int) -> Any:
+    from urllib.parse import quote
+
+    from jsonschema import Draft4Validator
+
+    root = dict(_strip_extensions(load(models_dir, name)))
+    responses = root["paths"][template][method.lower()]["responses"]
+    assert str(status) in responses, f"{name}: {method} {template} declares no {status} response"
+    pointer = "/".join(quote(p.replace("~", "~0").replace("/", "~1"), safe="~")
+                       for p in ("paths", template, method.lower(), "responses", str(status), "schema"))
+    root["$ref"] = "#/" + pointer
+    return Draft4Validator(root)
+
+
+def check_response(models_dir: Path, name: str, method: str, template: str, status: int, body: Any) -> None:
+    """Assert that ``body`` (an answer with ``status``) validates against model ``name``'s schema for that status of
+    ``method template`` (draft 4, the whole model as the root so ``#/definitions/X`` resolves)."""
+    validator = _validator(models_dir, name, method.upper(), template, int(status))
+    errors = sorted(validator.iter_errors(body), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])

@@ -22,7 +22,9 @@ class OperationSpec:
     """One SP-API operation, as declared in a ``vtables/*.toml`` definition (values from Amazon's model).
 
     ``rate`` (requests per second) and ``burst`` are the published usage plan; the client seeds its token bucket
-    with them and adjusts the rate when a response carries ``x-amzn-RateLimit-Limit``.
+    with them and adjusts the rate when a response carries ``x-amzn-RateLimit-Limit``. ``grantless`` is the LWA
+    scope of a grantless operation (``sellingpartnerapi::notifications``): it is called with a client-credentials
+    token for that scope instead of the seller's refresh-token grant.
     """
 
     name: str
@@ -34,6 +36,7 @@ class OperationSpec:
     burst: int
     restricted: bool = False
     rdt_data_elements: tuple[str, ...] = ()
+    grantless: str | None = None
 
     def format_path(self, path_params: Mapping[str, Any] | None = None) -> str:
         """The path with ``{name}`` placeholders replaced by percent-encoded values: every character but letters,

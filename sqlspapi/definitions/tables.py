@@ -53,7 +53,7 @@ def read_operation(section: str, version: str, name: str, raw: Any, where: str) 
     return OperationSpec(
         name=name, section=section, version=version, method=str(raw["method"]).upper(), path=raw["path"],
         rate=float(raw["rate"]), burst=int(raw["burst"]), restricted=bool(raw.get("restricted", False)),
-        rdt_data_elements=tuple(raw.get("rdt_data_elements", ())),
+        rdt_data_elements=tuple(raw.get("rdt_data_elements", ())), grantless=raw.get("grantless"),
     )
 
 
@@ -191,7 +191,9 @@ def read_table(name: str, raw: Any, section: str, version: str, reader: Reader, 
         raise DefinitionError(f"{where}: table names are lower_snake_case")
     raw = _check(raw, "table", where)
     columns = _own_columns(raw, inherited, where)
-    routes = tuple(reader.route(kind, raw[kind], where) for kind in ROUTE_KINDS if kind in raw)
+    routes = tuple(reader.route(kind, one, f"{where}[{n}]" if isinstance(raw[kind], list) else where)
+                   for kind in ROUTE_KINDS if kind in raw
+                   for n, one in enumerate(raw[kind] if isinstance(raw[kind], list) else [raw[kind]]))
     report = next((r for r in routes if isinstance(r, ReportSpec)), None)
     if report is not None:
         columns = _report_columns(name, report, columns, where)

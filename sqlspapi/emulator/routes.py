@@ -15,7 +15,27 @@ from dataclasses import dataclass
 
 from sqlspapi.definitions.loader import load_all
 from sqlspapi.definitions.schema import OperationSpec
-from sqlspapi.emulator import catalog, fba_inventory, orders_2026, orders_v0, reports, sales, sellers, tokens
+from sqlspapi.emulator import (
+    catalog,
+    datakiosk,
+    fba_inventory,
+    fees,
+    finances,
+    finances_v0,
+    listings_items,
+    notifications,
+    orders_2026,
+    orders_v0,
+    pricing_2022,
+    pricing_v0,
+    reports,
+    sales,
+    sellers,
+    services,
+    shipping,
+    tokens,
+    vendor_orders,
+)
 from sqlspapi.emulator.generic import Endpoint
 from sqlspapi.emulator.ratelimit import UsagePlan
 
@@ -55,7 +75,10 @@ def operation_specs() -> dict[tuple[str, str, str], OperationSpec]:
 #: Every operation the emulator serves (each defined in ``vtables/*.toml``).
 ENDPOINTS: tuple[Endpoint, ...] = (*orders_v0.ENDPOINTS, *orders_2026.ENDPOINTS, *tokens.ENDPOINTS,
                                    *sellers.ENDPOINTS, *catalog.ENDPOINTS, *fba_inventory.ENDPOINTS,
-                                   *sales.ENDPOINTS, *reports.ENDPOINTS)
+                                   *sales.ENDPOINTS, *reports.ENDPOINTS, *finances.ENDPOINTS, *finances_v0.ENDPOINTS,
+                                   *pricing_v0.ENDPOINTS, *pricing_2022.ENDPOINTS, *fees.ENDPOINTS,
+                                   *listings_items.ENDPOINTS, *vendor_orders.ENDPOINTS, *datakiosk.ENDPOINTS,
+                                   *notifications.ENDPOINTS, *shipping.ENDPOINTS, *services.ENDPOINTS)
 #: Empty: operations served before ``vtables/*.toml`` defined them (there are none left). Kept while
 #: ``Emulator.__init__`` still passes it to :func:`build_routes` with ``reports.SPECS``.
 PROVISIONAL: tuple[Endpoint, ...] = ()

@@ -1,0 +1,8 @@
+"""Data Kiosk API 2023-11-15 (queries, documents): served by the emulator (being built for issue 10)."""
+
+from __future__ import annotations
+
+from sqlspapi.emulator.generic import Endpoint
+
+#: The operations this module serves.
+ENDPOINTS: tuple[Endpoint, ...] = ()
