@@ -381,3 +381,24 @@ rows = "payload.things"
     bare = child.replace('columns_from = "things"\n', "").split('columns = """', 1)[0] + child.split('"""\n', 2)[2]
     assert error_of(tmp_path, VALID + bare) == "vtables/things-v1.toml: table more_things: missing required key " \
                                                "'columns'"
+
+
+# ------------------------------------------------------------------------------------------------ route arrays
+def test_several_routes_of_one_kind_load_in_order(tmp_path: Path) -> None:
+    """``[[tables.X.list]]`` declares several list routes (Finances v0: by order, by group, by date); the planner
+    tries them in the file's order, and an error in the second names it by its position."""
+    text = VALID.replace("[tables.things.list]", "[[tables.things.list]]").replace(
+        "[[tables.things.list.", "[[tables.things.list.") + (
+        '\n[[tables.things.list]]\noperation = "listThings"\nrows = "payload.others"\n')
+    routes = load_file(write(tmp_path, text)).tables["things"].routes
+    assert [(r.kind, getattr(r, "rows", None)) for r in routes] == [
+        ("get", None), ("list", "payload.things"), ("list", "payload.others")]
+    bad = text.replace('rows = "payload.others"', 'rowz = "payload.others"')
+    assert error_of(tmp_path, bad).startswith("vtables/things-v1.toml: table things[1] [list]: unknown key 'rowz'")
+
+
+def test_a_grantless_operation_keeps_its_scope(tmp_path: Path) -> None:
+    text = changed('rate = 1\nburst = 5\n', 'rate = 1\nburst = 5\ngrantless = "sellingpartnerapi::notifications"\n')
+    operations = load_file(write(tmp_path, text)).operations
+    assert operations["listThings"].grantless == "sellingpartnerapi::notifications"
+    assert operations["getThing"].grantless is None
