@@ -56,13 +56,15 @@ def demo_emulator() -> Any:
 def resolve_settings(connection_string: str | None = None, *, demo: bool = False,
                      overrides: Mapping[str, Any] | None = None) -> Settings:
     """Settings from a connection string (plus keyword ``overrides``, which win); with ``demo`` the emulator's
-    credentials and endpoint fill in."""
+    credentials, endpoint and seller id (unless the string gives one) fill in."""
     if not demo:
         if not (connection_string and connection_string.strip()) and not overrides:
             raise InterfaceError(
                 "No connection string: pass ClientId=…;ClientSecret=…;RefreshToken=…;Region=na "
                 "(sqlspapi help connection-string), or use the demo emulator (--demo / demo=True).")
         return parse(connection_string or "", overrides=overrides)
+    from sqlspapi.emulator.sellers import SELLER_ID
+
     emulator = demo_emulator()
     base = parse(connection_string or "", require_credentials=False, overrides=overrides)
     demo_keys = parse(emulator.connection_string(), require_credentials=True)
@@ -72,6 +74,7 @@ def resolve_settings(connection_string: str | None = None, *, demo: bool = False
         RefreshToken=demo_keys.refresh_token,
         TokenUrl=demo_keys.token_url,
         Endpoint=demo_keys.endpoint,
+        SellerId=base.seller_id or SELLER_ID,  # the demo seller's merchant token (Listings Items paths need it)
     )
 
 

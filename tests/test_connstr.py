@@ -462,6 +462,17 @@ def test_orders_v0_notice(caplog: pytest.LogCaptureFixture) -> None:
     assert p().notices == ()
 
 
+def test_every_deprecated_version_gives_its_notice(caplog: pytest.LogCaptureFixture) -> None:
+    """Finances v0 (like Orders v0) is deprecated in its definition: choosing it tells the user, once each."""
+    with caplog.at_level(logging.WARNING, logger="sqlspapi"):
+        s = p("FinancesApiVersion=v0;OrdersApiVersion=v0")
+    assert len(s.notices) == 2 and ORDERS_V0_NOTICE in s.notices
+    finances = next(n for n in s.notices if n != ORDERS_V0_NOTICE)
+    assert finances.startswith("Finances API v0 is deprecated") and "FinancesApiVersion=2024-06-19" in finances
+    assert sorted(r.getMessage() for r in caplog.records if r.name == "sqlspapi") == sorted(s.notices)
+    assert p("FinancesApiVersion=2024-06-19").notices == ()
+
+
 # ------------------------------------------------------------------------------------------ retry
 
 

@@ -326,12 +326,14 @@ def test_param_columns_name_real_parameters(section: SectionSpec, table: TableSp
 
 @pytest.mark.parametrize("section", SECTIONS, ids=_section_ids(SECTIONS))
 def test_money_and_counts_are_typed(section: SectionSpec) -> None:
-    """Money amounts are REAL and integer fields INTEGER (the issue's typing rules)."""
+    """Money amounts are REAL and integer fields INTEGER (the issue's typing rules); the ``amount`` of a quantity
+    object (Vendor Orders' ``orderedQuantity.amount``) is a count."""
     for table in section.tables.values():
         for col in table.columns:
-            if col.path[-1] in ("Amount", "amount"):
+            count = len(col.path) > 1 and col.path[-2].endswith("Quantity") and col.path[-1] == "amount"
+            if col.path[-1] in ("Amount", "amount") and not count:
                 assert col.kind == "REAL", f"{table.name}.{col.name}"
-            if col.path[-1].startswith(("NumberOf", "Quantity", "quantity")):
+            if col.path[-1].startswith(("NumberOf", "Quantity", "quantity")) or count:
                 assert col.kind == "INTEGER", f"{table.name}.{col.name}"
 
 

@@ -16,6 +16,7 @@ import pytest
 from sqlspapi.definitions import docgen
 from sqlspapi.definitions.loader import load_all
 from sqlspapi.emulator import start
+from sqlspapi.emulator.sellers import SELLER_ID
 from sqlspapi.engine import open_database
 from sqlspapi.interfaces.cli import main
 
@@ -50,7 +51,8 @@ def database(emulator):
     def get(**keys: str):
         key = tuple(sorted(keys.items()))
         if key not in opened:
-            opened[key] = open_database(emulator.connection_string(**keys), poll_scale=1 / emulator.time_scale)
+            opened[key] = open_database(emulator.connection_string(**{"SellerId": SELLER_ID, **keys}),
+                                        poll_scale=1 / emulator.time_scale)  # as the demo
         return opened[key]
 
     yield get

@@ -394,7 +394,7 @@ def test_orders_exports_agree_with_the_api(emu, tok):
     with pytest.raises(ValueError, match="versions"):
         emu.export("getOrder")
     with pytest.raises(ValueError, match="no operation"):
-        emu.export("listFinancialEvents")
+        emu.export("listWidgets")
 
 
 def test_usage_plans_and_headers(emu, tok):

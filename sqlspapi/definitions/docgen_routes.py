@@ -54,6 +54,9 @@ def _list_filter_row(spec: ListSpec, f: FilterSpec) -> list[str]:
         notes.append("SQLite re-checks the rows")
     if f.required:
         notes.append("required")
+    if f.values:
+        notes.append(f"without it, one call per batch of its {len(f.values)} known values "
+                     f"({', '.join(md.code(v) for v in f.values)})")
     if f.params:
         notes.append("also sends " + md.params(f.params))
     return [md.code(f.column), md.ops(f.ops), where, "; ".join(notes)]
@@ -174,14 +177,34 @@ def pushdown(section: SectionSpec, table: TableSpec) -> list[str]:
             rows.append([md.code(route.column), md.ops({"=", "IN"}),
                          f"sub-requests of one {op} POST" + (f" (body {md.code(route.body)})" if route.body else ""),
                          f"required; at most {route.max_items} values per call"])
+            rows += [[md.code(c), md.ops({"="}), "each sub-request's input",
+                      ("required; " if c in route.required else "")
+                      + (f"default {md.code(str(route.defaults[c]))}" if c in route.defaults else "optional")]
+                     for c in route.inputs if c != route.marketplace_column]
             if route.marketplace_column:
                 rows.append([md.code(route.marketplace_column), md.ops({"=", "IN"}), "the sub-requests' marketplace",
                              "otherwise the connection's marketplaces"])
         elif isinstance(route, DocumentSpec):
             assert route.poll is not None and route.get_document is not None
+            where = f"the {md.code(route.graphql.partition('.')[2])} query" if route.graphql else f"the {op} body"
+            rows += [[md.code(c), "`>` `>=` `<` `<=`", f"`startDate` / `endDate` of {where}", "whole periods of the "
+                      "date granularity; SQLite re-checks the rows"] for c in route.window]
+            rows += [[md.code(c), md.ops({"=", "IN"}), f"`marketplaceIds` of {where}", "ids or country codes, all "
+                      "in one query; else the connection's marketplaces"] for c in filter(None, [route.marketplace])]
+            rows += [[md.code(c.name), md.ops({"="}), f"input of {where}", " ".join(md.code(v) for v in
+                      route.enums.get(c.name, ()))] for c in table.columns if c.hidden]
             notes.append(f"Document: {op} creates it, {route.poll.name} polls until {md.code(route.status)} is "
                          f"{md.code(route.done)}, {route.get_document.name} gives the URL; the download is decoded "
-                         f"as {route.format}.")
+                         f"as {route.format}. A query DONE within `ReportMaxAgeMinutes` is reused, one left running is "
+                         "resumed, documents are cached (as report tables do).")
+            if route.graphql:
+                keys = f" (and {', '.join(md.code(k) for k in route.keys)})" if route.keys else ""
+                notes.append(f"The GraphQL query asks only for the fields of the columns the SQL uses{keys}. Without "
+                             "a lower bound on the window the query covers `LookbackDays` whole days, and the user is "
+                             "told.")
+            if route.next_token:
+                notes.append(f"Pages: a DONE job with {md.code(route.next_token)} is followed by the same request with "
+                             f"{md.code(route.next_param)}, until none.")
         elif isinstance(route, ReportSpec):
             rows += report_rows(table, route)
             notes += report_notes(table, route)
@@ -278,8 +301,9 @@ def usage(section: SectionSpec, table: TableSpec) -> list[str]:
     pages = {r.operation.name: r.page_size_max if isinstance(r, ListSpec) else 1 for r in table.routes
              if r.operation is not None and (isinstance(r, GetSpec) or isinstance(r, ListSpec) and r.page_size_max)}
     rows = [[op.name, f"{op.method} {md.code(op.path)}", md.rate(op), str(op.burst), _pace(op, pages.get(op.name)),
-             "yes (RDT with `IncludeRestrictedData=true`)" if op.restricted else ""] for op in ops]
-    header = ["operation", "request", "rate", "burst", f"{PACE_ROWS:,} rows take", "restricted"]
+             "yes (RDT with `IncludeRestrictedData=true`)" if op.restricted
+             else f"grantless (LWA scope {md.code(op.grantless)})" if op.grantless else ""] for op in ops]
+    header = ["operation", "request", "rate", "burst", f"{PACE_ROWS:,} rows take", "restricted / grant"]
     if table.route("report") is not None:  # reports are not paged: no pace column
         return out + md.md_table(header[:4] + header[5:], [row[:4] + row[5:] for row in rows]) + [""]
     return out + md.md_table(header, rows) + ["", _PACE_NOTE, ""]

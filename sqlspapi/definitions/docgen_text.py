@@ -58,8 +58,9 @@ def rate(op: OperationSpec) -> str:
     return text
 
 
-def column_origin(col: ColumnSpec) -> str:
-    """Where a column's value comes from, when not from the row object (empty for an ordinary row path)."""
+def column_origin(col: ColumnSpec, table: TableSpec | None = None) -> str:
+    """Where a column's value comes from, when not from the row object (empty for an ordinary row path); a ``^``
+    column of a batch table reads its sub-request's inputs, of any other table its parent row."""
     name = col.path[0] if col.path else ""
     dotted = ".".join(col.path)
     if col.source == "query_param":
@@ -69,6 +70,8 @@ def column_origin(col: ColumnSpec) -> str:
     if col.source == "connection":
         return f"connection {dotted}"
     if col.source == "parent":
+        if table is not None and table.route("batch") is not None:
+            return f"the sub-request's {dotted}"
         return f"parent field {dotted}"
     if col.source == "const":
         return f"constant '{name}'"
@@ -87,7 +90,8 @@ def columns(table: TableSpec) -> list[str]:
     hidden = [c.name for c in table.columns if c.hidden]
     out = ["### Columns", ""]
     out += md_table(["column", "type", "flags", "description", "value from"],
-                    ([code(c.name), c.kind, column_flags(c), c.description, column_origin(c)] for c in table.columns))
+                    ([code(c.name), c.kind, column_flags(c), c.description, column_origin(c, table)]
+                     for c in table.columns))
     if hidden:
         out += ["", f"Hidden columns are inputs: not in `SELECT *`; give them with `=` in WHERE or as arguments in "
                     f"this order: `{table.name}({', '.join(hidden)})`."]

@@ -42,7 +42,8 @@ from sqlspapi.errors import InterfaceError, InternalError
 
 __all__ = [
     "DefinitionError", "KEYS", "ROUTE_KINDS", "definitions_dir", "parse_columns", "load_file", "load_all",
-    "select_sections", "supported_versions", "default_version", "version_keys", "entity_source", "operation",
+    "select_sections", "supported_versions", "default_version", "version_keys", "deprecations", "entity_source",
+    "operation",
     "SectionSpec", "TableSpec", "ColumnSpec", "FilterSpec", "WindowSpec", "GetSpec", "ListSpec", "NestedSpec",
     "REPORT_COLUMNS", "REPORT_OPERATIONS", "MAX_NAME_BYTES",
 ]
@@ -144,6 +145,11 @@ def version_keys() -> dict[str, tuple[tuple[str, ...], str, str]]:
         default = next((s.version for s in specs if s.default), versions[0])
         out[key] = ((default, *[v for v in versions if v != default]), default, specs[0].title)
     return out
+
+
+def deprecations() -> dict[tuple[str, str], str]:
+    """(version key, version) → the definition's deprecation notice, for every deprecated API version."""
+    return {(s.version_key, s.version): s.deprecation for s in load_all() if s.version_key and s.deprecation}
 
 
 def default_version(version_key: str) -> str:

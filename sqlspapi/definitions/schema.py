@@ -136,7 +136,9 @@ class FilterSpec:
     ``batch`` caps the values sent in one call (``IN`` lists are split); ``exact`` says the API filters exactly
     (SQLite need not re-check, LIMIT may be pushed); ``required`` makes the table refuse to run without it;
     ``not_with`` names filters the API refuses beside this one (Catalog's identifiers and keywords): when one of them
-    is given, this filter is left to SQLite.
+    is given, this filter is left to SQLite. ``values`` are every value the column is known to take, for a parameter
+    the API requires (Notifications' ``notificationTypes``): without a filter on the column the route calls once per
+    batch of them, a fan-out like the marketplaces'.
     """
 
     column: str
@@ -148,6 +150,7 @@ class FilterSpec:
     required: bool = False
     params: Mapping[str, Any] = field(default_factory=dict)
     not_with: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -242,10 +245,25 @@ class NestedSpec(RouteSpec):
 
 @dataclass(frozen=True)
 class BatchSpec(RouteSpec):
-    """One POST carrying up to ``max_items`` sub-requests built from ``template`` (pricing and fees batches).
+    """One POST carrying up to ``max_items`` sub-requests, each built from ``template`` and a set of inputs
+    (pricing and fees batches; the route is :mod:`sqlspapi.sql.routes.batch`).
 
-    ``{value}`` in the template is the key value, ``{marketplace}`` the marketplace of the sub-request. Responses
-    are read at ``rows`` (one per sub-request) and the row object inside each at ``row``.
+    Inputs: the key ``column`` (``=``/``IN``; on a hidden key a JSON array text is the batched form, one element per
+    sub-request), the other ``inputs`` columns (``=``), ``marketplace_column`` (``=``/``IN``; none given: the
+    connection's marketplaces), ``defaults`` for inputs not given, ``required`` inputs each sub-request needs, and
+    what the ``prepare`` hook (``module:function`` in ``vtables/``, inputs → inputs) derives from them.
+
+    ``template`` placeholders ``{name}`` are input names (also ``{value}`` for the key, ``{marketplace}``, and
+    ``{ref}``, a digest unique to the sub-request's inputs); a string that is exactly one placeholder becomes the
+    input's typed value (a REAL column's value is a number, a BOOLEAN's true/false) and, when the input has no value,
+    its key is left out. The sub-requests go in the body at ``body`` (``""``: the body is the list).
+
+    Answers: the sub-responses are at ``rows`` (``""``: the answer is the list), paired with their sub-requests by
+    ``match`` (input → path in the sub-response; else by position); the columns read the object at ``row`` (``""``:
+    the sub-response), exploded into one row per element of the array at ``explode`` (when set), and ``^name``
+    columns read the sub-request's inputs. ``status`` is where a sub-response says whether it failed (an HTTP status
+    code, or a text that is one of ``ok``): a failed sub-response is still a row, its status and error columns
+    filled. Without ``status``, a 404 sub-response is no row (nothing found) and any other failure an error.
     """
 
     column: str = ""
@@ -255,19 +273,59 @@ class BatchSpec(RouteSpec):
     rows: str = "responses"
     row: str = ""
     marketplace_column: str | None = None
+    inputs: tuple[str, ...] = ()
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    required: tuple[str, ...] = ()
+    prepare: str | None = None
+    match: Mapping[str, str] = field(default_factory=dict)
+    explode: str = ""
+    status: str = ""
+    ok: tuple[str, ...] = ("Success",)
+
+    def input_columns(self) -> tuple[str, ...]:
+        """Every column whose constraint values fill the sub-requests: the key, the inputs, the marketplace."""
+        return (self.column, *self.inputs, *((self.marketplace_column,) if self.marketplace_column else ()))
 
 
 @dataclass(frozen=True)
 class DocumentSpec(RouteSpec):
-    """create → poll → download → decode (Reports, Data Kiosk): the contract; the Reports issue fills the tables.
+    """An asynchronous document as a table (Data Kiosk; the route is :mod:`sqlspapi.sql.routes.document`): create,
+    poll, download, decode — with the report lifecycle's reuse, resume and document cache.
 
-    ``operation`` creates (its body is ``body``, ``{marketplaces}`` filled from the connection); the id at ``id``
-    is polled with ``poll`` until ``status`` is ``done`` (or one of ``failed``); the document id at ``document_id``
-    is fetched with ``get_document``; its ``url`` is downloaded, gunzipped when ``compression`` says GZIP, and
-    decoded as ``format`` (``tsv``, ``csv``, ``json``, ``jsonl``); for JSON, rows are at ``rows``.
+    **The create body** is the ``body`` template (``{marketplaces}``: the marketplace list; ``{name}``: a hidden
+    input), or a Data Kiosk query ``{"query": …}`` when ``graphql`` names the dataset (``<root field>.<field>``,
+    e.g. ``analytics_salesAndTraffic_2024_04_24.salesAndTrafficByDate``): its ``arguments`` are the same kind of
+    template (plus ``{startDate}``/``{endDate}``, the window's dates; ``{name:DEFAULT}`` gives an input's default);
+    inputs listed in ``enums`` are checked against their allowed values and written as GraphQL enum values; the
+    selection is the fields the SQL uses (each row column's path; a JSON column's sub-fields are its ``selections``
+    paths), plus the ``keys`` fields always. A table whose hidden ``graphql`` input is the query and which has no
+    ``graphql`` key sends that input as it is (``datakiosk_query``).
+
+    **Filters**: ranges on the two ``window`` columns (a row's period start and end dates) set ``{startDate}`` and
+    ``{endDate}``, widened to whole periods of the ``period`` input (DAY, WEEK from Sunday, MONTH; RANGE or none: the
+    window itself); ``=``/``IN`` on the ``marketplace`` column fills ``{marketplaces}`` (default: the connection's).
+    Without a range the window is the last ``LookbackDays`` whole days, and the user is told. ``schema`` names the
+    GraphQL schema (the models' ``schemas/data-kiosk/``) the tests check the columns and queries against.
+
+    **The job**: the id at ``id`` of the create answer is polled with ``poll`` (path parameter ``poll_param``) until
+    ``status`` is ``done``; a status in ``failed`` raises (another end, a report's CANCELLED, is no rows). The
+    document at ``document_id`` (a FATAL job's at ``error_document_id``, default ``document_id``) comes from
+    ``get_document`` (``document_param``): its ``url`` is downloaded (gzip told by the bytes; ``compression`` is the
+    label) and parsed as ``format`` (``tsv``/``csv`` keyed by the header, ``json`` with rows at ``rows``, ``jsonl``).
+    A DONE job whose answer holds a token at ``next_token`` has more pages: each is a new create with the token as
+    ``next_param`` in the body, until none. ``poll_seconds`` is the first wait between polls.
     """
 
     body: Mapping[str, Any] = field(default_factory=dict)
+    graphql: str = ""
+    schema: str = ""
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+    enums: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    selections: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    keys: tuple[str, ...] = ()
+    window: tuple[str, ...] = ()
+    marketplace: str = ""
+    period: str = ""
     id: str = ""
     poll: OperationSpec | None = None
     poll_param: str = ""
@@ -275,14 +333,16 @@ class DocumentSpec(RouteSpec):
     done: str = "DONE"
     failed: tuple[str, ...] = ("FATAL", "CANCELLED")
     document_id: str = ""
+    error_document_id: str = ""
     get_document: OperationSpec | None = None
     document_param: str = ""
     url: str = "url"
     compression: str = "compressionAlgorithm"
     format: str = "tsv"
     rows: str = ""
+    next_token: str = ""
+    next_param: str = ""
     poll_seconds: float = 5.0
-    timeout_seconds: float = 3600.0
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,7 @@ class Reader:
                 column=f["column"], ops=frozenset(str(op).upper() for op in f["ops"]), param=f.get("param"),
                 path_param=f.get("path_param"), batch=f.get("batch"), exact=bool(f.get("exact", True)),
                 required=bool(f.get("required", False)), params=dict(f.get("params", {})),
-                not_with=tuple(f.get("not_with", ())),
+                not_with=tuple(f.get("not_with", ())), values=tuple(str(v) for v in f.get("values", ())),
             )
             if not spec.ops <= FILTER_OPS or (spec.param is None) == (spec.path_param is None):
                 raise DefinitionError(f"{where}: filter on {spec.column} needs ops within {sorted(FILTER_OPS)} "
@@ -129,14 +129,23 @@ class Reader:
             return NestedSpec(**common, entity=raw["entity"], column=raw["column"], items=raw["items"],
                               parts=tuple(raw.get("parts", ())))
         if kind == "batch":
-            fields = {k: raw[k] for k in KEYS["batch"] if k in raw and k not in _ROUTE_COMMON}
-            return BatchSpec(**common, **fields)
+            return _batch(common, raw, where)
         if kind == "document":
             fields = {k: raw[k] for k in KEYS["document"] if k in raw and k not in _ROUTE_COMMON}
             fields["poll"] = self.op(raw["poll"], where)
             fields["get_document"] = self.op(raw["get_document"], where)
-            if "failed" in fields:
-                fields["failed"] = tuple(fields["failed"])
+            for key in ("failed", "keys", "window"):
+                fields[key] = tuple(str(v) for v in fields.get(key, DocumentSpec.__dataclass_fields__[key].default))
+            for key in ("enums", "selections"):
+                if not isinstance(fields.get(key, {}), Mapping):
+                    raise DefinitionError(f"{where}: {key} is a table of name → list of strings")
+                fields[key] = {str(k): tuple(str(v) for v in vs) for k, vs in fields.get(key, {}).items()}
+            formats, windows = ("tsv", "csv", "json", "jsonl"), (0, 2)
+            if fields.get("format", "tsv") not in formats or len(fields["window"]) not in windows:
+                raise DefinitionError(f"{where}: format wants tsv, csv, json or jsonl; window names two columns (a "
+                                      "row's period start and end) or none")
+            if fields.get("graphql") and not re.fullmatch(r"\w+\.\w+", fields["graphql"]):
+                raise DefinitionError(f"{where}: graphql {fields['graphql']!r}: want '<root field>.<dataset field>'")
             return DocumentSpec(**common, **fields)
         if kind == "report":
             fields = {k: raw[k] for k in KEYS["report"] if k in raw and k not in _ROUTE_COMMON}
@@ -153,6 +162,46 @@ class Reader:
             return _bulk(common, raw, where)
         assert kind == "python"
         return PythonSpec(**common, function=raw["function"])
+
+
+#: A ``{name}`` placeholder of a ``[batch]`` template.
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _placeholders(template: Any) -> set[str]:
+    """Every ``{name}`` in the strings of a template (recursively)."""
+    if isinstance(template, str):
+        return set(_PLACEHOLDER.findall(template))
+    values = template.values() if isinstance(template, Mapping) else template if isinstance(template, list) else ()
+    return {name for value in values for name in _placeholders(value)}
+
+
+def _batch(common: dict[str, Any], raw: Mapping[str, Any], where: str) -> BatchSpec:
+    """A ``[batch]`` route: the template, its inputs (checked: required and default inputs are inputs, every
+    placeholder is one unless a ``prepare`` hook may add it), pairing, explosion and status of the sub-responses."""
+    fields = {k: raw[k] for k in KEYS["batch"] if k in raw and k not in _ROUTE_COMMON}
+    for key in ("inputs", "required", "ok"):
+        if key in fields:
+            fields[key] = tuple(str(v) for v in fields[key])
+    for key in ("defaults", "match"):
+        if key in fields and not isinstance(fields[key], Mapping):
+            raise DefinitionError(f"{where}: {key} is a table of input name → value")
+    if not isinstance(fields["max_items"], int) or fields["max_items"] < 1:
+        raise DefinitionError(f"{where}: max_items {fields['max_items']!r}: want a count of sub-requests (>= 1)")
+    spec = BatchSpec(**common, **fields)
+    names = set(spec.input_columns())
+    unknown = [n for n in (*spec.required, *spec.defaults, *spec.match) if n not in names | {"ref"}]
+    if unknown:
+        raise DefinitionError(f"{where}: {', '.join(unknown)} named in required/defaults/match but not an input "
+                              f"(inputs: {', '.join(sorted(names))})")
+    if spec.prepare is not None:
+        spec = replace(spec, prepare=_hook(spec.prepare, None, where))
+    else:
+        stray = _placeholders(spec.template) - names - {"value", "marketplace", "ref"}
+        if stray:
+            raise DefinitionError(f"{where}: template placeholder(s) {', '.join(sorted(stray))} name no input "
+                                  "(declare them in inputs, or derive them in a prepare hook)")
+    return spec
 
 
 #: A ``[bulk]`` column mapping: a report column, or the quotient of two (``item_price / quantity``).
@@ -295,7 +344,9 @@ def _check_columns(table: TableSpec, where: str) -> None:
     for route in table.routes:
         if isinstance(route, ListSpec):
             referenced += [f.column for f in route.filters] + [w.column for w in route.windows]
-        elif isinstance(route, GetSpec | NestedSpec | BatchSpec):
+        elif isinstance(route, BatchSpec):
+            referenced += route.input_columns()
+        elif isinstance(route, GetSpec | NestedSpec):
             referenced.append(route.column)
         elif isinstance(route, ReportSpec) and route.window_column:
             referenced.append(route.window_column)

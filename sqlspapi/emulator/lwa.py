@@ -1,4 +1,10 @@
-"""Login with Amazon (LWA) for the emulator: the token endpoint and access-token / RDT bookkeeping."""
+"""Login with Amazon (LWA) for the emulator: the token endpoint and access-token / RDT bookkeeping.
+
+Two grants, as LWA has them: ``refresh_token`` (a seller's token, keyed to the seller's account) and
+``client_credentials`` with a ``scope`` (a grantless token: the app's, for no seller). :meth:`Auth.refusal` is the
+rule the server applies to every SP-API request: a grantless operation needs a grantless token of its scope, every
+other operation a seller's token (Amazon answers 403 Unauthorized otherwise).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,9 @@ DEMO_REFRESH_TOKEN = "Atzr|demo-refresh-token"
 GRANTLESS = "<grantless>"  # account of client_credentials tokens: no seller data
 EXPIRED = "The access token you provided has expired."
 DENIED = "Access to requested resource is denied."
+#: The LWA scopes of SP-API grantless operations (Notifications; Authorization's migration; client-secret rotation).
+GRANTLESS_SCOPES = ("sellingpartnerapi::notifications", "sellingpartnerapi::migration",
+                    "sellingpartnerapi::client_credential:rotation")
 
 
 @dataclass
@@ -29,6 +38,7 @@ class Grant:
     expires: float
     rdt: bool = False
     resources: list[dict[str, Any]] = field(default_factory=list)
+    scope: str | None = None  # the LWA scope of a grantless (client_credentials) token
 
 
 @dataclass
@@ -50,6 +60,8 @@ class Auth:
         #: refresh token -> account name (the account keys the rate-limit buckets).
         self.refresh_tokens: dict[str, str] = {DEMO_REFRESH_TOKEN: "demo"}
         self.revoked: set[str] = set()
+        #: The scopes the demo app may get a client_credentials token for (others: ``invalid_scope``).
+        self.grantless_scopes: set[str] = set(GRANTLESS_SCOPES)
         self._grants: dict[str, Grant] = {}
 
     # -- configuration -----------------------------------------------------------------------------------
@@ -67,6 +79,11 @@ class Auth:
         with self._lock:
             self.refresh_tokens[refresh_token] = account or refresh_token
             self.revoked.discard(refresh_token)
+
+    def deny_scope(self, scope: str) -> None:
+        """Later client_credentials grants for ``scope`` answer ``invalid_scope`` (an app without that scope)."""
+        with self._lock:
+            self.grantless_scopes.discard(scope)
 
     def expires_in(self) -> int:
         """The ``expires_in`` / ``expiresIn`` value of a token issued now (whole seconds, at least 1)."""
@@ -106,10 +123,15 @@ class Auth:
         ):
             return 401, _oauth("invalid_client", "Client authentication failed"), logged
         if grant_type == "client_credentials":
-            if not form.get("scope"):
+            scope = form.get("scope", "")
+            if not scope:
                 return 400, _oauth("invalid_request", "The request is missing a required parameter : scope"), logged
-            grant = self._issue(GRANTLESS, rdt=False)
-            return 200, _token_body(grant, self.expires_in(), None, form["scope"]), logged
+            with self._lock:
+                allowed = scope in self.grantless_scopes
+            if not allowed:
+                return 400, _oauth("invalid_scope", "The request has an invalid parameter : scope"), logged
+            grant = self._issue(GRANTLESS, rdt=False, scope=scope)
+            return 200, _token_body(grant, self.expires_in(), None, scope), logged
         refresh = form.get("refresh_token", "")
         if not refresh:
             return 400, _oauth("invalid_request", "The request is missing a required parameter : refresh_token"), logged
@@ -122,10 +144,11 @@ class Auth:
         return 200, _token_body(grant, self.expires_in(), refresh, None), logged
 
     # -- access tokens -----------------------------------------------------------------------------------
-    def _issue(self, account: str, *, rdt: bool, resources: list[dict[str, Any]] | None = None) -> Grant:
+    def _issue(self, account: str, *, rdt: bool, resources: list[dict[str, Any]] | None = None,
+               scope: str | None = None) -> Grant:
         prefix = "Atz.sprdt|emu-" if rdt else "Atza|emu-"
         token = prefix + secrets.token_urlsafe(24)
-        grant = Grant(token, account, time.monotonic() + self.token_lifetime, rdt, list(resources or []))
+        grant = Grant(token, account, time.monotonic() + self.token_lifetime, rdt, list(resources or []), scope)
         with self._lock:
             self._grants[token] = grant
             if len(self._grants) > 50_000:  # drop expired grants now and then
@@ -148,6 +171,25 @@ class Auth:
         if time.monotonic() >= grant.expires:
             return AuthResult(None, EXPIRED)
         return AuthResult(grant)
+
+
+    @staticmethod
+    def refusal(grant: Grant, grantless: str | None) -> str | None:
+        """Why ``grant`` may not call an operation (the details of Amazon's 403 Unauthorized), or None.
+
+        ``grantless`` is the operation's LWA scope when it is grantless: it needs a client_credentials token of that
+        scope. Any other operation acts on a seller's data and needs a seller's (refresh-token) token.
+        """
+        if grantless is None:
+            if grant.account == GRANTLESS:
+                return "A grantless access token cannot call operations that need seller authorization."
+            return None
+        if grant.account != GRANTLESS:
+            return (f"This operation is grantless: call it with an access token from the client_credentials grant "
+                    f"for scope {grantless}, not with a selling partner's token.")
+        if grant.scope != grantless:
+            return f"The grantless access token was issued for scope {grant.scope}; this operation needs {grantless}."
+        return None
 
 
 def _oauth(error: str, description: str) -> dict[str, Any]:

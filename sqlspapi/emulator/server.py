@@ -33,7 +33,6 @@ from sqlspapi.emulator.lwa import (
     DEMO_CLIENT_SECRET,
     DEMO_REFRESH_TOKEN,
     DENIED,
-    GRANTLESS,
     Auth,
     rdt_elements,
 )
@@ -294,9 +293,9 @@ class Emulator:
             grant = checked.grant
             if grant is None:
                 raise ApiError(403, "Unauthorized", DENIED, checked.details)
-            if grant.account == GRANTLESS:
-                raise ApiError(403, "Unauthorized", DENIED,
-                               "A grantless access token cannot call operations that need seller authorization.")
+            refused = self.auth.refusal(grant, route.spec.grantless)
+            if refused is not None:
+                raise ApiError(403, "Unauthorized", DENIED, refused)
             elements = None
             if grant.rdt:
                 elements = rdt_elements(grant, method, path) if restricted else None

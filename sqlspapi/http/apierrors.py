@@ -137,6 +137,8 @@ def api_error(op: OperationSpec, status: int, payload: Any, resp: requests.Respo
     request carried); a body that is not an SP-API error body contributes at most 300 characters of its text.
     """
     secrets = tuple(secrets)
+    if isinstance(payload, list):
+        payload = {"errors": payload}  # a bare ErrorList: the error body some operations document (Services v1)
     code, api_message, details, count = _first_error_scrubbed(payload, settings, secrets)
     if code is None and api_message is None:
         text = (resp.text or "").strip()

@@ -6,9 +6,11 @@
 (``client.runtime``, shared by every client of the account in the process): before sending, a call waits for the
 account's token bucket of the operation (:mod:`sqlspapi.http.ratelimit`); identical GET calls in flight at the same
 time are sent once (single flight, :mod:`sqlspapi.http.flight`). Tokens come from a :class:`TokenProvider`
-(:class:`sqlspapi.http.tokens.AccountTokens` over the runtime's token store); a token the API calls expired is
-refreshed once. Retries follow ``Settings.retry`` through the one retry loop of :mod:`sqlspapi.http.retry` (which
-also announces long waits: a TTY progress line, else INFO on ``sqlspapi.http.client``). SP-API error bodies become
+(:class:`sqlspapi.http.tokens.AccountTokens` over the runtime's token store): the seller's LWA token, an RDT for a
+restricted resource, or, for an operation the definition marks ``grantless``, a client-credentials token for its
+LWA scope; a token the API calls expired is refreshed once. Retries follow ``Settings.retry`` through the one
+retry loop of :mod:`sqlspapi.http.retry` (which also announces long waits: a TTY progress line, else INFO on
+``sqlspapi.http.client``). SP-API error bodies become
 :class:`~sqlspapi.errors.SPAPIError` (or :class:`~sqlspapi.errors.ThrottledError`) carrying code, message, details,
 status, request id and operation (:mod:`sqlspapi.http.apierrors`). A 2xx answer is accepted only when it is whole:
 complete JSON (204/205 may be empty) that, when the caller passes ``expect`` (an
@@ -58,6 +60,14 @@ class TokenProvider(Protocol):
 
     def rdt(self, resources: Sequence[RestrictedResource]) -> str:
         """A valid Restricted Data Token for ``resources``."""
+        ...
+
+    def grantless_token(self, scope: str) -> str:
+        """A valid client-credentials (grantless) access token for LWA ``scope``."""
+        ...
+
+    def invalidate_grantless(self, scope: str, token: str | None = None) -> bool:
+        """Drop the grantless token of ``scope`` the API refused (only if it is still ``token``)."""
         ...
 
     def invalidate(self, token: str | None = None) -> bool:
@@ -218,14 +228,18 @@ class Client:
         assert result is not None
         return result
 
-    def _token_for(self, rdt: RestrictedResource | None) -> str:
+    def _token_for(self, op: OperationSpec, rdt: RestrictedResource | None) -> str:
+        if op.grantless:
+            return self.tokens.grantless_token(op.grantless)
         return self.tokens.access_token() if rdt is None else self.tokens.rdt([rdt])
 
     def _refresher(self, op: OperationSpec, status: int, rdt: RestrictedResource | None, token: str
                    ) -> Callable[[], None]:
         """What drops ``token`` after the API refused it (the retry loop calls it once, then retries)."""
         def refresh() -> None:
-            if rdt is None:
+            if op.grantless:
+                self.tokens.invalidate_grantless(op.grantless, token)
+            elif rdt is None:
                 self.tokens.invalidate(token)
             else:
                 self.tokens.invalidate_rdt([rdt], token)
@@ -250,11 +264,11 @@ class Client:
             nonlocal throttle_wait, status, request_id
             # The token stays a Secret in this frame (error reporters record frame locals): revealed only into the
             # request's headers, and for the comparisons of a refresh.
-            token = Secret(self._token_for(rdt))
+            token = Secret(self._token_for(op, rdt))
             waited = _await_turn(op, bucket, watch)
             if waited:
                 throttle_wait += waited
-                token = Secret(self._token_for(rdt))  # it may have expired while we waited
+                token = Secret(self._token_for(op, rdt))  # it may have expired while we waited
             state.attempts += 1
             sent = time.monotonic()
             try:

@@ -1,10 +1,13 @@
-"""The Login with Amazon refresh-token grant on the wire: its form, and how its answers are read.
+"""The Login with Amazon grants on the wire: their form, and how their answers are read.
 
-:class:`GrantForm` is the URL-encoded form ``requests`` sends, encoded straight from the ``Secret`` values of
-``Settings`` (its ``repr`` hides them); :func:`read_grant_answer` reads one answer of ``TokenUrl`` into a
-:class:`GrantAnswer` (the token, an LWA error scrubbed of secrets, or what the body is instead);
-:func:`no_answer` is the retry loop's :class:`~sqlspapi.http.retry.Failure` for a request that got no whole answer.
-:class:`~sqlspapi.http.tokens.AccountTokens` runs the grant with them.
+Two grants: the refresh-token grant (a seller's authorization, for every operation but the grantless ones) and the
+client-credentials grant with a ``scope`` (``sellingpartnerapi::notifications``: an operation the definitions mark
+``grantless``, called on behalf of the app, not of a seller). :class:`GrantForm` is the URL-encoded form
+``requests`` sends, encoded straight from the ``Secret`` values of ``Settings`` (its ``repr`` hides them);
+:func:`read_grant_answer` reads one answer of ``TokenUrl`` into a :class:`GrantAnswer` (the token, an LWA error
+scrubbed of secrets, or what the body is instead); :func:`no_answer` is the retry loop's
+:class:`~sqlspapi.http.retry.Failure` for a request that got no whole answer; :func:`grantless_error` is the error
+of a refused client-credentials grant. :class:`~sqlspapi.http.tokens.AccountTokens` runs the grants with them.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from urllib.parse import urlencode
 
 import requests
 
+from sqlspapi.errors import AuthError
 from sqlspapi.http import apierrors
 from sqlspapi.http.response import broken_off, decode_json, describe_body, is_html
 from sqlspapi.http.retry import Failure
@@ -31,7 +35,10 @@ GRANT_HEADERS = {"Accept": "application/json", "Content-Type": "application/x-ww
 
 
 class GrantForm(io.BytesIO):
-    """The refresh-token grant's form, URL-encoded, as the stream ``requests`` sends (its ``repr`` shows no secret).
+    """A grant's form, URL-encoded, as the stream ``requests`` sends (its ``repr`` shows no secret).
+
+    Without ``scope``: the refresh-token grant. With ``scope``: the client-credentials grant for that scope, which
+    sends no refresh token (a grantless token acts for the app, not for a seller).
 
     The form is encoded straight from ``settings``' :class:`~sqlspapi.settings.keys.Secret` values into this
     buffer, which ``requests`` reads when it writes the request: the client secret and the refresh token are never
@@ -39,16 +46,18 @@ class GrantForm(io.BytesIO):
     ``repr``). A fresh form is made for each attempt (a stream is read once).
     """
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: Any, scope: str | None = None) -> None:
+        grant = {"grant_type": "refresh_token", "refresh_token": settings.refresh_token.reveal()} if scope is None \
+            else {"grant_type": "client_credentials", "scope": scope}
         super().__init__(urlencode({
-            "grant_type": "refresh_token",
-            "refresh_token": settings.refresh_token.reveal(),
+            **grant,
             "client_id": settings.client_id,
             "client_secret": settings.client_secret.reveal(),
         }).encode("utf-8"))
+        self._what = "refresh-token grant" if scope is None else f"client-credentials grant (scope {scope})"
 
     def __repr__(self) -> str:
-        return "<LWA refresh-token grant form, secrets hidden>"
+        return f"<LWA {self._what} form, secrets hidden>"
 
     __str__ = __repr__
 
@@ -124,4 +133,29 @@ def no_answer(settings: Any, exc: requests.RequestException) -> Failure:
                    note=f"cannot reach TokenUrl {url} ({kind})")
 
 
-__all__ = ["DEFAULT_EXPIRES_IN", "GRANT_HEADERS", "GrantForm", "GrantAnswer", "read_grant_answer", "no_answer"]
+#: LWA errors of a client-credentials grant that say the app may not have a token for the scope.
+_SCOPE_REFUSALS = frozenset({"invalid_scope", "unauthorized_client", "access_denied"})
+
+
+def grantless_error(settings: Any, scope: str, status: int, error: str | None, description: str | None,
+                    retries: int, problem: str | None = None) -> AuthError:
+    """The error of a refused client-credentials grant for ``scope`` (a grantless operation's token).
+
+    A refusal of the scope itself says what to do about the app (a grantless token is the app's, so no seller
+    re-authorization helps); anything else (``invalid_client``: a wrong or expired client secret, an unreachable
+    or wrong TokenUrl) is the refresh-token grant's error, which names the key to fix.
+    """
+    if error in _SCOPE_REFUSALS:
+        said = f": {apierrors.scrub(str(description), settings)[:300]}" if description else ""
+        return AuthError(
+            f"LWA refused a grantless token for scope {scope} ({error}{said}): the operation is grantless (it acts "
+            f"for the app, not for a seller) and the app with ClientId {settings.client_id} may not use this "
+            "scope. Check in Developer Central (Seller Central → Apps and Services → Develop Apps) that the app is "
+            "an SP-API app with the role the operation needs (Notifications: any role that has notifications), "
+            "and that ClientId/ClientSecret are that app's LWA credentials.",
+            lwa_error=error, status=status)
+    return apierrors.lwa_error(settings, status, error, description, False, retries, problem)
+
+
+__all__ = ["DEFAULT_EXPIRES_IN", "GRANT_HEADERS", "GrantForm", "GrantAnswer", "read_grant_answer", "no_answer",
+           "grantless_error"]

@@ -8,11 +8,13 @@
   ``TokenProvider`` interface): :meth:`~AccountTokens.access_token` runs the LWA refresh-token grant (form POST to
   ``Settings.token_url``, retried per ``Settings.retry`` by :func:`sqlspapi.http.retry.run`) and keeps the token
   until shortly before it expires (``expires_in`` minus ``min(60 s, expires_in / 10)``);
+  :meth:`~AccountTokens.grantless_token` runs the client-credentials grant for one LWA scope (a grantless
+  operation's token: no refresh token is sent) and keeps it the same way, one per scope (in memory only);
   :meth:`~AccountTokens.rdt` obtains an RDT through ``createRestrictedDataToken``, sent by the ``call`` the client
   injects (this module never imports the client); ``invalidate``/``invalidate_rdt`` drop a token the API refused,
   and the client then refreshes once and retries once.
-* ``Settings.token_cache`` (optional) names a JSON file, written with mode 0600, that keeps access tokens and
-  their expiry across processes. Tokens are written nowhere else and never logged.
+* ``Settings.token_cache`` (optional) names a JSON file, written with mode 0600, that keeps the seller's access
+  tokens and their expiry across processes. Tokens are written nowhere else and never logged.
 
 LWA refusals become :class:`~sqlspapi.errors.AuthError` with a message that names the key to fix
 (:mod:`sqlspapi.http.apierrors`). An answer that is not a whole one — cut off, reset before it came, garbled, empty,
@@ -40,7 +42,14 @@ import requests
 from sqlspapi.definitions.schema import OperationSpec, RestrictedResource
 from sqlspapi.errors import SPAPIError
 from sqlspapi.http import apierrors
-from sqlspapi.http.lwa import DEFAULT_EXPIRES_IN, GRANT_HEADERS, GrantForm, no_answer, read_grant_answer
+from sqlspapi.http.lwa import (
+    DEFAULT_EXPIRES_IN,
+    GRANT_HEADERS,
+    GrantForm,
+    grantless_error,
+    no_answer,
+    read_grant_answer,
+)
 from sqlspapi.http.response import ApiResponse, Envelope
 from sqlspapi.http.retry import Failure, RetryState, run
 
@@ -87,7 +96,8 @@ def _make_token(value: str, expires_in: float, now: float | None = None) -> _Tok
 class TokenStore:
     """The bearer tokens of one account, each obtained by one thread at a time and kept while fresh.
 
-    Keys: :data:`LWA` for the access token, a tuple of :class:`RestrictedResource` for an RDT. Also counts the
+    Keys: :data:`LWA` for the access token, :func:`grantless_key` of a scope for a grantless token, a tuple of
+    :class:`RestrictedResource` for an RDT. Also counts the
     LWA grant requests sent for the account (:attr:`lwa_requests`, for tests and diagnostics). ``file_lock``
     serialises reads and writes of the token cache file (``TokenCache=``), which several accounts may share: the
     runtime registry passes one lock for the whole process.
@@ -151,13 +161,19 @@ class TokenStore:
 LWA = "lwa"
 
 
+def grantless_key(scope: str) -> tuple[str, str]:
+    """The :class:`TokenStore` key of the grantless (client-credentials) token for ``scope``."""
+    return ("grantless", scope)
+
+
 # ---------------------------------------------------------------------------------------- token provider
 
 
 class AccountTokens:
-    """The token provider of one client: LWA and RDT for ``settings``, kept in the account's ``store``.
+    """The token provider of one client: the seller's LWA token, grantless tokens (one per LWA scope) and RDTs for
+    ``settings``, kept in the account's ``store``.
 
-    ``session`` sends the LWA grant (default: a plain ``requests.post``); ``call(op, body=...)`` sends
+    ``session`` sends the LWA grants (default: a plain ``requests.post``); ``call(op, body=...)`` sends
     ``createRestrictedDataToken`` (the client passes its own ``Client.call``, so RDT requests are rate-limited,
     retried and logged like any call). Safe to share between threads.
     """
@@ -203,8 +219,19 @@ class AccountTokens:
             _update_cache_file(self.settings.token_cache, self.settings.account_key, None, self._store.file_lock)
         return dropped
 
-    def _request_token(self) -> _Token:
-        """Run the refresh-token grant, retrying transient failures per ``settings.retry``.
+    def grantless_token(self, scope: str) -> str:
+        """A valid client-credentials access token for LWA ``scope`` (a grantless operation's token): obtained once
+        and kept per scope until shortly before it expires, like the seller's token. Never print it."""
+        return self._store.get(grantless_key(scope), lambda: self._request_token(scope))
+
+    def invalidate_grantless(self, scope: str, token: str | None = None) -> bool:
+        """Drop the grantless token of ``scope`` (only if it is still ``token``, when given); True if one was
+        dropped."""
+        return self._store.drop(grantless_key(scope), token)
+
+    def _request_token(self, scope: str | None = None) -> _Token:
+        """Run the refresh-token grant (or, with ``scope``, the client-credentials grant for that scope), retrying
+        transient failures per ``settings.retry``.
 
         No frame of this method or of the error paths holds the client secret or the refresh token in a plain local
         (error reporters that record frame locals would keep them): each attempt sends a fresh :class:`GrantForm`,
@@ -219,13 +246,14 @@ class AccountTokens:
         def attempt() -> _Token | Failure:
             self._store.count_lwa_request()
             try:
-                resp = http.post(url, data=GrantForm(settings), headers=GRANT_HEADERS, timeout=timeout)
+                resp = http.post(url, data=GrantForm(settings, scope), headers=GRANT_HEADERS, timeout=timeout)
             except requests.RequestException as exc:
                 return no_answer(settings, exc)
             answer = read_grant_answer(settings, resp)
             if answer.token is not None:
-                log.debug("LWA access token obtained for account %s… (expires in %.0f s)",
-                          settings.account_key[:8], answer.expires_in)
+                log.debug("LWA access token obtained for %s (expires in %.0f s)",
+                          f"account {settings.account_key[:8]}…" if scope is None else f"scope {scope}",
+                          answer.expires_in)
                 return _make_token(answer.token, answer.expires_in)
             status, problem = answer.status, answer.problem
             if problem is not None and (200 <= status < 300 or answer.cut_short):
@@ -236,6 +264,8 @@ class AccountTokens:
             error, description = answer.error, answer.description
             transient = status >= 500 or status == 429 or error in ("server_error", "temporarily_unavailable")
             if not transient:
+                if scope is not None:
+                    raise grantless_error(settings, scope, status, error, description, state.retries, problem)
                 raise apierrors.lwa_error(settings, status, error, description, False, state.retries, problem)
             return Failure(status, lambda retries: apierrors.lwa_error(settings, status, error, description, True,
                                                                         retries, problem),
@@ -353,4 +383,5 @@ def _update_cache_file(path: str, key: str, token: _Token | None, lock: threadin
                 pass
 
 
-__all__ = ["create_rdt_operation", "DEFAULT_EXPIRES_IN", "LWA", "refresh_margin", "TokenStore", "AccountTokens"]
+__all__ = ["create_rdt_operation", "DEFAULT_EXPIRES_IN", "LWA", "grantless_key", "refresh_margin", "TokenStore",
+           "AccountTokens"]

@@ -78,10 +78,10 @@ def describe_connection(database: Any) -> str:
     marketplaces = ",".join(getattr(settings, "marketplace_ids", ()) or ()) or "all participating"
     sandbox = ", sandbox" if getattr(settings, "sandbox", False) else ""
     try:
-        sections = {table.section: table.version for table in database.tables()}
+        sections = {(table.section, table.version) for table in database.tables()}  # pricing: v0 and 2022-05-01
     except Exception:
-        sections = {}
-    versions = ", ".join(f"{section} {version}" for section, version in sorted(sections.items()))
+        sections = set()
+    versions = ", ".join(f"{section} {version}" for section, version in sorted(sections))
     lines = [f"Connected to {endpoint}{where} (region {region}{sandbox}; marketplaces: {marketplaces})"]
     if versions:
         lines.append(f"APIs: {versions}")

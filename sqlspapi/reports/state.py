@@ -1,14 +1,17 @@
-"""What the report lifecycle keeps on disk: the per-account ledger of requested reports and the document cache.
+"""What the report lifecycle keeps on disk: the per-account ledger of requested reports (and Data Kiosk queries) and
+the document cache.
 
 Both live under the report cache directory (``ReportCacheDir``; default ``$SQLSPAPI_CACHE_DIR``, else the user cache
 directory: ``$XDG_CACHE_HOME/sqlspapi`` or ``~/.cache/sqlspapi``, ``%LOCALAPPDATA%\\sqlspapi`` on Windows). Every file
 is written 0600 (documents hold a seller's data) by an atomic rename, and every directory 0700.
 
-- :class:`Ledger` — ``reports/<account>.json``: request key → the report requested for it (id, when, whether it
-  was seen DONE). A report still running when a query gave up is resumed by the next identical query, from any
-  process; entries older than :data:`LEDGER_DAYS` are dropped and at most :data:`LEDGER_ENTRIES` kept.
-- :class:`DocumentCache` — ``documents/<hash>`` files keyed by account and reportDocumentId, with a ``.json``
-  sidecar (Content-Type, compression); the least recently used go first once the total passes the size limit.
+- :class:`Ledger` — ``reports/<account>.json``: request key → the job requested for it (a report or Data Kiosk
+  query id, when, whether it was seen DONE). A job still running when a query gave up is resumed by the next
+  identical query, from any process; entries older than :data:`LEDGER_DAYS` are dropped and at most
+  :data:`LEDGER_ENTRIES` kept. The request keys of the two APIs never meet (each request type builds its own).
+- :class:`DocumentCache` — ``documents/<hash>`` files keyed by account and document id (a reportDocumentId or a
+  Data Kiosk documentId), with a ``.json`` sidecar (Content-Type, compression); the least recently used go first
+  once the total passes the size limit.
 
 The account is a hash of the application and the seller (``Settings.account_key``); nothing secret is written.
 """
@@ -76,7 +79,8 @@ def write_private(path: Path, data: bytes) -> None:
 
 @dataclass(frozen=True)
 class LedgerEntry:
-    """The report requested for one request key: its id, when it was created (epoch seconds), whether it was DONE."""
+    """The job requested for one request key: its id (``report_id``: a reportId or a Data Kiosk queryId), when it was
+    created (epoch seconds), whether it was DONE."""
 
     report_id: str
     created: float
@@ -84,7 +88,8 @@ class LedgerEntry:
 
 
 class Ledger:
-    """Request key → the report requested for it, for one account, on disk (see the module docstring)."""
+    """Request key → the job (report or query) requested for it, for one account, on disk (see the module
+    docstring)."""
 
     def __init__(self, root: Path, account: str) -> None:
         self.path = root / "reports" / f"{account[:32]}.json"
@@ -166,7 +171,8 @@ class CachedDocument:
 
 
 class DocumentCache:
-    """Report documents on disk keyed by account and reportDocumentId, bounded to ``limit_bytes`` (0: keep none)."""
+    """Documents on disk keyed by account and document id (reports, Data Kiosk queries), bounded to ``limit_bytes``
+    (0: keep none)."""
 
     def __init__(self, root: Path, account: str, limit_bytes: int) -> None:
         self.dir = root / "documents"

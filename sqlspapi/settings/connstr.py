@@ -33,6 +33,7 @@ from sqlspapi.settings.keys import (
     _KEY_BY_NAME,
     API_VERSIONS,
     DEFAULT_TOKEN_URL,
+    DEPRECATIONS,
     KEYS,
     ORDERS_V0_NOTICE,
     _display,
@@ -281,11 +282,10 @@ def _build(given_in: Mapping[str, str | Secret], *, require_credentials: bool,
                     region = r.name
 
     versions = {name: values[name] for name in API_VERSIONS}
-    notices: tuple[str, ...] = ()
-    if versions["OrdersApiVersion"] == "v0":
-        notices = (ORDERS_V0_NOTICE,)
-        if log_notices:
-            log.warning(ORDERS_V0_NOTICE)
+    notices = tuple(text for key, version in versions.items() if (text := DEPRECATIONS.get((key, version))))
+    if log_notices:
+        for text in notices:
+            log.warning(text)
 
     return Settings(
         client_id=values.get("ClientId", ""),

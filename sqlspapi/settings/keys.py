@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlspapi.definitions.loader import version_keys
+from sqlspapi.definitions.loader import deprecations, version_keys
 from sqlspapi.errors import ConnectionStringError
 from sqlspapi.settings.converters import (
     _BOOL_ALLOWED,
@@ -48,16 +48,19 @@ from sqlspapi.settings.values import MAX_RETRY_WAIT_MS, RETRY_MODES, ReportPolic
 
 __all__ = [
     "Secret", "RetryPolicy", "ReportPolicy", "RETRY_MODES", "KeySpec", "KEYS", "API_VERSIONS", "DEFAULT_TOKEN_URL",
-    "ORDERS_V0_NOTICE", "MAX_RETRY_WAIT_MS", "ValueProblem", "lookup_key", "describe_bounds", "LOOKBACK_ALL",
+    "ORDERS_V0_NOTICE", "DEPRECATIONS", "MAX_RETRY_WAIT_MS", "ValueProblem", "lookup_key", "describe_bounds",
+    "LOOKBACK_ALL",
 ]
 
 DEFAULT_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
 """Login with Amazon's token endpoint (the same for every SP-API region)."""
 
-ORDERS_V0_NOTICE = (
-    "Orders API v0 is deprecated; Amazon removes it on 2027-03-27. Use OrdersApiVersion=2026-01-01."
-)
-"""The one-line notice emitted (log WARNING + ``Settings.notices``) when ``OrdersApiVersion=v0`` is chosen."""
+#: (version key, version) → the notice choosing that deprecated version gives (the definitions' ``deprecation``).
+DEPRECATIONS: Mapping[tuple[str, str], str] = deprecations()
+
+ORDERS_V0_NOTICE = DEPRECATIONS[("OrdersApiVersion", "v0")]
+"""The one-line notice emitted (log WARNING + ``Settings.notices``) when ``OrdersApiVersion=v0`` is chosen (every
+deprecated version in :data:`DEPRECATIONS` gives its own the same way)."""
 
 
 # -------------------- key table
@@ -171,8 +174,9 @@ KEYS: tuple[KeySpec, ...] = (
     # -- API versions
     *(
         KeySpec(name, (), default, supported,
-                f"{_VERSION_API[name]} API version"
-                + ("; v0 is deprecated (removed 2027-03-27)." if name == "OrdersApiVersion" else "."),
+                f"{_VERSION_API[name]} API version" + "".join(
+                    f"; {version} is deprecated" + (" (removed 2027-03-27)" if name == "OrdersApiVersion" else "")
+                    for (key, version) in DEPRECATIONS if key == name) + ".",
                 _choice_converter(supported, refusal="is not supported; supported versions"),
                 f"api_versions.{name}", group="versions")
         for name, (supported, default) in API_VERSIONS.items()

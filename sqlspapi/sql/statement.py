@@ -76,13 +76,22 @@ class StatementScope:
         self._responses: OrderedDict[tuple[Any, ...], tuple[Any, int]] = OrderedDict()
         self._bytes = 0
         self._entities: OrderedDict[tuple[str, str], tuple[Mapping[str, Any], frozenset[str]]] = OrderedDict()
+        self._memos: dict[str, dict[Any, Any]] = {}
 
     def begin(self) -> None:
-        """A new statement: forget the previous one's responses and entities."""
+        """A new statement: forget the previous one's responses, entities and memos."""
         with self._lock:
             self._responses.clear()
             self._entities.clear()
+            self._memos.clear()
             self._bytes = 0
+
+    def memo(self, name: str) -> dict[Any, Any]:
+        """A dict a route keeps under ``name`` for the running statement (the batch route's sub-responses already
+        answered, so a join that binds a table once per row calls once per distinct input); the next statement
+        starts with none."""
+        with self._lock:
+            return self._memos.setdefault(name, {})
 
     @contextlib.contextmanager
     def statement(self) -> Iterator[StatementScope]:

@@ -15,7 +15,7 @@ The canned data (``widgets.json``, ``report.tsv``) lives beside this module.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,9 +58,17 @@ class FakeResponse:
 
 @dataclass(frozen=True)
 class FakeDownload:
-    """What the real client's ``download`` returns."""
+    """What the real client's ``download`` returns (read at once, or streamed: ``iter_content``, ``close``)."""
 
     content: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def iter_content(self, size: int) -> Iterator[bytes]:
+        """The body in chunks of at most ``size`` bytes."""
+        return (self.content[i:i + size] for i in range(0, len(self.content), size))
+
+    def close(self) -> None:
+        """Nothing to release."""
 
 
 @dataclass(frozen=True)
@@ -110,8 +118,8 @@ class FakeClient:
             raise incomplete_error(op, 200, problem, "fake-request", 0)
         return FakeResponse(answer)
 
-    def download(self, url: str) -> FakeDownload:
-        """Record the download and return the canned bytes of ``url``."""
+    def download(self, url: str, *, stream: bool = False) -> FakeDownload:
+        """Record the download and return the canned bytes of ``url`` (``stream`` as the real client takes it)."""
         self.downloaded.append(url)
         self.events.append(("download", url))
         return FakeDownload(self.downloads[url])

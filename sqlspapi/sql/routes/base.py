@@ -26,7 +26,7 @@ from sqlspapi.definitions.schema import (
     TableSpec,
     usable_path_value,
 )
-from sqlspapi.errors import RestrictedColumnsWarning
+from sqlspapi.errors import ConnectionStringError, RestrictedColumnsWarning
 from sqlspapi.http.pace import PaceBook
 from sqlspapi.http.progress import Progress
 from sqlspapi.http.response import Envelope
@@ -89,6 +89,9 @@ class Scope(Protocol):
     def remember(self, table: TableSpec, obj: Mapping[str, Any], request: Any, parent: Any = None,
                  parts: frozenset[str] = frozenset()) -> None:
         """Keep an entity for nested tables."""
+
+    def memo(self, name: str) -> dict[Any, Any]:
+        """A dict the running statement keeps for a route (e.g. batch sub-responses already answered)."""
 
 
 class Route:
@@ -349,6 +352,31 @@ def apply_derived(spec: RouteSpec, query: dict[str, Any], ctx: BindContext) -> N
             query[param] = value
 
 
+#: Path parameters the connection fills when no filter gives them: parameter → (connection-string key, what it is,
+#: where the user finds it). ``{sellerId}`` is the Listings Items API's merchant token.
+CONNECTION_PATH: Mapping[str, tuple[str, str, str]] = {
+    "sellerId": ("SellerId", "your seller ID (the merchant token)",
+                 "Seller Central → Settings → Account Info → Merchant Token"),
+}
+
+
+def connection_path(op: OperationSpec | None, ctx: BindContext, given: Iterable[str] = ()) -> dict[str, Any]:
+    """The path parameters of ``op`` the connection fills (:data:`CONNECTION_PATH`: ``{sellerId}``) that no filter
+    gives (``given``). A connection without the value is a :class:`~sqlspapi.errors.ConnectionStringError` raised
+    while binding, before any call: what is missing, where to find it, which key to set."""
+    out: dict[str, Any] = {}
+    for name, (key, what, where) in CONNECTION_PATH.items():
+        if op is None or name in given or "{" + name + "}" not in op.path:
+            continue
+        value = ctx.connection.get(name)
+        if value is None or not str(value).strip():
+            raise ConnectionStringError(
+                f"{op.name} needs {what} and the connection string has no {key}: find it in {where} and add "
+                f"{key}=<it> to the connection string (e.g. {key}=A1B2C3D4E5F6G7).", key=key)
+        out[name] = value
+    return out
+
+
 def as_text(value: Any) -> str:
     """A constraint value as the text an API parameter carries (1.0 → "1")."""
     if isinstance(value, float) and value.is_integer():
@@ -358,4 +386,4 @@ def as_text(value: Any) -> str:
 
 __all__ = ["Route", "Scope", "Values", "usable_on", "hidden_inputs", "filter_for", "push_limit", "all_exact",
            "missing_groups", "describe", "collect", "base_query", "apply_parts", "restricted_used", "restricted_notice",
-           "apply_derived", "as_text", "EQ"]
+           "apply_derived", "connection_path", "CONNECTION_PATH", "as_text", "EQ"]

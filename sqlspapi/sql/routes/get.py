@@ -23,6 +23,7 @@ from sqlspapi.sql.routes.base import (
     apply_parts,
     base_query,
     collect,
+    connection_path,
     describe,
     filter_for,
     restricted_notice,
@@ -97,10 +98,12 @@ def request_for(table: TableSpec, spec: GetSpec, key: str, ctx: BindContext | No
     apply_parts(table, query, used)
     if parts and table.parts is not None:
         query[table.parts.param] = sorted(set(query.get(table.parts.param, ())) | set(parts))
+    path = {spec.path_param: key}
     if ctx is not None:
         apply_derived(spec, query, ctx)
+        path = {**connection_path(spec.operation, ctx, path), **path}
     assert spec.operation is not None
-    return Request(spec.operation, {spec.path_param: key}, query)
+    return Request(spec.operation, path, query)
 
 
 def fetch_one(spec: GetSpec, req: Request, scope: Scope) -> Mapping[str, Any] | None:

@@ -10,7 +10,8 @@ Rules, all driven by the definition:
   Before is clamped to now − the API's minimum age. With no window filter and ``window_required`` the scan starts
   ``LookbackDays`` ago. ``max_span_days`` splits the range into consecutive calls.
 - the marketplace parameter, when no filter sets it, holds the connection's marketplaces in batches of
-  ``marketplace_batch`` (1 = one call per marketplace: the fan-out that fills a ``?marketplaceIds`` column).
+  ``marketplace_batch`` (1 = one call per marketplace: the fan-out that fills a ``?marketplaceIds`` column); a
+  filter that declares ``values`` fans out the same way over them when the query does not filter its column.
 - LIMIT (and OFFSET) size the page and stop paging only when every constraint was consumed exactly and there is
   no ORDER BY: otherwise SQLite's own filtering after a truncated scan would give wrong results.
 - paging: the token goes back with the original parameters, or alone (``token_only``); with
@@ -32,7 +33,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlspapi.definitions.schema import ListSpec, RouteSpec, TableSpec
+from sqlspapi.definitions.schema import FilterSpec, ListSpec, RouteSpec, TableSpec
 from sqlspapi.errors import ProgrammingError, SPAPIError
 from sqlspapi.http.response import Envelope
 from sqlspapi.sql.cost import Calls, CostEnv, window_days
@@ -63,6 +64,7 @@ from sqlspapi.sql.routes.base import (
     apply_parts,
     base_query,
     collect,
+    connection_path,
     describe,
     filter_for,
     missing_groups,
@@ -128,8 +130,9 @@ class ListRoute(Route):
                         self)
         if missing:
             return Choice(plan, usage, cost=IMPOSSIBLE_COST, rows=2**62)
-        if any(a.role == "path" for a in args):
-            return Choice(plan, usage, cost=10.0, rows=10)
+        if any(a.role == "path" or a.role == "filter" and (f := filter_for(spec.filters, a.column)) is not None
+               and f.required for a in args):
+            return Choice(plan, usage, cost=10.0, rows=10)  # a look-up by value (a path, a required filter)
         return Choice(plan, usage, cost=max(rows, 100.0), rows=int(max(rows, 100.0)))
 
     def defaults(self, plan: Plan) -> list[str]:
@@ -144,6 +147,8 @@ class ListRoute(Route):
                        else f"{spec.windows[0].after}=now-LookbackDays (a default window: older rows are not read)")
         if spec.marketplace_param and not any(a.param == spec.marketplace_param for a in plan.args):
             out.append(f"{spec.marketplace_param}=<connection marketplaces>")
+        out += [f"{f.param or f.path_param}=<each of {len(f.values)} known {f.column} values>"
+                for f in _fanned_out(spec, plan.args)]
         return out
 
     def note(self, plan: Plan) -> str:
@@ -173,6 +178,8 @@ class ListRoute(Route):
                 narrowed = True
         if spec.marketplace_param and not any(a.param == spec.marketplace_param for a in plan.args):
             requests *= math.ceil((env.marketplaces or 1) / spec.marketplace_batch)
+        for f in _fanned_out(spec, plan.args):
+            requests *= math.ceil(len(f.values) / (f.batch or len(f.values)))
         days = estimated_span(plan, spec, env, id_list)
         span = (plan.window or (spec.windows[0] if spec.windows else None))
         slices = 1
@@ -206,6 +213,7 @@ class ListRoute(Route):
         if got.empty:
             return Bound()
         restricted_notice(plan, ctx)
+        fixed_path = connection_path(spec.operation, ctx, {name for role, _c, name in got.sets if role == "path"})
         query = base_query(spec, ctx.include_restricted)
         apply_parts(plan.table, query, plan.columns_used)
         dims: list[list[tuple[str, str, Any]]] = []
@@ -228,6 +236,10 @@ class ListRoute(Route):
             ids = list(ctx.marketplace_ids())
             size = spec.marketplace_batch
             dims.append([("query", spec.marketplace_param, ids[k:k + size]) for k in range(0, len(ids), size)])
+        for f in _fanned_out(spec, plan.args):
+            size = f.batch or len(f.values)
+            dims.append([("path", f.path_param, v) for v in f.values] if f.path_param else
+                        [("query", f.param, list(f.values[k:k + size])) for k in range(0, len(f.values), size)])
         notices: list[str] = []
         windows = windows_for(plan, spec, got.after, got.before, ctx, id_list, notices)
         if windows is None:
@@ -236,7 +248,7 @@ class ListRoute(Route):
             query[spec.page_size_param] = max(1, min(spec.page_size_max, got.stop_after))
         requests = []
         for window_params, *combo in itertools.product(windows, *dims):
-            q, p = {**query, **window_params}, {}
+            q, p = {**query, **window_params}, dict(fixed_path)
             for kind, name, v in combo:
                 (p if kind == "path" else q)[name] = v
             apply_derived(spec, q, ctx)
@@ -275,7 +287,9 @@ class ListRoute(Route):
                     yield obj, req, None
                     produced += 1
                     chain += 1
-                    if bound.stop_after is not None and produced >= bound.stop_after:
+                    # a table's hook may turn an object into no row (a listing without issues): then SQLite, not
+                    # the count of objects, says when enough rows came (it stops pulling: no page more is fetched)
+                    if bound.stop_after is not None and produced >= bound.stop_after and plan.table.hook is None:
                         return
                 if not token:
                     self._check_ceiling(spec, req, data, chain)  # SQLite still wants rows: short only if capped
@@ -352,6 +366,12 @@ class ListRoute(Route):
             f"{spec.result_ceiling:,} ({shown}). Narrow the search (more keywords, brandNames, "
             f"classificationIds, a marketplaceId) or add LIMIT {spec.result_ceiling} to take the first "
             f"{spec.result_ceiling:,}.")
+
+
+def _fanned_out(spec: ListSpec, args: Sequence[Arg]) -> list[FilterSpec]:
+    """The filters with known ``values`` that the plan does not filter: the route calls once per batch of them."""
+    given = {a.column.lower() for a in args}
+    return [f for f in spec.filters if f.values and f.column.lower() not in given]
 
 
 def _learn(plan: Plan, req: Request, scope: Scope, rows: int, largest: int) -> None:
