@@ -30,12 +30,14 @@ import apsw
 import pytest
 
 from sqlspapi.emulator import start
+from sqlspapi.emulator.sellers import SELLER_ID
 from sqlspapi.engine import open_database
 from sqlspapi.interfaces.shell import SPAPIShell
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ["README.md", "docs/getting-started.md", "docs/orders-tables.md", "docs/connection-string.md",
-        "docs/bi-tools.md", "docs/server-interface.md", "docs/definition-language.md", "docs/report-tables.md"]
+        "docs/bi-tools.md", "docs/server-interface.md", "docs/definition-language.md", "docs/report-tables.md",
+        "docs/questions.md", "docs/not-tables.md"]
 SQLSPAPI = Path(sys.executable).parent / "sqlspapi"
 FENCE = re.compile(r"((?:<!--(?:(?!-->).)*-->\s*)*)^```([\w-]*)\n(.*?)^```", re.S | re.M)
 MARKER = re.compile(r"<!--\s*(connection|error|not run):\s*((?:(?!-->).)*?)\s*-->", re.S)
@@ -136,7 +138,8 @@ def database():
     def get(**keys: str):
         key = tuple(sorted(keys.items()))
         if key not in opened:
-            opened[key] = open_database(emu.connection_string(**keys), poll_scale=1 / emu.time_scale)
+            opened[key] = open_database(emu.connection_string(**{"SellerId": SELLER_ID, **keys}),
+                                        poll_scale=1 / emu.time_scale)  # as the demo
         return opened[key]
 
     yield get
