@@ -303,3 +303,17 @@ def test_prices_and_products_agree_with_the_sellers_tables(db) -> None:
                       "JOIN fba_inventory_summaries f ON f.sellerSku = i.sku AND f.marketplaceId = ? "
                       f"WHERE i.{window.replace(' AND ', ' AND i.')}", US)
     assert joined[0][0] > 20 and joined[0][0] == joined[0][1]
+
+
+def test_an_inclusive_upper_bound_keeps_the_rows_at_the_bound(emu, db) -> None:
+    """``<= T`` reaches Amazon's exclusive createdBefore as T + 1 s: the order placed at T itself is read (and SQLite
+    still drops whatever the extra second lets through)."""
+    row = emu.export("getPurchaseOrders")[-1][0]
+    placed = row["orderDetails"]["purchaseOrderDate"]
+    number = row["purchaseOrderNumber"]
+    got = db.connection.execute(
+        "SELECT purchaseOrderNumber, purchaseOrderDate FROM vendor_purchase_orders WHERE purchaseOrderDate >= "
+        "datetime(?, '-1 day') AND purchaseOrderDate <= ?", (placed, placed)).fetchall()
+    assert number in {n for n, _ in got}
+    bound = datetime.fromisoformat(placed.replace("Z", "+00:00"))
+    assert all(datetime.fromisoformat(d.replace("Z", "+00:00")) <= bound for _, d in got)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from sqlspapi.definitions.schema import (
@@ -35,6 +35,7 @@ from sqlspapi.sql.isotime import to_api_time
 from sqlspapi.sql.plan import (
     EQ,
     IMPOSSIBLE_COST,
+    LE,
     LIMIT,
     OFFSET,
     RANGE_TEXT,
@@ -245,7 +246,10 @@ def collect(plan: Plan, values: Sequence[Any]) -> Values:
             if value is None:
                 out.empty = True
                 continue
-            (out.after if arg.role == "after" else out.before).append(to_api_time(value, arg.column))
+            moment = to_api_time(value, arg.column)
+            if arg.op == LE:  # many APIs' Before is exclusive: one second more keeps the bound's own rows (SQLite
+                moment += timedelta(seconds=1)  # re-checks every window bound, so nothing extra gets through)
+            (out.after if arg.role == "after" else out.before).append(moment)
         elif arg.role == "limit":
             limit = int(value)
         elif arg.role == "offset":
