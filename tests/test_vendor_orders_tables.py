@@ -317,3 +317,17 @@ def test_an_inclusive_upper_bound_keeps_the_rows_at_the_bound(emu, db) -> None:
     assert number in {n for n, _ in got}
     bound = datetime.fromisoformat(placed.replace("Z", "+00:00"))
     assert all(datetime.fromisoformat(d.replace("Z", "+00:00")) <= bound for _, d in got)
+
+
+def test_a_lookback_longer_than_the_api_searches_is_capped_and_told(emu) -> None:
+    """LookbackDays=365 on an API that searches 180 days back: the scan covers those 180 days (not a 400 from Amazon)
+    and the user is told the scan is shorter than asked."""
+    database = open_database(emu.connection_string(LookbackDays="365"), poll_scale=1 / emu.time_scale)
+    try:
+        count = database.connection.execute("SELECT count(*) FROM vendor_purchase_orders").fetchone()[0]
+        starts = [datetime.fromisoformat(q["createdAfter"]) for _op, q in calls(database) if "nextToken" not in q]
+        assert count > 0 and abs(min(starts) - (datetime.now(UTC) - timedelta(days=180))) < timedelta(minutes=2)
+        told = [str(n) for n in database.notices()]
+        assert any("LookbackDays=365" in n and "180 days" in n for n in told), told
+    finally:
+        database.close()

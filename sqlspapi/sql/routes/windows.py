@@ -43,6 +43,10 @@ def windows_for(plan: Plan, spec: ListSpec, after: list[datetime], before: list[
             hi = latest
     if lo is None and spec.window_required:
         days = spec.max_lookback_days if (id_list or hi is not None or not ctx.lookback_days) else ctx.lookback_days
+        if days > spec.max_lookback_days:  # LookbackDays longer than the API searches back: its whole reach
+            notices.append(f"{plan.table.name}: LookbackDays={days} reaches further back than the API searches "
+                           f"({spec.max_lookback_days} days): the scan covers the last {spec.max_lookback_days} days.")
+            days = spec.max_lookback_days
         lo = now - timedelta(days=days)
         if not (id_list or hi is not None) and days < spec.max_lookback_days:
             notices.append(default_window_notice(plan.table.name, window.column, days))
