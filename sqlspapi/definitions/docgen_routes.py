@@ -249,14 +249,22 @@ def _parts_note(table: TableSpec) -> str:
 
 def required(table: TableSpec) -> list[str]:
     """Filters without which the table refuses to run (the error names them)."""
-    items = []
+    per_route: list[list[str]] = []
     for route in table.routes:
+        needs: list[str] = []
         if isinstance(route, ListSpec):
-            items += [f"{md.code(f.column)} ({md.ops(f.ops)})" for f in route.filters if f.required]
+            needs += [f"{md.code(f.column)} ({md.ops(f.ops)})" for f in route.filters if f.required]
         elif isinstance(route, NestedSpec):
-            items.append(f"{md.code(route.column)} (`=` `IN`): the parent key")
-        elif isinstance(route, BatchSpec):
-            items.append(f"{md.code(route.column)} (`=` `IN`)")
+            needs.append(f"{md.code(route.column)} (`=` `IN`): the parent key")
+        elif isinstance(route, BatchSpec | GetSpec):
+            needs.append(f"{md.code(route.column)} (`=` `IN`)")
+        per_route.append(needs)
+    if any(not needs for needs in per_route):
+        items = []  # some route runs without a filter: nothing is required of the table
+    elif len(per_route) == 1:
+        items = per_route[0]
+    else:  # each route needs its own filter: any one of them will do
+        items = ["one of (each reaches the API by its own route): " + "; ".join(", ".join(n) for n in per_route)]
     items += ["one of " + ", ".join(md.code(c) for c in group) for group in table.one_of]
     out = ["### Required filters", ""]
     if not items:
