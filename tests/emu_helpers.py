@@ -34,3 +34,28 @@ def fresh_process_state():
     reset_process_state()
     yield
     reset_process_state()
+
+
+def lwa_token(emu, **form: str) -> str:
+    """An access token from the emulator's LWA endpoint for the demo app: the seller's refresh-token grant by
+    default, or any other grant given as ``form`` (``grant_type="client_credentials", scope=…``)."""
+    import requests
+
+    grant = form or {"grant_type": "refresh_token", "refresh_token": emulator.DEMO_REFRESH_TOKEN}
+    r = requests.post(emu.token_url, data={"client_id": emulator.DEMO_CLIENT_ID,
+                                           "client_secret": emulator.DEMO_CLIENT_SECRET, **grant}, timeout=10)
+    assert r.status_code == 200, r.text
+    return str(r.json()["access_token"])
+
+
+def api_get(emu, tok: str, path: str, **params: object):
+    """``GET path`` on the emulator with the access token ``tok`` (a ``requests.Response``)."""
+    import requests
+
+    return requests.get(emu.url + path, params=params, headers={"x-amz-access-token": tok}, timeout=10)
+
+
+def api_ok(r) -> dict:
+    """The JSON of a 200 answer (else the test fails showing the answer)."""
+    assert r.status_code == 200, r.text
+    return r.json()

@@ -5,13 +5,15 @@ the settlement reports."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 import requests
 import spapi_models as sm
+from emu_helpers import api_get as get
+from emu_helpers import api_ok as ok
+from emu_helpers import lwa_token
 
-from sqlspapi.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN, Emulator, start
+from sqlspapi.emulator import Emulator, start
 from sqlspapi.emulator.finances_v0 import EVENT_LISTS
 from sqlspapi.emulator.ledger import HISTORY_PERIODS, ledger
 from sqlspapi.emulator.reports_files import Quirks, Window
@@ -32,18 +34,11 @@ def emu():
 
 @pytest.fixture(scope="module")
 def tok(emu):
-    r = requests.post(emu.token_url, data={"grant_type": "refresh_token", "client_id": DEMO_CLIENT_ID,
-                                           "client_secret": DEMO_CLIENT_SECRET, "refresh_token": DEMO_REFRESH_TOKEN})
-    return r.json()["access_token"]
+    return lwa_token(emu)
 
 
-def get(emu: Emulator, tok: str, path: str, **params: Any) -> requests.Response:
-    return requests.get(emu.url + path, params=params, headers={"x-amz-access-token": tok}, timeout=10)
 
 
-def ok(r: requests.Response) -> dict:
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
 def refused(r: requests.Response, status: int, *words: str) -> str:

@@ -5,14 +5,14 @@ destinations a subscription points at."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 import pytest
-import requests
 import spapi_models as sm
+from emu_helpers import api_get as get
+from emu_helpers import lwa_token as token
 
 from sqlspapi.definitions.loader import load_all
-from sqlspapi.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN, start
+from sqlspapi.emulator import DEMO_REFRESH_TOKEN, start
 from sqlspapi.engine import open_database
 from sqlspapi.errors import SPAPIError
 
@@ -42,14 +42,8 @@ def db(emu):
     database.close()
 
 
-def token(emu, **form: str) -> str:
-    r = requests.post(emu.token_url, data={"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET, **form},
-                      timeout=10)
-    return r.json()["access_token"]
 
 
-def get(emu, tok: str, path: str, **params: Any) -> requests.Response:
-    return requests.get(emu.url + path, params=params, headers={"x-amz-access-token": tok}, timeout=10)
 
 
 def calls(db, operation: str) -> list[dict]:

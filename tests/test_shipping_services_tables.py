@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 import requests
 import spapi_models as sm
+from emu_helpers import api_get as get
+from emu_helpers import lwa_token
 
-from sqlspapi.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN, start
+from sqlspapi.emulator import start
 from sqlspapi.emulator.services import services
 from sqlspapi.emulator.shipping import shipments
 from sqlspapi.engine import open_database
@@ -38,14 +40,9 @@ def db(emu):
 
 @pytest.fixture(scope="module")
 def tok(emu):
-    r = requests.post(emu.token_url, data={"grant_type": "refresh_token", "client_id": DEMO_CLIENT_ID,
-                                           "client_secret": DEMO_CLIENT_SECRET, "refresh_token": DEMO_REFRESH_TOKEN},
-                      timeout=10)
-    return r.json()["access_token"]
+    return lwa_token(emu)
 
 
-def get(emu, tok: str, path: str, **params: Any) -> requests.Response:
-    return requests.get(emu.url + path, params=params, headers={"x-amz-access-token": tok}, timeout=10)
 
 
 def calls(db, operation: str) -> list[Any]:

@@ -11,9 +11,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 import spapi_models as sm
+from emu_helpers import api_get as get
+from emu_helpers import api_ok as ok
+from emu_helpers import lwa_token
 
 from sqlspapi.definitions.loader import load_all
-from sqlspapi.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN, Emulator, start
+from sqlspapi.emulator import start
 from sqlspapi.engine import open_database
 from sqlspapi.errors import DefaultWindowWarning, SPAPIError
 
@@ -33,10 +36,7 @@ def emu():
 
 @pytest.fixture(scope="module")
 def tok(emu):
-    r = requests.post(emu.token_url, data={"grant_type": "refresh_token", "client_id": DEMO_CLIENT_ID,
-                                           "client_secret": DEMO_CLIENT_SECRET, "refresh_token": DEMO_REFRESH_TOKEN},
-                      timeout=10)
-    return r.json()["access_token"]
+    return lwa_token(emu)
 
 
 @pytest.fixture(scope="module")
@@ -46,13 +46,8 @@ def db(emu):
     database.close()
 
 
-def get(emu: Emulator, tok: str, path: str, **params: object) -> requests.Response:
-    return requests.get(emu.url + path, params=params, headers={"x-amz-access-token": tok}, timeout=10)
 
 
-def ok(r: requests.Response) -> dict:
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
 def bad(r: requests.Response, *words: str) -> str:
