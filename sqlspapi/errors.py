@@ -134,6 +134,14 @@ class RestrictedColumnsWarning(UserWarning):
     """
 
 
+class NoDataWarning(UserWarning):
+    """An asynchronous document the statement waited for (a Data Kiosk query) finished DONE without a document:
+    Amazon has no data for that request, so it gives no rows — an answer, told so it is not mistaken for a failure.
+
+    A Python warning category (``warnings.warn``), not a PEP 249 exception.
+    """
+
+
 class ReportValueWarning(UserWarning):
     """A report held cells that could not be read as their column's type (an unknown zone abbreviation, a number in
     an unexpected format) or bytes that are not valid in its charset: the cells are kept as text (bytes replaced by
@@ -147,7 +155,7 @@ __all__ = [
     "Warning", "Error", "InterfaceError", "DatabaseError", "DataError", "OperationalError", "IntegrityError",
     "InternalError", "ProgrammingError", "NotSupportedError", "ConnectionStringError", "AuthError",
     "MissingFilterError", "RestrictedDataError", "SPAPIError", "ThrottledError", "ReportFailedError", "QueryCancelled",
-    "ReportValueWarning",
+    "ReportValueWarning", "NoDataWarning",
     "CallLimitError", "SlowStatementWarning",
     "DefaultWindowWarning", "RestrictedColumnsWarning",
 ]

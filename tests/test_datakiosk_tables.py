@@ -31,7 +31,14 @@ from sqlspapi.definitions.schema import DocumentSpec, TableSpec
 from sqlspapi.emulator import start
 from sqlspapi.emulator.datakiosk import KioskStore, store
 from sqlspapi.engine import Database
-from sqlspapi.errors import MissingFilterError, OperationalError, ProgrammingError, ReportFailedError, SPAPIError
+from sqlspapi.errors import (
+    MissingFilterError,
+    NoDataWarning,
+    OperationalError,
+    ProgrammingError,
+    ReportFailedError,
+    SPAPIError,
+)
 from sqlspapi.sql import planner
 from sqlspapi.sql.plan import EQ, BindContext, Constraint
 
@@ -344,7 +351,8 @@ def test_done_without_a_document_is_no_rows_and_a_notice(emu, kiosk: KioskStore)
     kiosk.outcome_next("DONE_NO_DATA")
     with _db(emu, DisableReportCache="true") as db:
         assert _run(db, SQL) == []
-        assert any("is DONE without a document: Amazon has no data" in n for n in db.notices())
+        told = [n for n in db.notices() if "is DONE without a document: Amazon has no data" in n]
+        assert told and all(n.category is NoDataWarning for n in told)
 
 
 # ------------------------------------------------------------------------------------------------ datakiosk_query

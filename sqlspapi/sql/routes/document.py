@@ -41,7 +41,7 @@ from typing import Any
 from sqlspapi.definitions.schema import DocumentSpec, RouteSpec, TableSpec
 from sqlspapi.documents.decode import open_document
 from sqlspapi.documents.graphql import PERIODS, EnumValue, build_query, normalized, period_end, period_start
-from sqlspapi.errors import OperationalError, ProgrammingError
+from sqlspapi.errors import NoDataWarning, OperationalError, ProgrammingError
 from sqlspapi.reports.lifecycle import JobFields, Report, ReportOps, ReportService
 from sqlspapi.settings.keys import ReportPolicy
 from sqlspapi.sql.cost import Calls, CostEnv
@@ -278,7 +278,7 @@ class DocumentRoute(Route):
         if document is None:
             if job.notify is not None:
                 job.notify(f"{ops.fields.noun} {report.report_id} ({request.describe()}) is DONE without a "
-                           "document: Amazon has no data for it, so it gives no rows.")
+                           "document: Amazon has no data for it, so it gives no rows.", NoDataWarning)
             return
         assert spec.operation is not None
         source = Request(spec.operation, {}, {**job.inputs, ops.fields.id: report.report_id, "page": request.page},
