@@ -131,9 +131,10 @@ CASES: list[Case] = [
          hundred_fee_requests),
     Case("transactions, one year", US, "SELECT count(*) FROM transactions WHERE postedDate >= date('now', '-365 days')",
          year_of_transactions),
-    Case("financial_event_groups, 90 days", {**US, "FinancesApiVersion": "v0"}, "SELECT count(*) FROM financial_event_groups "
-         "WHERE FinancialEventGroupStart >= date('now', '-90 days')", 1),
-    Case("listings_items, 60 SKUs", {**US, "SellerId": "A1EMULATORDEMO"}, f"SELECT sku, price_amount FROM listings_items WHERE sku IN ({marks(60)})", 3,
+    Case("financial_event_groups, 90 days", {**US, "FinancesApiVersion": "v0"},
+         "SELECT count(*) FROM financial_event_groups WHERE FinancialEventGroupStart >= date('now', '-90 days')", 1),
+    Case("listings_items, 60 SKUs", {**US, "SellerId": "A1EMULATORDEMO"},
+         f"SELECT sku, price_amount FROM listings_items WHERE sku IN ({marks(60)})", 3,
          lambda emu: [p.sku for p in emu.dataset.products]),
     Case("vendor_purchase_orders, one PO", US,
          "SELECT * FROM vendor_purchase_orders WHERE purchaseOrderNumber = ?", 1,
