@@ -51,6 +51,7 @@ from sqlspapi.settings.redact import (
     redact_secrets,
     secret_keys_in,
 )
+from sqlspapi.settings.sources import resolve as resolve_sources
 from sqlspapi.settings.values import ReportPolicy, RetryPolicy, Secret, _FrozenMap
 
 __all__ = [
@@ -132,6 +133,11 @@ _CREDENTIAL_HELP = {
 }
 
 
+_SOURCES_HINT = (" Keys may also come from a credentials file (CredentialsFile=path or Profile=name) or environment "
+                 "variables (LWA_APP_ID, LWA_CLIENT_SECRET, SP_API_REFRESH_TOKEN): see 'Credential sources' in "
+                 "docs/connection-string.md.")
+
+
 @dataclass(frozen=True)
 class Settings:
     """A validated connection string (see ``docs/internals.md``): what the client, auth and tables read.
@@ -162,10 +168,14 @@ class Settings:
     aws_access_key_id: str | None = None
     aws_secret_access_key: Secret | None = None
     role_arn: str | None = None
+    credentials_file: str | None = None
+    account: str | None = None
+    profile: str | None = None
     notices: tuple[str, ...] = ()
     given: Mapping[str, str | Secret] = field(
         default_factory=_FrozenMap, repr=False, compare=False, hash=False)
-    """Canonical key → value as written, for the keys the text set (secrets as :class:`Secret`)."""
+    """Canonical key → value as written, for the keys the text set (secrets as :class:`Secret`); keys that came
+    from a credentials file or the environment are not here (they are read again by :meth:`with_overrides`)."""
 
     def api_version(self, key: str) -> str:
         """The version chosen for a version key, e.g. ``api_version("OrdersApiVersion") -> "2026-01-01"``.
@@ -240,9 +250,11 @@ def _build(given_in: Mapping[str, str | Secret], *, require_credentials: bool,
     """Validate canonical key → text and assemble the :class:`Settings` (``after_secret``: keys whose text
     followed a secret in the connection string, never shown in errors)."""
     given = {k: _to_text(_KEY_BY_NAME[k], v) for k, v in given_in.items()}
+    sourced = resolve_sources(given)
+    texts = {**sourced.values, **given}  # the connection string wins over the credential sources
     values: dict[str, Any] = {}
     for spec in KEYS:
-        text = given.get(spec.name)
+        text = texts.get(spec.name)
         if text is None:
             if spec.default is None:
                 continue
@@ -250,19 +262,23 @@ def _build(given_in: Mapping[str, str | Secret], *, require_credentials: bool,
         try:
             values[spec.name] = spec.convert(spec, text)
         except ValueProblem as problem:
-            raise _value_error(spec, text, problem, after_secret=spec.name in after_secret) from None
+            error = _value_error(spec, text, problem, after_secret=spec.name in after_secret)
+            if spec.name in sourced.origins:
+                error = ConnectionStringError(f"{error} (set by {sourced.origins[spec.name]})", key=spec.name)
+            raise error from None
 
     if require_credentials:
         missing = [k for k in ("ClientId", "ClientSecret", "RefreshToken") if not values.get(k)]
         if missing:
-            raise ConnectionStringError(" ".join(_CREDENTIAL_HELP[k] for k in missing), key=missing[0])
+            raise ConnectionStringError(" ".join(_CREDENTIAL_HELP[k] for k in missing) + _SOURCES_HINT,
+                                        key=missing[0])
 
     marketplace_ids: tuple[str, ...] = values.get("MarketplaceIds", ())
     market_regions = list(dict.fromkeys(mp.marketplace_by_id(m).region for m in marketplace_ids))
     explicit_endpoint = values.get("Endpoint")
     region = values["Region"]
     if explicit_endpoint is None:
-        if "Region" not in given and len(market_regions) == 1:
+        if "Region" not in texts and len(market_regions) == 1:
             region = market_regions[0]
         wrong = [m for m in marketplace_ids if mp.marketplace_by_id(m).region != region]
         if wrong:
@@ -276,13 +292,14 @@ def _build(given_in: Mapping[str, str | Secret], *, require_credentials: bool,
         endpoint = host.sandbox_host if values["Sandbox"] else host.host
     else:
         endpoint = explicit_endpoint
-        if "Region" not in given:
+        if "Region" not in texts:
             for r in mp.REGIONS.values():
                 if explicit_endpoint.lower() in (r.host, r.sandbox_host):
                     region = r.name
 
     versions = {name: values[name] for name in API_VERSIONS}
     notices = tuple(text for key, version in versions.items() if (text := DEPRECATIONS.get((key, version))))
+    notices += sourced.notices
     if log_notices:
         for text in notices:
             log.warning(text)
@@ -321,6 +338,9 @@ def _build(given_in: Mapping[str, str | Secret], *, require_credentials: bool,
         aws_access_key_id=values.get("AwsAccessKeyId"),
         aws_secret_access_key=values.get("AwsSecretAccessKey"),
         role_arn=values.get("RoleArn"),
+        credentials_file=values.get("CredentialsFile"),
+        account=values.get("Account"),
+        profile=values.get("Profile"),
         notices=notices,
         given=_FrozenMap({k: Secret(v) if _KEY_BY_NAME[k].secret else v
                           for k, v in given.items() if _KEY_BY_NAME[k].attr is not None}),

@@ -95,6 +95,18 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("TokenUrl", ("token_url",), DEFAULT_TOKEN_URL, (),
             "Login with Amazon token endpoint (http or https URL).",
             _conv_url, "token_url", group="credentials"),
+    KeySpec("CredentialsFile", ("credentials_file", "credentials_path"), None, (),
+            "Path of a credentials file (JSON, HJSON or YAML; one set of fields or named accounts) supplying the "
+            "keys this string leaves out; keep it chmod 600.",
+            _conv_path, "credentials_file", group="credentials"),
+    KeySpec("Account", ("account_name",), None, (),
+            "Which named account of the credentials file to use (default: 'default', else the only one); also "
+            "picks per-account environment variables (LWA_APP_ID_name ...).",
+            _conv_str, "account", group="credentials"),
+    KeySpec("Profile", ("profile_name",), None, (),
+            "Named account of the credentials file in $XDG_CONFIG_HOME/sqlspapi (~/.config/sqlspapi), so the "
+            "connection string carries no secret.",
+            _conv_str, "profile", group="credentials"),
     # -- where to call
     KeySpec("Region", ("region", "amazon_sp_aws_region"), "na",
             ("na", "eu", "fe", "us-east-1", "eu-west-1", "us-west-2"),

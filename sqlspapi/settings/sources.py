@@ -1,0 +1,299 @@
+"""Credential sources beside the connection string: a credentials file, a named profile, environment variables.
+
+:func:`resolve` reads them for the keys a connection string left out and returns canonical key → text, each with
+where it came from. Precedence, per key: the connection string (and ``connect()`` keywords) win, then the
+credentials file (``CredentialsFile=path`` or ``Profile=name``), then the environment (:data:`ENVIRONMENT`), then
+the keys' defaults. See ``docs/connection-string.md`` ("Credential sources").
+
+A credentials file is JSON, HJSON (Zuar Runner's block) or YAML (python-amazon-sp-api's ``credentials.yml``), told
+apart by extension (``.json``, ``.hjson``, ``.yml``/``.yaml``), else by content. It holds either one flat mapping
+of fields, or several named accounts (top-level mappings; a scalar ``version`` is not an account). Field names are
+connection-string keys or any of their aliases (``lwa_app_id``, ``client_id``, ``amazon_sp_client_id`` ...).
+
+Secret values are never quoted: errors name the file, the account and the field, never a value; a YAML or JSON
+syntax error gives the line and column only. A file readable by group or others is a notice (log WARNING and
+``Settings.notices``) saying ``chmod 600 <path>``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlspapi.errors import ConnectionStringError
+from sqlspapi.settings.keys import _to_text, lookup_key
+from sqlspapi.settings.redact import _secret_name_in
+
+__all__ = ["ENVIRONMENT", "PROFILE_FILES", "SOURCE_KEYS", "Sourced", "read_credentials_file", "profile_dir",
+           "profile_file", "read_environment", "resolve"]
+
+ENVIRONMENT: Mapping[str, str] = {
+    "LWA_APP_ID": "ClientId",
+    "LWA_CLIENT_SECRET": "ClientSecret",
+    "SP_API_REFRESH_TOKEN": "RefreshToken",
+    "SP_API_ACCESS_KEY": "AwsAccessKeyId",
+    "SP_API_SECRET_KEY": "AwsSecretAccessKey",
+    "SP_API_ROLE_ARN": "RoleArn",
+    "SP_API_DEFAULT_MARKETPLACE": "MarketplaceIds",
+}
+"""Environment variable → key, as python-amazon-sp-api names them. With ``Account=name``, ``VARIABLE_name`` is read
+first (that library's per-account suffix)."""
+
+PROFILE_FILES = ("credentials.yml", "credentials.yaml", "credentials.json", "credentials.hjson")
+"""The file names ``Profile=name`` looks for in :func:`profile_dir` (exactly one may exist)."""
+
+SOURCE_KEYS = ("CredentialsFile", "Profile", "Account")
+"""The keys that choose a source; a credentials file may not set them."""
+
+_DEFAULT_ACCOUNT = "default"
+_NOT_ACCOUNTS = ("version",)
+_MAX_BYTES = 1_000_000
+_INSTALL = "pip install 'sqlspapi[credentials]'"
+_UNSAFE = re.compile(r"[;={}\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """What the sources gave: canonical key → text, key → where it came from, and notices for the user.
+
+    ``values`` holds secrets as plain text (the parser wraps them in :class:`~sqlspapi.settings.values.Secret`), so
+    it is left out of ``repr``: ``origins`` names the keys.
+    """
+
+    values: dict[str, str] = field(default_factory=dict, repr=False)
+    origins: dict[str, str] = field(default_factory=dict)
+    notices: tuple[str, ...] = ()
+
+
+def _shown(text: str) -> str:
+    """``text`` quoted for a message, or a placeholder when it could hold a value (a secret key's name, ``;`` ...)."""
+    if _UNSAFE.search(text) or _secret_name_in(text) or len(text) > 200:
+        return "(name not shown)"
+    return repr(text)
+
+
+def _error(path: Path, message: str, key: str | None = "CredentialsFile") -> ConnectionStringError:
+    return ConnectionStringError(f"Credentials file {_shown(str(path))}: {message}", key=key)
+
+
+# -------------------- reading a file
+
+
+def _format_of(path: Path, text: str) -> str:
+    """``json``, ``hjson`` or ``yaml``: by extension, else ``json``/``hjson`` for text starting with ``{``."""
+    ext = path.suffix.lower()
+    if ext in (".json", ".hjson"):
+        return ext[1:]
+    if ext in (".yml", ".yaml"):
+        return "yaml"
+    if text.lstrip().startswith("{"):
+        try:
+            json.loads(text)
+        except ValueError:
+            return "hjson"
+        return "json"
+    return "yaml"
+
+
+def _load(path: Path, text: str) -> Any:
+    """The document of ``text`` in its format; syntax errors give a line and column, never the text."""
+    kind = _format_of(path, text)
+    if kind == "json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise _error(path, f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.") from None
+    if kind == "hjson":
+        try:
+            import hjson
+        except ImportError:
+            raise _error(path, f"reading HJSON needs the hjson package: {_INSTALL}") from None
+        try:
+            return hjson.loads(text)
+        except hjson.HjsonDecodeError as exc:
+            raise _error(path, f"not valid HJSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.") from None
+    try:
+        import yaml
+    except ImportError:
+        raise _error(path, f"reading YAML needs the PyYAML package: {_INSTALL}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise _error(path, f"not valid YAML{where}.") from None
+
+
+def _accounts(path: Path, document: Any) -> dict[str, Mapping[Any, Any]] | None:
+    """Named accounts of a document (top-level mappings), or ``None`` for one flat mapping of fields."""
+    if not isinstance(document, Mapping):
+        raise _error(path, "expected a mapping of fields (or of named accounts) at the top level.")
+    if not any(isinstance(v, Mapping) for v in document.values()):
+        return None
+    accounts: dict[str, Mapping[Any, Any]] = {}
+    for name, value in document.items():
+        if isinstance(value, Mapping):
+            accounts[str(name)] = value
+        elif str(name).lower() not in _NOT_ACCOUNTS:
+            raise _error(path, f"top-level field {_shown(str(name))} is neither an account (a mapping of fields) "
+                               "nor 'version'; put it inside an account.")
+    return accounts
+
+
+def _pick(path: Path, accounts: dict[str, Mapping[Any, Any]], account: str | None) -> tuple[str, Mapping[Any, Any]]:
+    """The account named ``account``; without one: ``default``, else the only account."""
+    names = ", ".join(_shown(n) for n in accounts) or "none"
+    if account is not None:
+        if account in accounts:
+            return account, accounts[account]
+        raise _error(path, f"no account {_shown(account)}; its accounts are: {names}.", key="Account")
+    if _DEFAULT_ACCOUNT in accounts:
+        return _DEFAULT_ACCOUNT, accounts[_DEFAULT_ACCOUNT]
+    if len(accounts) == 1:
+        return next(iter(accounts.items()))
+    raise _error(path, f"holds several accounts and none is named 'default': choose one with Account=name "
+                       f"(its accounts are: {names}).", key="Account")
+
+
+def _fields(path: Path, where: str, fields: Mapping[Any, Any]) -> dict[str, str]:
+    """An account's fields as canonical key → text; unknown, duplicate or nested fields are errors."""
+    out: dict[str, str] = {}
+    field_of: dict[str, str] = {}
+    for raw_name, value in fields.items():
+        name = str(raw_name)
+        spec = lookup_key(name)
+        if spec is None or spec.name in SOURCE_KEYS:
+            why = "is not a connection-string key or alias" if spec is None else "cannot be set in a credentials file"
+            raise _error(path, f"field {_shown(name)}{where} {why} (value not shown).")
+        if spec.name in field_of:
+            raise _error(path, f"fields {_shown(field_of[spec.name])} and {_shown(name)}{where} both set "
+                               f"{spec.name}; keep one.", key=spec.name)
+        if isinstance(value, Mapping):
+            raise _error(path, f"field {_shown(name)}{where} holds a mapping; write its value as text.",
+                         key=spec.name)
+        field_of[spec.name] = name
+        text = _to_text(spec, value)
+        if text != "":
+            out[spec.name] = text
+    return out
+
+
+def read_credentials_file(path: str | os.PathLike[str], account: str | None = None) -> Sourced:
+    """Read a credentials file: the chosen account's keys, their origin, and a notice if the file is readable by
+    group or others. ``account`` names one of several accounts; without it ``default``, else the only one.
+
+    :class:`~sqlspapi.errors.ConnectionStringError` for a missing or unreadable file, a syntax error, an unknown
+    account or field (named, never with its value), or a missing HJSON/YAML library.
+    """
+    file = Path(os.path.expanduser(os.fspath(path)))
+    try:
+        if not file.is_file() and file.exists():
+            raise _error(file, "is not a regular file.")
+        if file.stat().st_size > _MAX_BYTES:
+            raise _error(file, f"is larger than {_MAX_BYTES} bytes; a credentials file is a few lines.")
+        text = file.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise _error(file, "no such file.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _error(file, f"cannot be read ({type(exc).__name__}).") from None
+    document = _load(file, text)
+    accounts = _accounts(file, document)
+    if accounts is None:
+        if account is not None and account != _DEFAULT_ACCOUNT:
+            raise _error(file, f"holds one set of fields, not named accounts, so there is no account "
+                               f"{_shown(account)}; remove Account or name the accounts.", key="Account")
+        chosen, where = _fields(file, "", document), ""
+    else:
+        name, fields = _pick(file, accounts, account)
+        where = f" (account {_shown(name)})"
+        chosen = _fields(file, where, fields)
+    origin = f"credentials file {_shown(str(file))}{where}"
+    return Sourced(chosen, dict.fromkeys(chosen, origin), _permission_notices(file))
+
+
+def _permission_notices(path: Path) -> tuple[str, ...]:
+    """A notice when ``path`` is readable or writable by group or others (POSIX only)."""
+    if os.name != "posix":
+        return ()
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return ()
+    if not mode & 0o077:
+        return ()
+    return (f"Credentials file {path} is accessible by group or others (mode {mode:04o}); it holds secrets, "
+            f"so restrict it: chmod 600 {path}",)
+
+
+# -------------------- profiles and the environment
+
+
+def profile_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where profiles live: ``$XDG_CONFIG_HOME/sqlspapi``, default ``~/.config/sqlspapi``."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "sqlspapi"
+
+
+def profile_file(environ: Mapping[str, str] | None = None) -> Path:
+    """The one credentials file of :func:`profile_dir` (:data:`PROFILE_FILES`); an error when none or several."""
+    folder = profile_dir(environ)
+    found = [folder / name for name in PROFILE_FILES if (folder / name).is_file()]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise ConnectionStringError(
+            f"Profile: no credentials file in {_shown(str(folder))}: create one of {', '.join(PROFILE_FILES)} "
+            "(mode 600) with the profile as a named account.", key="Profile")
+    raise ConnectionStringError(
+        f"Profile: several credentials files in {_shown(str(folder))} ({', '.join(p.name for p in found)}); "
+        "keep one.", key="Profile")
+
+
+def read_environment(environ: Mapping[str, str] | None = None, account: str | None = None) -> Sourced:
+    """The keys set by :data:`ENVIRONMENT` variables (``VARIABLE_account`` first when ``account`` is given)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, str] = {}
+    origins: dict[str, str] = {}
+    for variable, key in ENVIRONMENT.items():
+        for name in ((f"{variable}_{account}",) if account else ()) + (variable,):
+            if env.get(name):
+                values[key] = env[name]
+                origins[key] = f"environment variable {name}"
+                break
+    return Sourced(values, origins)
+
+
+def resolve(given: Mapping[str, str], environ: Mapping[str, str] | None = None) -> Sourced:
+    """The keys the sources give that ``given`` (canonical key → text, from the connection string) does not set.
+
+    ``given`` may hold ``CredentialsFile``, ``Profile`` and ``Account`` (text as written). Precedence per key:
+    ``given``, then the credentials file or profile, then the environment.
+    """
+    path, profile, account = (given.get(k) or None for k in SOURCE_KEYS)
+    if path is not None and profile is not None:
+        raise ConnectionStringError("CredentialsFile and Profile both name a credentials file; give one.",
+                                    key="Profile")
+    if profile is not None and account is not None and account != profile:
+        raise ConnectionStringError("Profile names the account already; drop Account (or use CredentialsFile "
+                                    "with Account).", key="Account")
+    env = os.environ if environ is None else environ
+    if profile is not None:
+        path, account = str(profile_file(env)), profile
+    file = read_credentials_file(path, account) if path is not None else Sourced()
+    from_env = read_environment(env, account)
+    values: dict[str, str] = {}
+    origins: dict[str, str] = {}
+    for source in (from_env, file):  # later sources win
+        values.update(source.values)
+        origins.update(source.origins)
+    for key in given:
+        values.pop(key, None)
+        origins.pop(key, None)
+    return Sourced(values, origins, file.notices)
