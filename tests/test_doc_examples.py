@@ -37,7 +37,7 @@ from sqlspapi.interfaces.shell import SPAPIShell
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ["README.md", "docs/getting-started.md", "docs/orders-tables.md", "docs/connection-string.md",
         "docs/bi-tools.md", "docs/server-interface.md", "docs/definition-language.md", "docs/report-tables.md",
-        "docs/questions.md", "docs/not-tables.md"]
+        "docs/questions.md", "docs/not-tables.md", "docs/authorize.md"]
 SQLSPAPI = Path(sys.executable).parent / "sqlspapi"
 FENCE = re.compile(r"((?:<!--(?:(?!-->).)*-->\s*)*)^```([\w-]*)\n(.*?)^```", re.S | re.M)
 MARKER = re.compile(r"<!--\s*(connection|error|not run):\s*((?:(?!-->).)*?)\s*-->", re.S)

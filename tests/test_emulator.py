@@ -90,7 +90,7 @@ def test_lwa_success_form_and_json(emu):
 
 @pytest.mark.parametrize("change, status, code", [
     ({"grant_type": None}, 400, "invalid_request"),
-    ({"grant_type": "authorization_code"}, 400, "unsupported_grant_type"),
+    ({"grant_type": "password"}, 400, "unsupported_grant_type"),
     ({"client_id": "nope"}, 401, "invalid_client"),
     ({"client_secret": "wrong"}, 401, "invalid_client"),
     ({"client_secret": None}, 400, "invalid_request"),

@@ -1,9 +1,12 @@
 """Login with Amazon (LWA) for the emulator: the token endpoint and access-token / RDT bookkeeping.
 
-Two grants, as LWA has them: ``refresh_token`` (a seller's token, keyed to the seller's account) and
-``client_credentials`` with a ``scope`` (a grantless token: the app's, for no seller). :meth:`Auth.refusal` is the
-rule the server applies to every SP-API request: a grantless operation needs a grantless token of its scope, every
-other operation a seller's token (Amazon answers 403 Unauthorized otherwise).
+Three grants, as LWA has them: ``refresh_token`` (a seller's token, keyed to the seller's account),
+``client_credentials`` with a ``scope`` (a grantless token: the app's, for no seller), and ``authorization_code``
+(the website authorization flow: :meth:`Auth.consent` is the consent page, which redirects to the app's
+``redirect_uri`` with a ``spapi_oauth_code``; the code is single use, lives :data:`CODE_LIFETIME` seconds and is
+bound to the client id and redirect_uri, and its exchange issues a new refresh token of the demo seller).
+:meth:`Auth.refusal` is the rule the server applies to every SP-API request: a grantless operation needs a grantless
+token of its scope, every other operation a seller's token (Amazon answers 403 Unauthorized otherwise).
 """
 
 from __future__ import annotations
@@ -15,11 +18,16 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from sqlspapi.emulator.sellers import SELLER_ID
 
 DEMO_CLIENT_ID = "demo-client-id"
 DEMO_CLIENT_SECRET = "demo-client-secret"
 DEMO_REFRESH_TOKEN = "Atzr|demo-refresh-token"
+
+#: Seconds a consent page's ``spapi_oauth_code`` can be exchanged (Amazon: five minutes).
+CODE_LIFETIME = 300.0
 
 GRANTLESS = "<grantless>"  # account of client_credentials tokens: no seller data
 EXPIRED = "The access token you provided has expired."
@@ -63,6 +71,8 @@ class Auth:
         #: The scopes the demo app may get a client_credentials token for (others: ``invalid_scope``).
         self.grantless_scopes: set[str] = set(GRANTLESS_SCOPES)
         self._grants: dict[str, Grant] = {}
+        #: authorization code -> (client_id, redirect_uri, expiry): issued by the consent page, single use.
+        self._codes: dict[str, tuple[str, str, float]] = {}
 
     # -- configuration -----------------------------------------------------------------------------------
     def set_token_lifetime(self, seconds: float) -> None:
@@ -113,7 +123,7 @@ class Auth:
         grant_type = form.get("grant_type", "")
         if not grant_type:
             return 400, _oauth("invalid_request", "The request is missing a required parameter : grant_type"), logged
-        if grant_type not in ("refresh_token", "client_credentials"):
+        if grant_type not in ("refresh_token", "client_credentials", "authorization_code"):
             return 400, _oauth("unsupported_grant_type", f"The grant type {grant_type!r} is not supported"), logged
         for name in ("client_id", "client_secret"):
             if not form.get(name):
@@ -122,6 +132,8 @@ class Auth:
             form["client_secret"], self.client_secret
         ):
             return 401, _oauth("invalid_client", "Client authentication failed"), logged
+        if grant_type == "authorization_code":
+            return self._exchange_code(form, logged)
         if grant_type == "client_credentials":
             scope = form.get("scope", "")
             if not scope:
@@ -141,6 +153,43 @@ class Auth:
         if account is None or revoked:
             return 400, _oauth("invalid_grant", "The request has an invalid grant parameter : refresh_token"), logged
         grant = self._issue(account, rdt=False)
+        return 200, _token_body(grant, self.expires_in(), refresh, None), logged
+
+    # -- website authorization flow ----------------------------------------------------------------------
+    def consent(self, query: dict[str, str]) -> tuple[int, str, str | None]:
+        """Answer ``GET /apps/authorize/consent``: (status, text, redirect location). The seller "consents" at once:
+        the answer redirects to ``redirect_uri`` with ``spapi_oauth_code``, ``state`` and ``selling_partner_id``."""
+        redirect_uri = query.get("redirect_uri", "")
+        if not query.get("application_id"):
+            return 400, "The consent page needs application_id.", None
+        if urlsplit(redirect_uri).scheme not in ("http", "https") or not urlsplit(redirect_uri).netloc:
+            return 400, "The consent page needs the app's redirect_uri (an http or https URL).", None
+        code = "ANemu" + secrets.token_urlsafe(18)
+        with self._lock:
+            now = time.monotonic()
+            self._codes = {k: v for k, v in self._codes.items() if v[2] > now}
+            self._codes[code] = (self.client_id, redirect_uri, now + CODE_LIFETIME)
+        answer = {"spapi_oauth_code": code, "state": query.get("state", ""),
+                  "selling_partner_id": SELLER_ID}
+        joiner = "&" if urlsplit(redirect_uri).query else "?"
+        return 302, "Redirecting to the app.", redirect_uri + joiner + urlencode(answer)
+
+    def _exchange_code(self, form: dict[str, str], logged: dict[str, Any]) -> tuple[int, dict[str, Any],
+                                                                                       dict[str, Any]]:
+        """The ``authorization_code`` grant (client already authenticated): a new refresh token, single use."""
+        for name in ("code", "redirect_uri"):
+            if not form.get(name):
+                return 400, _oauth("invalid_request", f"The request is missing a required parameter : {name}"), logged
+        with self._lock:
+            issued = self._codes.pop(form["code"], None)
+        if issued is None or issued[2] <= time.monotonic():
+            return 400, _oauth("invalid_grant", "The authorization code is invalid or expired."), logged
+        if issued[0] != form["client_id"] or issued[1] != form["redirect_uri"]:
+            return 400, _oauth("invalid_grant", "The authorization code was issued to another client or "
+                                                "redirect_uri."), logged
+        refresh = "Atzr|emu-" + secrets.token_urlsafe(32)
+        self.add_account(refresh, "demo")
+        grant = self._issue("demo", rdt=False)
         return 200, _token_body(grant, self.expires_in(), refresh, None), logged
 
     # -- access tokens -----------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The emulator's HTTP side: routing, authentication, throttling, fault injection and the call log.
 
 A :class:`Emulator` owns a stdlib ``ThreadingHTTPServer`` on 127.0.0.1 serving in a background thread.
-Request flow: route (404 for unknown paths) -> access token (403) -> injected fault -> token bucket (429)
+Request flow: route (404 for unknown paths) -> SigV4 signature, when the request carries one (403,
+:func:`sqlspapi.http.sigv4.check_signature`) -> access token (403) -> injected fault -> token bucket (429)
 -> operation handler (400/404 from validation). Every answer carries ``x-amzn-RequestId``; 2xx/400/404 answers
 of a known operation also carry ``x-amzn-RateLimit-Limit`` with the time-scaled rate. Injected faults are HTTP
 statuses (:meth:`Emulator.fail_next`) or answer faults (:meth:`Emulator.fault_next`, kinds in
@@ -39,8 +40,13 @@ from sqlspapi.emulator.lwa import (
 from sqlspapi.emulator.ratelimit import Limiter, UsagePlan
 from sqlspapi.emulator.routes import PROVISIONAL, Router, build_routes
 from sqlspapi.emulator.sellers import SELLER_ID
+from sqlspapi.http.sigv4 import ALGORITHM as SIGV4_ALGORITHM
+from sqlspapi.http.sigv4 import check_signature
 
 LWA_OPERATION = "lwaToken"
+#: The AWS key pair the emulator knows for SigV4-signed requests (AWS's documented example keys).
+DEMO_AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+DEMO_AWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
 _FAULTS = {
     400: ("InvalidInput", "Invalid Input"),
@@ -72,6 +78,7 @@ class Emulator:
         self.limiter = Limiter(time_scale, self.router.plans)
         self.config = Config(items_page_size=items_page_size)
         self.calls = CallLog()
+        self._aws_keys: dict[str, tuple[str, str | None]] = {DEMO_AWS_ACCESS_KEY_ID: (DEMO_AWS_SECRET_ACCESS_KEY, None)}
         self._faults: dict[str, list[int | str | None]] = {}
         self._faults_lock = threading.Lock()
         self._fault_rng = random.Random(seed)
@@ -140,6 +147,11 @@ class Emulator:
     def add_account(self, refresh_token: str) -> None:
         """Accept another refresh token: a second seller account (same data, its own rate-limit buckets)."""
         self.auth.add_account(refresh_token)
+
+    def accept_aws_key(self, access_key_id: str, secret_access_key: str, session_token: str | None = None) -> None:
+        """Know another AWS key (e.g. an assumed role's) for checking SigV4 signatures (a request with an
+        ``Authorization: AWS4-HMAC-SHA256`` header is verified; a wrong or unknown one answers 403)."""
+        self._aws_keys[access_key_id] = (secret_access_key, session_token)
 
     def set_items_page_size(self, size: int) -> None:
         """Page size of getOrderItems (default 100)."""
@@ -272,6 +284,13 @@ class Emulator:
                 answer = self._garble(fault, status, answer, query)
             self.calls.append(EmulatorCall(operation, method, path, params, status, started))
             return status, answer, extra
+        if path == "/apps/authorize/consent":  # the website authorization flow's consent page (lwa.Auth.consent)
+            status, text, location = self.auth.consent(query)
+            if location is not None:
+                extra["Location"] = location
+            self.calls.append(EmulatorCall("consent", method, path, {"application_id": query.get(
+                "application_id")}, status, started))
+            return status, RawAnswer(text.encode(), "text/plain; charset=utf-8"), extra
         if path.startswith(reports.DOWNLOAD_PREFIX + "/"):
             status, answer, extra = reports.download(self.dataset, method, path, query, headers)
             self.calls.append(EmulatorCall(reports.DOWNLOAD_OPERATION, method, path, params, status, started))
@@ -284,6 +303,9 @@ class Emulator:
                 raise ApiError(404, "NotFound", f"The requested resource {method} {path} was not found.")
             route, path_args = found
             operation, restricted = route.name, route.restricted
+            if (headers.get("Authorization") or "").startswith(SIGV4_ALGORITHM) and (refused := check_signature(
+                    method, f"http://{headers.get('Host')}{target}", headers, body, self._aws_keys)):
+                raise ApiError(403, *refused)
             if method == "POST":
                 try:
                     params["body"] = json.loads(body.decode("utf-8") or "null")

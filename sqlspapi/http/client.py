@@ -36,7 +36,7 @@ from requests.structures import CaseInsensitiveDict
 from sqlspapi import __version__
 from sqlspapi.definitions.schema import OperationSpec, RestrictedResource
 from sqlspapi.errors import OperationalError
-from sqlspapi.http import apierrors
+from sqlspapi.http import apierrors, sigv4
 from sqlspapi.http.calllog import CallLog, CallRecord
 from sqlspapi.http.progress import TICK, Progress, rate_text
 from sqlspapi.http.ratelimit import TokenBucket
@@ -127,6 +127,8 @@ class Client:
         #: The tokens this client sends; RDTs are requested through :meth:`call`.
         self.tokens: TokenProvider = AccountTokens(settings, runtime.tokens, session=session, call=self.call)
         self.calls = CallLog()
+        #: SigV4 signing of SP-API requests (``SignRequests=true``, :mod:`sqlspapi.http.sigv4`), else None.
+        self.signer = sigv4.signer(settings)
         #: Seconds a completed GET answer of this client stays shareable with any caller, this client included
         #: (0 = none beyond :data:`~sqlspapi.http.flight.OTHERS_WINDOW`, in which other connections of the account
         #: share it: threads running the same query a moment apart cost one thread's calls). The bridge server sets
@@ -274,7 +276,8 @@ class Client:
             try:
                 resp = self.session.request(method, url, params=params or None,
                                             json=body if body is not None else None,
-                                            headers=_headers(token, body is not None), timeout=timeout)
+                                            headers=_headers(token, body is not None), timeout=timeout,
+                                            auth=self.signer)
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                     requests.exceptions.ContentDecodingError) as exc:
                 status = 0

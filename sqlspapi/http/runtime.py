@@ -118,8 +118,11 @@ def reset_runtimes() -> None:
 
     Clients made before keep the runtime they hold; make new ones.
     """
+    from sqlspapi.http import sigv4  # the assumed-role credentials are per process too
+
     with _runtimes_lock:
         _runtimes.clear()
+    sigv4.clear_cache()
 
 
 __all__ = ["MEMO_MAX", "AccountRuntime", "runtime_for", "reset_runtimes"]

@@ -1,4 +1,5 @@
-"""The ``sqlspapi`` command: ``shell``, ``query``, ``emulator``, ``serve``, ``dsn``, ``docs``, ``help`` and ``version``.
+"""The ``sqlspapi`` command: ``shell``, ``query``, ``emulator``, ``serve``, ``dsn``, ``authorize``, ``docs``, ``help``
+and ``version``.
 
 ``query`` runs each statement of its SQL in turn and prints one result per statement that returns columns (see
 :func:`sqlspapi.interfaces.results.write_results` for the shapes); ``help [TOPIC]`` prints the documentation
@@ -305,6 +306,12 @@ def build_parser() -> argparse.ArgumentParser:
                                usage="sqlspapi docs [--check] [--out DIR]")
     docs.add_argument("--check", action="store_true", help="only list stale pages (exit status 1 when any)")
     docs.add_argument("--out", metavar="DIR", default=None, help="output folder (default: the checkout's docs/tables)")
+    from sqlspapi.interfaces import authorize
+
+    authorize.add_arguments(commands.add_parser(
+        "authorize", help="get a seller's refresh token through the website authorization flow",
+        description="Opens the app's Seller Central consent page, receives the redirect on 127.0.0.1 and stores "
+        "the refresh token in a credentials file (or prints it with --print). See 'sqlspapi help authorize'."))
     help_ = commands.add_parser("help", help="print the documentation of a topic (without TOPIC: list the topics)",
                                 usage="sqlspapi help [TOPIC]",
                                 description="The documentation installed with sqlspapi: getting-started, "
@@ -340,6 +347,10 @@ def _run(argv: list[str], out: TextIO, err: TextIO) -> int:
         return _cmd_docs(args, out, err)
     if args.command == "help":
         return _cmd_help(args, out, err)
+    if args.command == "authorize":
+        from sqlspapi.interfaces.authorize import run_command
+
+        return run_command(args, out, err)
     if args.command == "version":
         import apsw
 

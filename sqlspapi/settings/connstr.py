@@ -32,6 +32,7 @@ from sqlspapi.settings.grammar import _segments
 from sqlspapi.settings.keys import (
     _KEY_BY_NAME,
     API_VERSIONS,
+    AWS_SIGNING_NOTICE,
     DEFAULT_TOKEN_URL,
     DEPRECATIONS,
     KEYS,
@@ -168,6 +169,7 @@ class Settings:
     aws_access_key_id: str | None = None
     aws_secret_access_key: Secret | None = None
     role_arn: str | None = None
+    sign_requests: bool = False
     credentials_file: str | None = None
     account: str | None = None
     profile: str | None = None
@@ -300,6 +302,12 @@ def _build(given_in: Mapping[str, str | Secret], *, require_credentials: bool,
     versions = {name: values[name] for name in API_VERSIONS}
     notices = tuple(text for key, version in versions.items() if (text := DEPRECATIONS.get((key, version))))
     notices += sourced.notices
+    aws_given = [k for k in ("AwsAccessKeyId", "AwsSecretAccessKey", "RoleArn") if values.get(k)]
+    if values["SignRequests"] and not (values.get("AwsAccessKeyId") and values.get("AwsSecretAccessKey")):
+        raise ConnectionStringError("SignRequests=true needs AwsAccessKeyId and AwsSecretAccessKey (and RoleArn to "
+                                    "sign as an IAM role).", key="SignRequests")
+    if aws_given and not values["SignRequests"]:
+        notices += (AWS_SIGNING_NOTICE,)
     if log_notices:
         for text in notices:
             log.warning(text)
@@ -338,6 +346,7 @@ def _build(given_in: Mapping[str, str | Secret], *, require_credentials: bool,
         aws_access_key_id=values.get("AwsAccessKeyId"),
         aws_secret_access_key=values.get("AwsSecretAccessKey"),
         role_arn=values.get("RoleArn"),
+        sign_requests=values["SignRequests"],
         credentials_file=values.get("CredentialsFile"),
         account=values.get("Account"),
         profile=values.get("Profile"),

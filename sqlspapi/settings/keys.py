@@ -49,7 +49,7 @@ from sqlspapi.settings.values import MAX_RETRY_WAIT_MS, RETRY_MODES, ReportPolic
 __all__ = [
     "Secret", "RetryPolicy", "ReportPolicy", "RETRY_MODES", "KeySpec", "KEYS", "API_VERSIONS", "DEFAULT_TOKEN_URL",
     "ORDERS_V0_NOTICE", "DEPRECATIONS", "MAX_RETRY_WAIT_MS", "ValueProblem", "lookup_key", "describe_bounds",
-    "LOOKBACK_ALL",
+    "LOOKBACK_ALL", "AWS_SIGNING_NOTICE",
 ]
 
 DEFAULT_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
@@ -61,6 +61,10 @@ DEPRECATIONS: Mapping[tuple[str, str], str] = deprecations()
 ORDERS_V0_NOTICE = DEPRECATIONS[("OrdersApiVersion", "v0")]
 """The one-line notice emitted (log WARNING + ``Settings.notices``) when ``OrdersApiVersion=v0`` is chosen (every
 deprecated version in :data:`DEPRECATIONS` gives its own the same way)."""
+
+AWS_SIGNING_NOTICE = ("Amazon has not required AWS signatures since October 2023; set SignRequests=true to sign "
+                      "anyway")
+"""The one-line notice (``Settings.notices``) when AWS keys are given without ``SignRequests=true``."""
 
 
 # -------------------- key table
@@ -203,6 +207,10 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("RoleArn", ("amazon_sp_aws_role_arn", "role_arn"), None, (),
             "IAM role ARN to assume for SigV4 (optional).",
             _conv_str, "role_arn", group="aws"),
+    KeySpec("SignRequests", ("sign_requests",), "false", _BOOL_ALLOWED,
+            "Sign every SP-API request with AWS Signature Version 4 (the AWS keys, or RoleArn's credentials from "
+            "STS AssumeRole); needs boto3 (pip install 'sqlspapi[aws]').",
+            _conv_bool, "sign_requests", group="aws"),
     # -- accepted for ZappySys compatibility, ignored
     KeySpec("TokenUIMode", (), None, (),
             "ZappySys setting; accepted and ignored (the refresh token is always used).",
