@@ -38,6 +38,18 @@ def private_report_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     return path
 
 
+@pytest.fixture(autouse=True)
+def clean_credential_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No credential variable of the machine (``LWA_APP_ID``, ``SP_API_REFRESH_TOKEN`` … and their per-account
+    ``_name`` forms) leaks into a test, and ``Profile=`` files live in a directory of the test, never the user's."""
+    from sqlspapi.settings.sources import ENVIRONMENT
+
+    for name in list(os.environ):
+        if any(name == v or name.startswith(v + "_") for v in ENVIRONMENT):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+
+
 @pytest.fixture(scope="session")
 def models_dir() -> Path:
     """The models folder, or skip: the model-based tests need Amazon's models beside the checkout."""

@@ -21,19 +21,10 @@ from sqlspapi import emulator
 from sqlspapi.errors import AuthError, ConnectionStringError
 from sqlspapi.interfaces.authorize import authorize, consent_base, consent_url, exchange_code
 from sqlspapi.settings.connstr import parse
-from sqlspapi.settings.sources import ENVIRONMENT, read_credentials_file
+from sqlspapi.settings.sources import read_credentials_file
 from sqlspapi.settings.store import store_refresh_token
 
 APP = "amzn1.sp.solution.0000-test-app"
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No credential variable of the machine leaks in."""
-    for name in list(os.environ):
-        if any(name == v or name.startswith(v + "_") for v in ENVIRONMENT):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
 
 
 @pytest.fixture(scope="module")

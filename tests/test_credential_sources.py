@@ -14,7 +14,7 @@ import sqlspapi
 from sqlspapi import emulator
 from sqlspapi.errors import ConnectionStringError
 from sqlspapi.settings.connstr import Secret, parse
-from sqlspapi.settings.sources import ENVIRONMENT, profile_dir, read_credentials_file
+from sqlspapi.settings.sources import profile_dir, read_credentials_file
 
 CLIENT_ID = "amzn1.application-oa2-client.filed"
 SECRET = "amzn1.oa2-cs.v1.s3cr3t-from-file"
@@ -22,15 +22,6 @@ TOKEN = "Atzr|refresh-from-file"
 AWS_SECRET = "aws/secret+from+file"
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No credential variable of the machine leaks in; profiles live in a directory of the test."""
-    for name in list(os.environ):
-        if any(name == v or name.startswith(v + "_") for v in ENVIRONMENT):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
 
 
 def write(path: Path, text: str, mode: int = 0o600) -> Path:
@@ -216,7 +207,7 @@ def test_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_profile_in_xdg_config_dir(tmp_path: Path) -> None:
-    assert profile_dir() == tmp_path / "config" / "sqlspapi"
+    assert profile_dir() == Path(os.environ["XDG_CONFIG_HOME"]) / "sqlspapi"  # the test's own (tests/conftest.py)
     with pytest.raises(ConnectionStringError, match="no credentials file") as info:
         parse("Profile=default")
     assert info.value.key == "Profile"
