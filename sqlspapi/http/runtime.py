@@ -118,11 +118,13 @@ def reset_runtimes() -> None:
 
     Clients made before keep the runtime they hold; make new ones.
     """
-    from sqlspapi.http import sigv4  # the assumed-role credentials are per process too
+    from sqlspapi.http import sigv4  # the assumed-role credentials and secrets read are per process too
+    from sqlspapi.settings.sources import clear_secret_cache
 
     with _runtimes_lock:
         _runtimes.clear()
     sigv4.clear_cache()
+    clear_secret_cache()
 
 
 __all__ = ["MEMO_MAX", "AccountRuntime", "runtime_for", "reset_runtimes"]

@@ -173,6 +173,7 @@ class Settings:
     credentials_file: str | None = None
     account: str | None = None
     profile: str | None = None
+    credentials_secret: str | None = None
     notices: tuple[str, ...] = ()
     given: Mapping[str, str | Secret] = field(
         default_factory=_FrozenMap, repr=False, compare=False, hash=False)
@@ -350,6 +351,7 @@ def _build(given_in: Mapping[str, str | Secret], *, require_credentials: bool,
         credentials_file=values.get("CredentialsFile"),
         account=values.get("Account"),
         profile=values.get("Profile"),
+        credentials_secret=values.get("CredentialsSecret"),
         notices=notices,
         given=_FrozenMap({k: Secret(v) if _KEY_BY_NAME[k].secret else v
                           for k, v in given.items() if _KEY_BY_NAME[k].attr is not None}),

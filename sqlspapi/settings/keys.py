@@ -111,6 +111,10 @@ KEYS: tuple[KeySpec, ...] = (
             "Named account of the credentials file in $XDG_CONFIG_HOME/sqlspapi (~/.config/sqlspapi), so the "
             "connection string carries no secret.",
             _conv_str, "profile", group="credentials"),
+    KeySpec("CredentialsSecret", ("credentials_secret",), None, (),
+            "AWS Secrets Manager secret (ARN or name) whose JSON SecretString supplies the keys this string leaves "
+            "out, like a credentials file; read once per process with boto3 (pip install 'sqlspapi[aws]').",
+            _conv_str, "credentials_secret", group="credentials"),
     # -- where to call
     KeySpec("Region", ("region", "amazon_sp_aws_region"), "na",
             ("na", "eu", "fe", "us-east-1", "eu-west-1", "us-west-2"),

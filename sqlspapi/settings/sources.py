@@ -1,14 +1,19 @@
-"""Credential sources beside the connection string: a credentials file, a named profile, environment variables.
+"""Credential sources beside the connection string: a credentials file, a named profile, an AWS Secrets Manager
+secret, environment variables.
 
 :func:`resolve` reads them for the keys a connection string left out and returns canonical key → text, each with
 where it came from. Precedence, per key: the connection string (and ``connect()`` keywords) win, then the
-credentials file (``CredentialsFile=path`` or ``Profile=name``), then the environment (:data:`ENVIRONMENT`), then
-the keys' defaults. See ``docs/connection-string.md`` ("Credential sources").
+credentials file or secret (``CredentialsFile=path``, ``Profile=name`` or ``CredentialsSecret=arn``; one of them),
+then the environment (:data:`ENVIRONMENT`), then the keys' defaults. See ``docs/connection-string.md``
+("Credential sources").
 
 A credentials file is JSON, HJSON (Zuar Runner's block) or YAML (python-amazon-sp-api's ``credentials.yml``), told
 apart by extension (``.json``, ``.hjson``, ``.yml``/``.yaml``), else by content. It holds either one flat mapping
 of fields, or several named accounts (top-level mappings; a scalar ``version`` is not an account). Field names are
 connection-string keys or any of their aliases (``lwa_app_id``, ``client_id``, ``amazon_sp_client_id`` ...).
+
+An AWS Secrets Manager secret (:func:`read_secret`) holds the same JSON shapes; it is read once per process with
+boto3 and cached per (secret id, AWS region) (:func:`clear_secret_cache`).
 
 Secret values are never quoted: errors name the file, the account and the field, never a value; a YAML or JSON
 syntax error gives the line and column only. A file readable by group or others is a notice (log WARNING and
@@ -21,6 +26,7 @@ import json
 import os
 import re
 import stat
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,10 +34,11 @@ from typing import Any
 
 from sqlspapi.errors import ConnectionStringError
 from sqlspapi.settings.keys import _to_text, lookup_key
+from sqlspapi.settings.marketplaces import REGIONS, resolve_region
 from sqlspapi.settings.redact import _secret_name_in
 
 __all__ = ["ENVIRONMENT", "PROFILE_FILES", "SOURCE_KEYS", "Sourced", "read_credentials_file", "profile_dir",
-           "profile_file", "read_environment", "resolve"]
+           "profile_file", "read_environment", "read_secret", "secret_aws_region", "clear_secret_cache", "resolve"]
 
 ENVIRONMENT: Mapping[str, str] = {
     "LWA_APP_ID": "ClientId",
@@ -48,8 +55,8 @@ first (that library's per-account suffix)."""
 PROFILE_FILES = ("credentials.yml", "credentials.yaml", "credentials.json", "credentials.hjson")
 """The file names ``Profile=name`` looks for in :func:`profile_dir` (exactly one may exist)."""
 
-SOURCE_KEYS = ("CredentialsFile", "Profile", "Account")
-"""The keys that choose a source; a credentials file may not set them."""
+SOURCE_KEYS = ("CredentialsFile", "Profile", "CredentialsSecret", "Account")
+"""The keys that choose a source; a credentials file or secret may not set them."""
 
 _DEFAULT_ACCOUNT = "default"
 _NOT_ACCOUNTS = ("version",)
@@ -78,8 +85,24 @@ def _shown(text: str) -> str:
     return repr(text)
 
 
-def _error(path: Path, message: str, key: str | None = "CredentialsFile") -> ConnectionStringError:
-    return ConnectionStringError(f"Credentials file {_shown(str(path))}: {message}", key=key)
+@dataclass(frozen=True)
+class _Origin:
+    """Where fields come from, for messages: ``label`` starts them, ``key`` is the key that chose the source."""
+
+    label: str
+    key: str
+
+    def error(self, message: str, key: str | None = None) -> ConnectionStringError:
+        """An error about this source (``key`` defaults to the key that chose it)."""
+        return ConnectionStringError(f"{self.label}: {message}", key=key or self.key)
+
+
+def _file_origin(path: Path) -> _Origin:
+    return _Origin(f"Credentials file {_shown(str(path))}", "CredentialsFile")
+
+
+def _error(path: Path, message: str, key: str | None = None) -> ConnectionStringError:
+    return _file_origin(path).error(message, key)
 
 
 # -------------------- reading a file
@@ -130,10 +153,10 @@ def _load(path: Path, text: str) -> Any:
         raise _error(path, f"not valid YAML{where}.") from None
 
 
-def _accounts(path: Path, document: Any) -> dict[str, Mapping[Any, Any]] | None:
+def _accounts(origin: _Origin, document: Any) -> dict[str, Mapping[Any, Any]] | None:
     """Named accounts of a document (top-level mappings), or ``None`` for one flat mapping of fields."""
     if not isinstance(document, Mapping):
-        raise _error(path, "expected a mapping of fields (or of named accounts) at the top level.")
+        raise origin.error("expected a mapping of fields (or of named accounts) at the top level.")
     if not any(isinstance(v, Mapping) for v in document.values()):
         return None
     accounts: dict[str, Mapping[Any, Any]] = {}
@@ -141,27 +164,28 @@ def _accounts(path: Path, document: Any) -> dict[str, Mapping[Any, Any]] | None:
         if isinstance(value, Mapping):
             accounts[str(name)] = value
         elif str(name).lower() not in _NOT_ACCOUNTS:
-            raise _error(path, f"top-level field {_shown(str(name))} is neither an account (a mapping of fields) "
+            raise origin.error(f"top-level field {_shown(str(name))} is neither an account (a mapping of fields) "
                                "nor 'version'; put it inside an account.")
     return accounts
 
 
-def _pick(path: Path, accounts: dict[str, Mapping[Any, Any]], account: str | None) -> tuple[str, Mapping[Any, Any]]:
+def _pick(origin: _Origin, accounts: dict[str, Mapping[Any, Any]],
+          account: str | None) -> tuple[str, Mapping[Any, Any]]:
     """The account named ``account``; without one: ``default``, else the only account."""
     names = ", ".join(_shown(n) for n in accounts) or "none"
     if account is not None:
         if account in accounts:
             return account, accounts[account]
-        raise _error(path, f"no account {_shown(account)}; its accounts are: {names}.", key="Account")
+        raise origin.error(f"no account {_shown(account)}; its accounts are: {names}.", key="Account")
     if _DEFAULT_ACCOUNT in accounts:
         return _DEFAULT_ACCOUNT, accounts[_DEFAULT_ACCOUNT]
     if len(accounts) == 1:
         return next(iter(accounts.items()))
-    raise _error(path, f"holds several accounts and none is named 'default': choose one with Account=name "
+    raise origin.error(f"holds several accounts and none is named 'default': choose one with Account=name "
                        f"(its accounts are: {names}).", key="Account")
 
 
-def _fields(path: Path, where: str, fields: Mapping[Any, Any]) -> dict[str, str]:
+def _fields(origin: _Origin, where: str, fields: Mapping[Any, Any]) -> dict[str, str]:
     """An account's fields as canonical key → text; unknown, duplicate or nested fields are errors."""
     out: dict[str, str] = {}
     field_of: dict[str, str] = {}
@@ -170,12 +194,12 @@ def _fields(path: Path, where: str, fields: Mapping[Any, Any]) -> dict[str, str]
         spec = lookup_key(name)
         if spec is None or spec.name in SOURCE_KEYS:
             why = "is not a connection-string key or alias" if spec is None else "cannot be set in a credentials file"
-            raise _error(path, f"field {_shown(name)}{where} {why} (value not shown).")
+            raise origin.error(f"field {_shown(name)}{where} {why} (value not shown).")
         if spec.name in field_of:
-            raise _error(path, f"fields {_shown(field_of[spec.name])} and {_shown(name)}{where} both set "
+            raise origin.error(f"fields {_shown(field_of[spec.name])} and {_shown(name)}{where} both set "
                                f"{spec.name}; keep one.", key=spec.name)
         if isinstance(value, Mapping):
-            raise _error(path, f"field {_shown(name)}{where} holds a mapping; write its value as text.",
+            raise origin.error(f"field {_shown(name)}{where} holds a mapping; write its value as text.",
                          key=spec.name)
         field_of[spec.name] = name
         text = _to_text(spec, value)
@@ -202,19 +226,24 @@ def read_credentials_file(path: str | os.PathLike[str], account: str | None = No
         raise _error(file, "no such file.") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise _error(file, f"cannot be read ({type(exc).__name__}).") from None
-    document = _load(file, text)
-    accounts = _accounts(file, document)
+    origin = _file_origin(file)
+    chosen, where = _document_fields(origin, _load(file, text), account)
+    described = f"credentials file {_shown(str(file))}{where}"
+    return Sourced(chosen, dict.fromkeys(chosen, described), _permission_notices(file))
+
+
+def _document_fields(origin: _Origin, document: Any, account: str | None) -> tuple[dict[str, str], str]:
+    """The fields of a credentials document (one flat mapping, or named accounts picked by ``account``) as
+    canonical key → text, and `` (account 'name')`` or ``""`` for messages. Shared by files and secrets."""
+    accounts = _accounts(origin, document)
     if accounts is None:
         if account is not None and account != _DEFAULT_ACCOUNT:
-            raise _error(file, f"holds one set of fields, not named accounts, so there is no account "
+            raise origin.error(f"holds one set of fields, not named accounts, so there is no account "
                                f"{_shown(account)}; remove Account or name the accounts.", key="Account")
-        chosen, where = _fields(file, "", document), ""
-    else:
-        name, fields = _pick(file, accounts, account)
-        where = f" (account {_shown(name)})"
-        chosen = _fields(file, where, fields)
-    origin = f"credentials file {_shown(str(file))}{where}"
-    return Sourced(chosen, dict.fromkeys(chosen, origin), _permission_notices(file))
+        return _fields(origin, "", document), ""
+    name, fields = _pick(origin, accounts, account)
+    where = f" (account {_shown(name)})"
+    return _fields(origin, where, fields), where
 
 
 def _permission_notices(path: Path) -> tuple[str, ...]:
@@ -270,24 +299,135 @@ def read_environment(environ: Mapping[str, str] | None = None, account: str | No
     return Sourced(values, origins)
 
 
+# -------------------- AWS Secrets Manager
+
+_SECRET_CACHE_SIZE = 32
+_secret_cache: dict[tuple[str, str], Any] = {}  # (secret id, AWS region) → parsed SecretString; bounded
+_secret_lock = threading.Lock()
+_AWS_INSTALL = "pip install 'sqlspapi[aws]'"
+_ARN_REGION = re.compile(r"^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):", re.I)
+_AWS_KEYS = ("AwsAccessKeyId", "AwsSecretAccessKey")
+_SECRET_REFUSALS = {
+    "AccessDenied": "access denied: allow secretsmanager:GetSecretValue on it (and kms:Decrypt on its key) for the "
+                    "AWS identity used (AwsAccessKeyId/AwsSecretAccessKey, else boto3's default chain: AWS_PROFILE, "
+                    "environment, instance role).",
+    "ResourceNotFound": "not found: check its name or ARN and its AWS region (an ARN carries its region; a name is "
+                        "looked up in the AWS region of Region).",
+    "UnrecognizedClient": "the AWS access key is not valid: check AwsAccessKeyId/AwsSecretAccessKey.",
+    "InvalidSignature": "the AWS secret access key does not match: check AwsSecretAccessKey.",
+    "DecryptionFailure": "cannot be decrypted: allow kms:Decrypt on its KMS key for the AWS identity used.",
+}
+
+
+def secret_aws_region(secret_id: str, region: str | None = None) -> str:
+    """The AWS region to read ``secret_id`` in: an ARN's own region, else the AWS region of the selling region
+    ``region`` (``na``/``eu``/``fe`` or an AWS region name; unknown or ``None`` → ``na``'s ``us-east-1``)."""
+    found = _ARN_REGION.match(secret_id)
+    if found:
+        return found.group(1).lower()
+    try:
+        name = resolve_region(region or "na")
+    except KeyError:
+        name = "na"
+    return REGIONS[name].aws_region
+
+
+def clear_secret_cache() -> None:
+    """Forget every secret read (the next parse reads them again); :func:`sqlspapi.http.runtime.reset_runtimes`
+    should call it."""
+    with _secret_lock:
+        _secret_cache.clear()
+
+
+def _secret_document(origin: _Origin, secret_id: str, aws_region: str, aws_keys: Mapping[str, str]) -> Any:
+    """The parsed SecretString of ``secret_id``: from the cache, else read once with boto3 and cached."""
+    with _secret_lock:
+        if (secret_id, aws_region) in _secret_cache:
+            return _secret_cache[(secret_id, aws_region)]
+    try:
+        import boto3
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:
+        raise origin.error(f"reading AWS Secrets Manager needs boto3: {_AWS_INSTALL}") from None
+    keys = {"aws_access_key_id": aws_keys.get("AwsAccessKeyId"),
+            "aws_secret_access_key": aws_keys.get("AwsSecretAccessKey")}
+    session = boto3.session.Session(region_name=aws_region, **(keys if all(keys.values()) else {}))
+    try:
+        answer = session.client("secretsmanager").get_secret_value(SecretId=secret_id)
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", "")).removesuffix("Exception")
+        if code not in _SECRET_REFUSALS and exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 403:
+            code = "AccessDenied"  # a 403 without a known code (some emulators answer so)
+        raise origin.error(_SECRET_REFUSALS.get(code, f"AWS Secrets Manager refused to read it ({_shown(code)}); "
+                                                      "check the secret and the AWS identity used.")) from None
+    except BotoCoreError as exc:
+        raise origin.error(f"cannot be read in AWS region {aws_region} ({type(exc).__name__}): check the AWS "
+                           "credentials (AwsAccessKeyId/AwsSecretAccessKey, else boto3's default chain) and the "
+                           "network.") from None
+    text = answer.get("SecretString")
+    if text is None:
+        raise origin.error("holds binary data; store the credentials as a JSON SecretString.")
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        where = f" at line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise origin.error(f"its SecretString is not JSON{where}: store one JSON object of fields, or of named "
+                           "accounts (value not shown).") from None
+    with _secret_lock:
+        while len(_secret_cache) >= _SECRET_CACHE_SIZE:
+            _secret_cache.pop(next(iter(_secret_cache)))
+        _secret_cache[(secret_id, aws_region)] = document
+    return document
+
+
+def read_secret(secret_id: str, account: str | None = None, *, region: str | None = None,
+                aws_keys: Mapping[str, str] | None = None) -> Sourced:
+    """Read an AWS Secrets Manager secret (name or ARN) whose SecretString is JSON in either shape a credentials
+    file takes (one flat object of fields, or named accounts picked by ``account``); read once per process and
+    cached per (secret id, AWS region) (:func:`clear_secret_cache`).
+
+    The AWS region is :func:`secret_aws_region` of ``secret_id`` and ``region``. ``aws_keys`` may hold
+    ``AwsAccessKeyId`` and ``AwsSecretAccessKey`` (both, or boto3's default chain is used). Needs boto3
+    (``pip install 'sqlspapi[aws]'``). :class:`~sqlspapi.errors.ConnectionStringError` naming the secret and what
+    to do (access denied, not found, not JSON, unknown field or account), never a value.
+    """
+    origin = _Origin(f"AWS Secrets Manager secret {_shown(secret_id)}", "CredentialsSecret")
+    document = _secret_document(origin, secret_id, secret_aws_region(secret_id, region), aws_keys or {})
+    chosen, where = _document_fields(origin, document, account)
+    described = f"AWS Secrets Manager secret {_shown(secret_id)}{where}"
+    return Sourced(chosen, dict.fromkeys(chosen, described))
+
+
+# -------------------- all sources
+
+
 def resolve(given: Mapping[str, str], environ: Mapping[str, str] | None = None) -> Sourced:
     """The keys the sources give that ``given`` (canonical key → text, from the connection string) does not set.
 
-    ``given`` may hold ``CredentialsFile``, ``Profile`` and ``Account`` (text as written). Precedence per key:
-    ``given``, then the credentials file or profile, then the environment.
+    ``given`` may hold ``CredentialsFile``, ``Profile``, ``CredentialsSecret`` and ``Account`` (text as written; at
+    most one of the first three). Precedence per key: ``given``, then the credentials file, profile or secret, then
+    the environment. A secret is read with the AWS keys of ``given`` or the environment, in ``given``'s Region.
     """
-    path, profile, account = (given.get(k) or None for k in SOURCE_KEYS)
+    path, profile, secret, account = (given.get(k) or None for k in SOURCE_KEYS)
     if path is not None and profile is not None:
         raise ConnectionStringError("CredentialsFile and Profile both name a credentials file; give one.",
                                     key="Profile")
+    if secret is not None and (path is not None or profile is not None):
+        raise ConnectionStringError(f"CredentialsSecret and {'CredentialsFile' if path else 'Profile'} both name "
+                                    "a credentials source; give one.", key="CredentialsSecret")
     if profile is not None and account is not None and account != profile:
         raise ConnectionStringError("Profile names the account already; drop Account (or use CredentialsFile "
                                     "with Account).", key="Account")
     env = os.environ if environ is None else environ
     if profile is not None:
         path, account = str(profile_file(env)), profile
-    file = read_credentials_file(path, account) if path is not None else Sourced()
     from_env = read_environment(env, account)
+    if secret is not None:
+        aws = {**from_env.values, **given}
+        file = read_secret(secret, account, region=given.get("Region"),
+                           aws_keys={k: aws[k] for k in _AWS_KEYS if aws.get(k)})
+    else:
+        file = read_credentials_file(path, account) if path is not None else Sourced()
     values: dict[str, str] = {}
     origins: dict[str, str] = {}
     for source in (from_env, file):  # later sources win
