@@ -178,7 +178,7 @@ SEED_ALIASES = [
     ("amazon_sp_refresh_token", "refresh_token", Secret("Atzr|x")),
     ("amazon_sp_aws_region", "region", "eu"),
     ("amazon_seller_id", "seller_id", "A1SELLER"),
-    ("amazon_sp_aws_user_key_id", "aws_access_key_id", "AKIAEXAMPLE"),
+    ("amazon_sp_aws_user_key_id", "aws_access_key_id", "FAKE-EXAMPLE-KEY"),
     ("amazon_sp_aws_user_secret", "aws_secret_access_key", Secret("awssecret")),
     ("amazon_sp_aws_role_arn", "role_arn", "arn:aws:iam::1:role/R"),
     # Zuar (seed 001)
@@ -187,12 +187,12 @@ SEED_ALIASES = [
     ("refresh_token", "refresh_token", Secret("Atzr|x")),
     ("region", "region", "eu"),
     ("role_arn", "role_arn", "arn:aws:iam::1:role/R"),
-    ("aws_access_key_id", "aws_access_key_id", "AKIAEXAMPLE"),
+    ("aws_access_key_id", "aws_access_key_id", "FAKE-EXAMPLE-KEY"),
     ("aws_secret_access_key", "aws_secret_access_key", Secret("awssecret")),
     # others from the issue
     ("lwa_app_id", "client_id", "cid"),
     ("lwa_client_secret", "client_secret", Secret("sec")),
-    ("aws_access_key", "aws_access_key_id", "AKIAEXAMPLE"),
+    ("aws_access_key", "aws_access_key_id", "FAKE-EXAMPLE-KEY"),
     ("aws_secret_key", "aws_secret_access_key", Secret("awssecret")),
     ("token_url", "token_url", "https://example.com/token"),
     ("seller_id", "seller_id", "A1SELLER"),
@@ -515,7 +515,7 @@ def test_secret_type() -> None:
 
 
 def full_settings() -> Settings:
-    return parse(CREDS + f";AwsAccessKeyId=AKIA1;AwsSecretAccessKey={AWS_SECRET};RoleArn=arn:aws:iam::1:role/x")
+    return parse(CREDS + f";AwsAccessKeyId=FAKE-KEY-1;AwsSecretAccessKey={AWS_SECRET};RoleArn=arn:aws:iam::1:role/x")
 
 
 def test_secrets_absent_from_repr_and_str() -> None:

@@ -45,7 +45,7 @@ default:
   lwa_app_id: '{CLIENT_ID}'
   lwa_client_secret: '{SECRET}'
   aws_secret_key: '{AWS_SECRET}'
-  aws_access_key: 'AKIAFILE'
+  aws_access_key: 'FAKE-FILE-KEY'
   role_arn: 'arn:aws:iam::123456789012:role/sp'
 another_account:
   refresh_token: 'Atzr|another'
@@ -77,7 +77,7 @@ def test_zuar_hjson_block(tmp_path: Path) -> None:
   # Zuar Runner's Amazon SP-API connection
   region: us-east-1
   role_arn: arn:aws:iam::123456789012:role/sp
-  aws_access_key_id: AKIAZUAR
+  aws_access_key_id: FAKE-ZUAR-KEY
   aws_secret_access_key: {AWS_SECRET}
   client_id: {CLIENT_ID}
   client_secret: {SECRET}
@@ -86,14 +86,14 @@ def test_zuar_hjson_block(tmp_path: Path) -> None:
 """)
     s = parse(f"CredentialsFile={path}")
     assert (s.region, s.client_id, s.role_arn, s.aws_access_key_id) == (
-        "na", CLIENT_ID, "arn:aws:iam::123456789012:role/sp", "AKIAZUAR")
+        "na", CLIENT_ID, "arn:aws:iam::123456789012:role/sp", "FAKE-ZUAR-KEY")
     assert s.aws_secret_access_key == Secret(AWS_SECRET) and s.refresh_token.reveal() == TOKEN
 
 
 def test_yaml_accounts_default_and_account(tmp_path: Path) -> None:
     path = write(tmp_path / "credentials.yml", YAML_ACCOUNTS)
     s = parse(f"CredentialsFile={path}")
-    assert s.client_id == CLIENT_ID and s.aws_access_key_id == "AKIAFILE" and s.account is None
+    assert s.client_id == CLIENT_ID and s.aws_access_key_id == "FAKE-FILE-KEY" and s.account is None
     other = parse(f"CredentialsFile={path};Account=another_account")
     assert other.client_id.endswith(".another") and other.aws_access_key_id is None
     assert other.client_secret.reveal() == "another-secret"
@@ -114,11 +114,11 @@ def test_api2cart_fields(tmp_path: Path) -> None:
     path = write(tmp_path / "api2cart.json", f"""{{
         "amazon_seller_id": "A1B2C3D4E5", "amazon_sp_client_id": "{CLIENT_ID}",
         "amazon_sp_client_secret": "{SECRET}", "amazon_sp_refresh_token": "{TOKEN}",
-        "amazon_sp_aws_user_key_id": "AKIA2CART", "amazon_sp_aws_user_secret": "{AWS_SECRET}",
+        "amazon_sp_aws_user_key_id": "FAKE-2CART-KEY", "amazon_sp_aws_user_secret": "{AWS_SECRET}",
         "amazon_sp_aws_region": "eu-west-1", "amazon_sp_aws_role_arn": "arn:aws:iam::1:role/r"}}""")
     s = parse(f"CredentialsFile={path}")
     assert (s.seller_id, s.region, s.aws_access_key_id, s.role_arn) == (
-        "A1B2C3D4E5", "eu", "AKIA2CART", "arn:aws:iam::1:role/r")
+        "A1B2C3D4E5", "eu", "FAKE-2CART-KEY", "arn:aws:iam::1:role/r")
 
 
 # ------------------------------------------------------------------------------------------ errors

@@ -39,7 +39,7 @@ def moto(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_ENDPOINT_URL_IAM", f"http://{host}:{port}")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAMOTOTEST00000001")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "FAKE-MOTO-TEST-KEY-1")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "moto-test-secret")
     for variable in ("LWA_APP_ID", "LWA_CLIENT_SECRET", "SP_API_REFRESH_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(variable, raising=False)
@@ -102,7 +102,7 @@ def test_access_denied_with_the_aws_keys_of_the_environment(moto, monkeypatch):
         parse(f"CredentialsSecret={arn}")
     assert access["SecretAccessKey"] not in str(caught.value)
     with pytest.raises(ConnectionStringError, match="AWS access key is not valid|access denied"):
-        parse(f"CredentialsSecret={arn};AwsAccessKeyId=AKIAUNKNOWN000000000;AwsSecretAccessKey=nope")
+        parse(f"CredentialsSecret={arn};AwsAccessKeyId=FAKE-UNKNOWN-KEY-ID;AwsSecretAccessKey=nope")
 
 
 def test_not_json_and_unknown_fields_are_errors_without_values(moto):

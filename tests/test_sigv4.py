@@ -44,12 +44,12 @@ def signed(emu, secret: str = DEMO_AWS_SECRET_ACCESS_KEY, **keys):
 
 
 def test_aws_keys_without_sign_requests_give_one_notice_and_calls_stay_unsigned(emu):
-    zuar = parse(f"{CREDS};aws_access_key_id=AKIAX;aws_secret_access_key=s3cr3t;role_arn={ROLE}")
+    zuar = parse(f"{CREDS};aws_access_key_id=FAKE-KEY-X;aws_secret_access_key=s3cr3t;role_arn={ROLE}")
     assert zuar.notices == (AWS_SIGNING_NOTICE,) and not zuar.sign_requests
     assert "\n" not in AWS_SIGNING_NOTICE and "SignRequests=true" in AWS_SIGNING_NOTICE
     assert parse(f"{CREDS};RoleArn={ROLE}").notices == (AWS_SIGNING_NOTICE,)
     assert parse(CREDS).notices == ()
-    settings = settings_for(emu, AwsAccessKeyId="AKIAX", AwsSecretAccessKey="not-the-demo-secret")
+    settings = settings_for(emu, AwsAccessKeyId="FAKE-KEY-X", AwsSecretAccessKey="not-the-demo-secret")
     assert Client(settings).signer is None
     assert Client(settings).call(PARTICIPATIONS).status == 200  # not signed, so the unknown key is never checked
 
@@ -58,7 +58,7 @@ def test_sign_requests_needs_the_keys():
     with pytest.raises(ConnectionStringError, match="AwsAccessKeyId and AwsSecretAccessKey") as caught:
         parse(f"{CREDS};SignRequests=true;RoleArn={ROLE}")
     assert caught.value.key == "SignRequests"
-    assert parse(f"{CREDS};SignRequests=true;AwsAccessKeyId=AKIAX;AwsSecretAccessKey=s").notices == ()
+    assert parse(f"{CREDS};SignRequests=true;AwsAccessKeyId=FAKE-KEY-X;AwsSecretAccessKey=s").notices == ()
 
 
 # ------------------------------------------------------------------------------------ signing, emulator check
@@ -81,7 +81,7 @@ def test_sql_over_signed_requests(emu):
 
 
 def test_wrong_secret_is_refused_as_amazon_did_and_never_shown(emu):
-    wrong = "wJalrXUtnFEMI/K7MDENG/WRONGWRONGEXAMPLEKEY"
+    wrong = "fake-wrong-secret-access-key-not-real"
     with pytest.raises(SPAPIError) as caught:
         Client(signed(emu, secret=wrong, RetryMode="None")).call(PARTICIPATIONS)
     assert caught.value.status == 403 and caught.value.code == "InvalidSignature"
@@ -89,7 +89,7 @@ def test_wrong_secret_is_refused_as_amazon_did_and_never_shown(emu):
 
 
 def test_unknown_key_is_refused(emu):
-    settings = settings_for(emu, SignRequests="true", AwsAccessKeyId="AKIAUNKNOWN000000000",
+    settings = settings_for(emu, SignRequests="true", AwsAccessKeyId="FAKE-UNKNOWN-KEY-ID",
                             AwsSecretAccessKey="whatever", RetryMode="None")
     with pytest.raises(SPAPIError) as caught:
         Client(settings).call(PARTICIPATIONS)
@@ -121,7 +121,7 @@ def test_credentials_are_fresh_until_five_minutes_before_expiry():
 
     creds = sigv4.AwsCredentials("ASIAX", Secret("secret"), Secret("token"), expires=10_000.0)
     assert creds.fresh(now=9_000.0) and not creds.fresh(now=9_800.0)
-    assert sigv4.AwsCredentials("AKIAX", Secret("s")).fresh()
+    assert sigv4.AwsCredentials("FAKE-KEY-X", Secret("s")).fresh()
     assert "secret" not in repr(creds) and "token" not in repr(creds)
 
 
@@ -145,7 +145,7 @@ def sts(monkeypatch, tmp_path):
 
 def test_role_credentials_from_sts_sign_requests_and_are_cached(emu, sts):
     user_secret = "moto-user-secret-0001"
-    settings = settings_for(emu, SignRequests="true", AwsAccessKeyId="AKIAMOTOUSER00000001",
+    settings = settings_for(emu, SignRequests="true", AwsAccessKeyId="FAKE-MOTO-USER-KEY-1",
                             AwsSecretAccessKey=user_secret, RoleArn=ROLE, RetryMode="None")
     client = Client(settings)
     # The role's credentials are what the requests are signed with: the emulator does not know them yet.
@@ -153,7 +153,7 @@ def test_role_credentials_from_sts_sign_requests_and_are_cached(emu, sts):
         client.call(PARTICIPATIONS)
     assert caught.value.status == 403
     role = sigv4.credentials(settings)
-    assert role.session_token and role.expires is not None and role.access_key_id != "AKIAMOTOUSER00000001"
+    assert role.session_token and role.expires is not None and role.access_key_id != "FAKE-MOTO-USER-KEY-1"
     assert user_secret not in repr(role) + repr(settings) + repr(client.signer)
     assert role.secret_access_key.reveal() not in repr(role)
     emu.accept_aws_key(role.access_key_id, role.secret_access_key.reveal(), role.session_token.reveal())
@@ -166,7 +166,7 @@ def test_role_credentials_from_sts_sign_requests_and_are_cached(emu, sts):
 
 def test_sts_refusal_is_an_auth_error_without_secrets(emu, sts):
     secret = "moto-user-secret-0002"
-    settings = settings_for(emu, SignRequests="true", AwsAccessKeyId="AKIAMOTOUSER00000002",
+    settings = settings_for(emu, SignRequests="true", AwsAccessKeyId="FAKE-MOTO-USER-KEY-2",
                             AwsSecretAccessKey=secret, RoleArn="not-an-arn", RetryMode="None")
     with pytest.raises(OperationalError) as caught:
         Client(settings).call(PARTICIPATIONS)

@@ -45,8 +45,8 @@ from sqlspapi.http.sigv4 import check_signature
 
 LWA_OPERATION = "lwaToken"
 #: The AWS key pair the emulator knows for SigV4-signed requests (AWS's documented example keys).
-DEMO_AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
-DEMO_AWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+DEMO_AWS_ACCESS_KEY_ID = "FAKE-DEMO-ACCESS-KEY-ID"
+DEMO_AWS_SECRET_ACCESS_KEY = "fake-demo-secret-access-key-not-real"
 
 _FAULTS = {
     400: ("InvalidInput", "Invalid Input"),
