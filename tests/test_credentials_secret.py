@@ -11,7 +11,7 @@ from emu_helpers import fresh_process_state  # noqa: F401 (fresh_process_state i
 import sqlspapi
 from sqlspapi.errors import ConnectionStringError
 from sqlspapi.settings.connstr import parse
-from sqlspapi.settings.sources import clear_secret_cache, read_secret, secret_aws_region
+from sqlspapi.settings.secret_source import clear_secret_cache, read_secret, secret_aws_region
 
 emulator = pytest.importorskip("sqlspapi.emulator")
 boto3 = pytest.importorskip("boto3")

@@ -119,7 +119,7 @@ def reset_runtimes() -> None:
     Clients made before keep the runtime they hold; make new ones.
     """
     from sqlspapi.http import sigv4  # the assumed-role credentials and secrets read are per process too
-    from sqlspapi.settings.sources import clear_secret_cache
+    from sqlspapi.settings.secret_source import clear_secret_cache
 
     with _runtimes_lock:
         _runtimes.clear()
