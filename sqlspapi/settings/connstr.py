@@ -174,6 +174,15 @@ class Settings:
     account: str | None = None
     profile: str | None = None
     credentials_secret: str | None = None
+    rotation_queue_url: str | None = None
+    client_secret_expiry: str | None = None
+    rotate_secret_days_before: int = 0
+    accounts: tuple[str, ...] = ()
+    on_account_error: str = "fail"
+    allowed_tables: tuple[str, ...] = ()
+    allowed_operations: tuple[str, ...] = ()
+    read_only: bool = True
+    rate_limit_store: str | None = None
     notices: tuple[str, ...] = ()
     given: Mapping[str, str | Secret] = field(
         default_factory=_FrozenMap, repr=False, compare=False, hash=False)
@@ -352,6 +361,15 @@ def _build(given_in: Mapping[str, str | Secret], *, require_credentials: bool,
         account=values.get("Account"),
         profile=values.get("Profile"),
         credentials_secret=values.get("CredentialsSecret"),
+        rotation_queue_url=values.get("RotationQueueUrl"),
+        client_secret_expiry=values.get("ClientSecretExpiry"),
+        rotate_secret_days_before=values["RotateSecretDaysBefore"],
+        accounts=values.get("Accounts", ()),
+        on_account_error=values["OnAccountError"],
+        allowed_tables=values.get("AllowedTables", ()),
+        allowed_operations=values.get("AllowedOperations", ()),
+        read_only=values["ReadOnly"],
+        rate_limit_store=values.get("RateLimitStore"),
         notices=notices,
         given=_FrozenMap({k: Secret(v) if _KEY_BY_NAME[k].secret else v
                           for k, v in given.items() if _KEY_BY_NAME[k].attr is not None}),

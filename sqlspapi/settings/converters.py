@@ -208,3 +208,34 @@ def _conv_path(spec: KeySpec, text: str) -> str:
 
 def _conv_ignored(spec: KeySpec, text: str) -> None:
     return None
+
+
+_NAME = re.compile(r"^[A-Za-z0-9_.*?\[\]-]+$")
+
+
+def _conv_names(spec: KeySpec, text: str) -> tuple[str, ...]:
+    """A comma-separated list of names (account, table or operation names; ``*``/``?`` wildcards allowed), in order,
+    without repeats."""
+    names = [part.strip() for part in text.split(",")]
+    if any(not name for name in names):
+        raise ValueProblem("has an empty name; separate names with single commas (e.g. a,b,c).")
+    for name in names:
+        if not _NAME.match(name):
+            raise ValueProblem("holds a name with a character other than letters, digits, '_', '-', '.' and the "
+                               "wildcards '*' and '?'; write names separated by commas.")
+    return tuple(dict.fromkeys(names))
+
+
+def _conv_datetime(spec: KeySpec, text: str) -> str:
+    """An ISO 8601 date or date-time (``2027-05-01`` or ``2027-05-01T12:00:00Z``), kept as written (normalised to
+    UTC ISO text)."""
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueProblem("is not an ISO 8601 date or date-time; write e.g. 2027-05-01 or 2027-05-01T12:00:00Z.") \
+            from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

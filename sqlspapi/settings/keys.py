@@ -31,10 +31,12 @@ from sqlspapi.settings.converters import (
     ValueProblem,
     _choice_converter,
     _conv_bool,
+    _conv_datetime,
     _conv_ignored,
     _conv_int,
     _conv_lookback,
     _conv_marketplaces,
+    _conv_names,
     _conv_path,
     _conv_region,
     _conv_seconds,
@@ -115,6 +117,39 @@ KEYS: tuple[KeySpec, ...] = (
             "AWS Secrets Manager secret (ARN or name) whose JSON SecretString supplies the keys this string leaves "
             "out, like a credentials file; read once per process with boto3 (pip install 'sqlspapi[aws]').",
             _conv_str, "credentials_secret", group="credentials"),
+    KeySpec("RotationQueueUrl", ("rotation_queue_url",), None, (),
+            "URL of the Amazon SQS queue your app registered for 'Application Client New Secret' notifications: "
+            "where sqlspapi rotate-secret receives the new LWA client secret (boto3: pip install 'sqlspapi[aws]').",
+            _conv_url, "rotation_queue_url", group="credentials"),
+    KeySpec("ClientSecretExpiry", ("client_secret_expiry",), None, (),
+            "When the LWA client secret expires (ISO 8601, UTC); written by sqlspapi rotate-secret, or copied from "
+            "Developer Central. RotateSecretDaysBefore counts from it.",
+            _conv_datetime, "client_secret_expiry", group="credentials"),
+    KeySpec("RotateSecretDaysBefore", ("rotate_secret_days_before",), "0", (),
+            "Rotate the LWA client secret automatically when a query runs within this many days of "
+            "ClientSecretExpiry (integer from 0 to 179; 0 = never: run sqlspapi rotate-secret yourself).",
+            _conv_int, "rotate_secret_days_before", group="credentials", bounds=(0, 179)),
+    # -- many accounts (named accounts of the credentials file or secret)
+    KeySpec("Accounts", ("accounts",), None, (),
+            "Query several named accounts of the credentials file (or secret) at once: names separated by commas, "
+            "or all. Every table gets an account column; WHERE account = 'x' (or IN) picks which are called.",
+            _conv_names, "accounts", group="accounts"),
+    KeySpec("OnAccountError", ("on_account_error",), "fail", ("fail", "skip"),
+            "With Accounts: fail (one account's error fails the statement, naming the account) or skip (its rows "
+            "are left out, a notice says so and the account_errors table holds the error).",
+            _choice_converter(("fail", "skip")), "on_account_error", group="accounts"),
+    KeySpec("AllowedTables", ("allowed_tables",), None, (),
+            "Tables this account may read, separated by commas ('*' and '?' wildcards: orders,order_*); empty = "
+            "every table. Usually set per account in the credentials file.",
+            _conv_names, "allowed_tables", group="accounts"),
+    KeySpec("AllowedOperations", ("allowed_operations",), None, (),
+            "SP-API operations this account may call, separated by commas (wildcards allowed: get*); empty = every "
+            "operation its tables need.",
+            _conv_names, "allowed_operations", group="accounts"),
+    KeySpec("ReadOnly", ("read_only",), "true", _BOOL_ALLOWED,
+            "Refuse operations that change the account (report schedules, cancellations, notification "
+            "subscriptions); reading, including requesting reports and Data Kiosk queries, is always allowed.",
+            _conv_bool, "read_only", group="accounts"),
     # -- where to call
     KeySpec("Region", ("region", "amazon_sp_aws_region"), "na",
             ("na", "eu", "fe", "us-east-1", "eu-west-1", "us-west-2"),
@@ -171,6 +206,11 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("Timeout", ("timeout",), "60", (),
             "HTTP timeout in seconds (a number > 0 and <= 3600).",
             _conv_seconds, "timeout", group="behaviour", bounds=(0, 3600)),
+    KeySpec("RateLimitStore", ("rate_limit_store",), None, (),
+            "File of the rate-limit buckets every sqlspapi process on this machine shares (SQLite, 0600), so cron "
+            "jobs, shells and the bridge stay within one quota together; default: ratelimits.sqlite in the user "
+            "cache directory; memory = this process only.",
+            _conv_path, "rate_limit_store", group="behaviour"),
     KeySpec("TokenCache", ("token_cache",), None, (),
             "Path of a 0600 file caching access tokens across processes; empty = memory only.",
             _conv_path, "token_cache", group="behaviour"),
