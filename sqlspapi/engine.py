@@ -14,24 +14,23 @@ import contextlib
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import apsw
 
+from sqlspapi.account import Account
 from sqlspapi.definitions.loader import SectionSpec, TableSpec, entity_source, select_sections
 from sqlspapi.errors import DefaultWindowWarning, InterfaceError
 from sqlspapi.http.calllog import CallRecord
 from sqlspapi.http.client import Client
 from sqlspapi.http.progress import Progress
-from sqlspapi.reports.lifecycle import ReportService
+from sqlspapi.settings.accounts import expand as expand_accounts
 from sqlspapi.settings.connstr import Settings, parse
 from sqlspapi.sql import adhoc, cost, isotime, planner
 from sqlspapi.sql.bounds import imply_bounds
 from sqlspapi.sql.cost import CostEnv
-from sqlspapi.sql.rows import row_builder
-from sqlspapi.sql.statement import StatementScope
-from sqlspapi.sql.vtable import Module, TableContext
+from sqlspapi.sql.fanout import AccountErrors, AccountSet, register_account_errors
+from sqlspapi.sql.vtable import Module
 
 #: Clock speed-up of the demo emulator (its usage plans run this many times faster than Amazon's).
 DEMO_TIME_SCALE = 100.0
@@ -92,40 +91,58 @@ class Notice(str):
 
 
 class Database:
-    """An open sqlspapi database: the APSW connection, its settings, client and statement scope."""
+    """An open sqlspapi database: the APSW connection, its settings and its accounts (clients, statement scopes).
+
+    An ordinary connection has one account (:attr:`client`, :attr:`scope` are its); ``Accounts=a,b,c`` gives one
+    :class:`~sqlspapi.account.Account` per name, every table an ``account`` column, and an ``account_errors`` table.
+    """
 
     def __init__(self, settings: Settings, client: Client | None = None, *, poll_scale: float | None = None) -> None:
         self.settings = settings
-        self.client = client if client is not None else Client(settings)
-        self._own_client = client is None
         #: The running statement's progress (listen to it for live progress; ``cancel()`` stops the statement).
         self.progress = Progress()
         self.progress.max_calls = settings.max_calls_per_statement
         self.sections: list[SectionSpec] = select_sections(settings.api_versions)
         self._tables: list[TableSpec] = [t for s in self.sections for t in s.tables.values()]
-        self.scope = StatementScope(self.client, include_restricted=settings.include_restricted_data,
-                                    entity_source=self._entity_source, connection=self._connection_values(),
-                                    entities={t.nested.entity for t in self._tables if t.nested is not None},
-                                    poll_scale=poll_scale if poll_scale is not None
-                                    else float(os.environ.get("SQLSPAPI_POLL_SCALE", "1")),
-                                    progress=self.progress)
-        self.scope.reports = ReportService(settings.reports, self.client.runtime.account_key)
-        self._marker = self.client.calls.position()
         self._notices: list[Notice] = []
         #: Called once per distinct notice as it happens (the faces set it: print, warn, send a NOTICE); the message
         #: is a :class:`Notice` (a ``str`` with its warning ``category``).
         self._on_notice: Callable[[str], None] = lambda message: None
+        scale = poll_scale if poll_scale is not None else float(os.environ.get("SQLSPAPI_POLL_SCALE", "1"))
+        entities = {t.nested.entity for t in self._tables if t.nested is not None}
+        per_account = expand_accounts(settings) if settings.accounts else {None: settings}
+        self._own_client = client is None
+        self.accounts: list[Account] = []
+        try:
+            for name, account_settings in per_account.items():
+                own = client if client is not None and name is None else Client(account_settings)
+                self.accounts.append(Account(name, account_settings, own, tables=self._tables,
+                                             entity_source=self._entity_source, entities=entities, poll_scale=scale,
+                                             progress=self.progress, notice=self._notice))
+        except BaseException:
+            self._close_clients()
+            raise
+        first = self.accounts[0]
+        self.client = first.client
+        self.scope = first.scope
+        self._marker = self._positions()
+        #: The errors of accounts skipped with ``OnAccountError=skip`` (the ``account_errors`` table).
+        self.account_errors = AccountErrors()
         # No statement cache: EXPLAIN QUERY PLAN's estimates read the rate-limit state when the statement is
         # prepared, so a cached one would show the state of its first run.
         self.connection = apsw.Connection(":memory:", statementcachesize=0)
         isotime.register(self.connection)
-        context = TableContext(self.scope, self._bind_context, settings.include_restricted_data, self._cost_env)
+        context = first.context
         self._context = context
+        account_set = AccountSet(self.accounts, settings.on_account_error, self.account_errors, self._notice) \
+            if settings.accounts else None
         for table in self._tables:
             module = f"spapi_{table.section}_{table.name}"
-            self.connection.create_module(module, Module(table, context), use_bestindex_object=True,
+            self.connection.create_module(module, Module(table, context, account_set), use_bestindex_object=True,
                                           read_only=True)
             self.connection.execute(f'CREATE VIRTUAL TABLE main."{table.name}" USING {module}()')
+        if account_set is not None:
+            register_account_errors(self.connection, self.account_errors)
         adhoc.register(self.connection, {t.name: t for t in self._tables}, context)
         self.connection.exec_trace = self._trace
         self._time_columns = {t.name.lower(): frozenset(c.name.lower() for c in t.columns if c.kind == "TIME")
@@ -133,11 +150,6 @@ class Database:
 
     def __repr__(self) -> str:
         return f"<sqlspapi.Database endpoint={self.settings.endpoint!r} tables={len(self._tables)}>"
-
-    def _connection_values(self) -> dict[str, Any]:
-        """What ``$name`` columns and derived parameters may read from the connection (no secrets)."""
-        return {"sellerId": self.settings.seller_id, "region": self.settings.region,
-                "endpoint": self.settings.endpoint}
 
     # ------------------------------------------------------------------------------------------ statements
     def _trace(self, cursor: apsw.Cursor, sql: str, bindings: Any) -> bool:
@@ -150,10 +162,11 @@ class Database:
         The connection's exec tracer calls it for every statement; a caller that installs its own cursor exec
         tracer (DB-API, shell, bridge) calls it there.
         """
-        self.scope.begin()
+        for account in self.accounts:
+            account.scope.begin()
         self.progress.start()
         self._notices = []
-        self._marker = self.client.calls.position()
+        self._marker = self._positions()
 
     def cancel(self) -> None:
         """Stop the running statement at once (thread-safe: from another thread, a signal handler, the bridge's
@@ -185,9 +198,17 @@ class Database:
             self._notices.append(notice)
             self._on_notice(notice)
 
+    def _positions(self) -> list[Any]:
+        """Each account's call log position (where the current statement's calls begin)."""
+        return [account.client.calls.position() for account in self.accounts]
+
     def last_calls(self) -> list[CallRecord]:
-        """The API calls made since the current (or last) statement began."""
-        return self.client.calls.since(self._marker)
+        """The API calls made since the current (or last) statement began (every account's, in the order made)."""
+        if len(self.accounts) == 1:
+            return self.client.calls.since(self._marker[0])
+        calls = [c for account, mark in zip(self.accounts, self._marker, strict=True)
+                 for c in account.client.calls.since(mark)]
+        return sorted(calls, key=lambda c: c.started)
 
     def prepare(self, sql: str) -> str:
         """``sql`` as the faces run it: date bounds written through wrappers (``date(col)``, casts, ``strftime``,
@@ -217,104 +238,33 @@ class Database:
             out.append(f"total: {whole}")
         return out
 
-    def _cost_env(self) -> CostEnv:
-        """What estimates read now (no call: the marketplaces count only when already known)."""
-        runtime = self.client.runtime
-        known = self.settings.marketplace_ids or runtime.known("marketplaces")
-        return CostEnv(now=datetime.now(UTC), lookback_days=self.settings.lookback_days,
-                       marketplaces=len(known) if known else None, pace=runtime.pace, bucket=self.client.bucket,
-                       route=self.settings.route)
-
     def _entity_source(self, table: TableSpec) -> TableSpec:
         assert table.nested is not None
         return entity_source(self.sections, table.nested.entity, table.section)
 
-    # ------------------------------------------------------------------------------------- marketplaces
+    # ------------------------------------------------------------------------------------- the first account
     def marketplace_ids(self) -> tuple[str, ...]:
-        """MarketplaceIds from the connection string, else the seller's marketplaces (one Sellers call per account,
-        kept by the account runtime), read through the ``marketplaces`` table's definition."""
-        if self.settings.marketplace_ids:
-            return tuple(self.settings.marketplace_ids)
-        return self.client.runtime.memo("marketplaces", self._discover_marketplaces)
-
-    def _discover_marketplaces(self) -> tuple[str, ...]:
-        """The marketplaces the seller participates in: getMarketplaceParticipations, read through the
-        ``marketplaces`` table's definition.
-
-        An answer whose participations do not all name their marketplace is not a whole answer: it is retried per the
-        retry keys, then raised as ``IncompleteResponse`` naming the operation and request id — usually temporary,
-        not a reason to set MarketplaceIds (an answer cut off or garbled is the client's ``IncompleteResponse``
-        already). Only a seller whose whole answer lists no marketplace it participates in is told to set
-        MarketplaceIds.
-        """
-        import logging
-
-        from sqlspapi.http import apierrors
-        from sqlspapi.http.retry import Failure, run
-
-        table = next((t for t in self._tables if t.name == "marketplaces"), None)
-        if table is None:
-            raise InterfaceError("the Sellers API definition (vtables/sellers-*.toml) is missing; set MarketplaceIds=…")
-        names = [c.name for c in table.columns]
-        used = [names.index("marketplace_id"), names.index("participation_isParticipating")]
-        choice = planner.choose(table, [], columns_used=used)
-        op = choice.plan.route.operation
-        assert op is not None
-        build = row_builder(table.columns, used, self.scope.connection)
-        # One scope for every attempt: the account shares an answer with other callers for a moment, never with the
-        # caller that got it, so a retry is sent again (begin() forgets the scope's own cache).
-        scope = StatementScope(self.client, include_restricted=False, entity_source=self._entity_source,
-                               connection=self.scope.connection, progress=self.progress)
-
-        def attempt() -> tuple[tuple[str, ...], str | None] | Failure:
-            marker = self.client.calls.position()
-            scope.begin()
-            rows = [build(obj, request, parent) for obj, request, parent
-                    in scope.rows(choice.plan, planner.bind(choice.plan, [], self._bind_context()))]
-            request_id = next((c.request_id for c in reversed(self.client.calls.since(marker))
-                               if c.operation == op.name), None)
-            unnamed = sum(1 for row in rows if not row[used[0]])
-            if not unnamed:
-                return tuple(row[used[0]] for row in rows if row[used[1]] != 0), request_id
-            what = (f"{unnamed} of its {len(rows)} marketplace participations name{'s' if unnamed == 1 else ''} "
-                    "no marketplace id")
-            return Failure(None, lambda retries: apierrors.incomplete_error(op, 200, what, request_id, retries),
-                           "incomplete answer", note=f"{op.name}: incomplete answer ({what}) [request id {request_id}]",
-                           transient=True)
-
-        ids, request_id = run(self.settings.retry, attempt, what=op.name, log=logging.getLogger("sqlspapi.engine"),
-                              watch=self.progress)
-        if not ids:
-            raise InterfaceError(
-                f"The Sellers API lists no marketplace this seller participates in ({op.name}, request id "
-                f"{request_id or 'none'}); set MarketplaceIds=… (e.g. MarketplaceIds=US,CA) in the connection string.")
-        return ids
+        """The first account's marketplaces: MarketplaceIds, else the seller's (one Sellers call per account)."""
+        return self.accounts[0].marketplace_ids()
 
     def _bind_context(self) -> planner.BindContext:
-        # The clock is read to the minute: statements issued in the same minute (ten dashboards refreshing at
-        # once) send identical date parameters, so their calls are shared rather than repeated.
-        now = datetime.now(UTC).replace(second=0, microsecond=0)
-        today = now.replace(hour=0, minute=0)
-        start = today - timedelta(days=self.settings.lookback_days)
-        return planner.BindContext(
-            now=now,
-            lookback_days=self.settings.lookback_days,
-            include_restricted=self.settings.include_restricted_data,
-            marketplace_ids=self.marketplace_ids,
-            notice=self._notice,
-            connection={**self.scope.connection,
-                        # the last LookbackDays whole days (UTC), as an ISO 8601 interval (Sales API)
-                        "lookbackInterval": f"{start:%Y-%m-%dT%H:%M:%S}+00:00--{today:%Y-%m-%dT%H:%M:%S}+00:00"},
-        )
+        return self.accounts[0].bind_context()
+
+    def _cost_env(self) -> CostEnv:
+        return self.accounts[0].cost_env()
 
     # ------------------------------------------------------------------------------------------ lifetime
     def close(self) -> None:
-        """Close the connection (and the client, when this database made it)."""
+        """Close the connection (and the clients this database made)."""
         try:
             self.connection.close()
         finally:
-            if self._own_client:
-                self.client.close()
+            self._close_clients()
+
+    def _close_clients(self) -> None:
+        for account in self.accounts:
+            if self._own_client or account.name is not None:
+                account.close()
 
     def __enter__(self) -> Database:
         return self

@@ -114,6 +114,20 @@ class QueryCancelled(OperationalError):
     at once, before its next SP-API call, and the rate-limit token reserved for that call was given back."""
 
 
+class AccountSwitchError(ProgrammingError):
+    """An account's switches (``AllowedTables``, ``AllowedOperations``, ``ReadOnly``) refuse what the statement asks
+    of it; the message names the account, the switch and how to change it."""
+
+
+class AccountErrorsWarning(UserWarning):
+    """With ``OnAccountError=skip``, some accounts failed and their rows are left out of the answer: the notice
+    names them, and the ``account_errors`` table holds each error.
+
+    A Python warning category (``warnings.warn``), not a PEP 249 exception: the statement still returns the rows of
+    the other accounts.
+    """
+
+
 class SlowStatementWarning(UserWarning):
     """A statement is about to make many SP-API calls (its estimate says so before the calls are made): how many,
     how long at the account's pace, and the ``MaxCallsPerStatement`` ceiling. The statement still runs."""
@@ -156,6 +170,6 @@ __all__ = [
     "InternalError", "ProgrammingError", "NotSupportedError", "ConnectionStringError", "AuthError",
     "MissingFilterError", "RestrictedDataError", "SPAPIError", "ThrottledError", "ReportFailedError", "QueryCancelled",
     "ReportValueWarning", "NoDataWarning",
-    "CallLimitError", "SlowStatementWarning",
+    "CallLimitError", "SlowStatementWarning", "AccountSwitchError", "AccountErrorsWarning",
     "DefaultWindowWarning", "RestrictedColumnsWarning",
 ]

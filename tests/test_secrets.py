@@ -126,7 +126,7 @@ def number(value: float) -> str:
 def test_every_numeric_key_has_a_range() -> None:
     assert {spec.name for spec in NUMERIC} == {"LookbackDays", "MaxCallsPerStatement", "Timeout", "RetryCountMax",
                                               "RetryWaitTimeMs", "ReportMaxAgeMinutes", "ReportWaitSeconds",
-                                              "ReportCacheMB"}
+                                              "ReportCacheMB", "RotateSecretDaysBefore"}
 
 
 @pytest.mark.parametrize("spec", NUMERIC, ids=lambda spec: spec.name)

@@ -36,7 +36,7 @@ KEYS: Mapping[str, Mapping[str, bool]] = {
     "file": {"section": True, "version": True, "version_key": False, "title": True, "model": False,
              "deprecation": False, "default": False, "hooks": False, "operations": False, "tables": False},
     "operation": {"method": True, "path": True, "rate": True, "burst": True, "restricted": False,
-                  "rdt_data_elements": False, "grantless": False},
+                  "rdt_data_elements": False, "grantless": False, "writes": False},
     "table": {"description": True, "columns": False, "columns_from": False, "entity": False, "key": False,
               "restricted": False,
               "hint": False, "one_of": False, "parts": False, "hook": False, "example": False, "routes_from": False,

@@ -24,7 +24,9 @@ class OperationSpec:
     ``rate`` (requests per second) and ``burst`` are the published usage plan; the client seeds its token bucket
     with them and adjusts the rate when a response carries ``x-amzn-RateLimit-Limit``. ``grantless`` is the LWA
     scope of a grantless operation (``sellingpartnerapi::notifications``): it is called with a client-credentials
-    token for that scope instead of the seller's refresh-token grant.
+    token for that scope instead of the seller's refresh-token grant. ``writes``: calling it changes the seller's
+    account (a schedule created, a report cancelled), so a ``ReadOnly`` account may not (PUT, PATCH and DELETE by
+    default; a definition says ``writes = true`` for such a POST).
     """
 
     name: str
@@ -37,6 +39,7 @@ class OperationSpec:
     restricted: bool = False
     rdt_data_elements: tuple[str, ...] = ()
     grantless: str | None = None
+    writes: bool = False
 
     def format_path(self, path_params: Mapping[str, Any] | None = None) -> str:
         """The path with ``{name}`` placeholders replaced by percent-encoded values: every character but letters,

@@ -44,7 +44,11 @@ from sqlspapi.definitions.schema import (
     WindowSpec,
 )
 
-__all__ = ["read_operation", "Reader", "read_table"]
+__all__ = ["read_operation", "Reader", "read_table", "WRITE_METHODS"]
+
+#: HTTP methods whose operations change the account (``writes`` defaults to true for them; a POST that changes it,
+#: such as createReportSchedule, says ``writes = true``).
+WRITE_METHODS = ("PUT", "PATCH", "DELETE")
 
 
 def read_operation(section: str, version: str, name: str, raw: Any, where: str) -> OperationSpec:
@@ -54,6 +58,7 @@ def read_operation(section: str, version: str, name: str, raw: Any, where: str) 
         name=name, section=section, version=version, method=str(raw["method"]).upper(), path=raw["path"],
         rate=float(raw["rate"]), burst=int(raw["burst"]), restricted=bool(raw.get("restricted", False)),
         rdt_data_elements=tuple(raw.get("rdt_data_elements", ())), grantless=raw.get("grantless"),
+        writes=bool(raw.get("writes", str(raw["method"]).upper() in WRITE_METHODS)),
     )
 
 

@@ -16,7 +16,8 @@ class EmulatorCall:
     token endpoint or ``"unknown"`` for a path the emulator does not serve. ``params`` holds the query string
     (one string per key; repeated keys are comma-joined, as the SP-API reads them), plus ``"body"`` (the parsed
     JSON body) for POST operations; secrets posted to the LWA endpoint are never recorded. ``time`` is the wall
-    clock (``time.time()``) when the request arrived.
+    clock (``time.time()``) when the request arrived. ``account`` is the seller account whose token made an SP-API
+    call (``demo`` for the demo refresh token; None for LWA, downloads and refused tokens).
     """
 
     operation: str
@@ -25,6 +26,7 @@ class EmulatorCall:
     params: dict[str, Any] = field(default_factory=dict)
     status: int = 0
     time: float = 0.0
+    account: str | None = None
 
 
 class CallLog:

@@ -297,6 +297,7 @@ class Emulator:
             return status, answer, extra
         operation, status, answer = "unknown", 404, None
         answer_fault: str | None = None
+        account: str | None = None
         try:
             found = self.router.match(method, path)
             if found is None:
@@ -315,6 +316,7 @@ class Emulator:
             grant = checked.grant
             if grant is None:
                 raise ApiError(403, "Unauthorized", DENIED, checked.details)
+            account = grant.account
             refused = self.auth.refusal(grant, route.spec.grantless)
             if refused is not None:
                 raise ApiError(403, "Unauthorized", DENIED, refused)
@@ -352,7 +354,7 @@ class Emulator:
         if status >= 400 and status != 429 and operation != "unknown":
             extra["x-amzn-ErrorType"] = {400: "ValidationException", 403: "AccessDeniedException",
                                          404: "ResourceNotFoundException"}.get(status, "InternalFailure")
-        self.calls.append(EmulatorCall(operation, method, path, params, status, started))
+        self.calls.append(EmulatorCall(operation, method, path, params, status, started, account))
         return status, answer, extra
 
 

@@ -35,7 +35,7 @@ from requests.structures import CaseInsensitiveDict
 
 from sqlspapi import __version__
 from sqlspapi.definitions.schema import OperationSpec, RestrictedResource
-from sqlspapi.errors import OperationalError
+from sqlspapi.errors import AccountSwitchError, OperationalError
 from sqlspapi.http import apierrors, sigv4
 from sqlspapi.http.calllog import CallLog, CallRecord
 from sqlspapi.http.progress import TICK, Progress, rate_text
@@ -44,6 +44,7 @@ from sqlspapi.http.response import ApiResponse, Envelope, broken_off, decode_jso
 from sqlspapi.http.retry import Failure, RetryState, pause, retry_after, run
 from sqlspapi.http.runtime import AccountRuntime, runtime_for
 from sqlspapi.http.tokens import AccountTokens
+from sqlspapi.settings.accounts import operation_refusal
 from sqlspapi.settings.keys import Secret
 
 log = logging.getLogger("sqlspapi.http.client")
@@ -184,6 +185,9 @@ class Client:
         ``caller`` (a connection's statement scope) names who asks: an identical answer another caller of the account
         got less than :data:`~sqlspapi.http.flight.OTHERS_WINDOW` seconds ago is reused, never the caller's own.
         """
+        refusal = operation_refusal(self.settings, op)
+        if refusal is not None:
+            raise AccountSwitchError(refusal)
         if watch is not None:
             watch.calling(op.name)
         response = self._call(op, path, query, body, rdt, expect, watch, fresh, caller)

@@ -279,7 +279,7 @@ def _build(given_in: Mapping[str, str | Secret], *, require_credentials: bool,
                 error = ConnectionStringError(f"{error} (set by {sourced.origins[spec.name]})", key=spec.name)
             raise error from None
 
-    if require_credentials:
+    if require_credentials and not values.get("Accounts"):  # several accounts: each one needs its own
         missing = [k for k in ("ClientId", "ClientSecret", "RefreshToken") if not values.get(k)]
         if missing:
             raise ConnectionStringError(" ".join(_CREDENTIAL_HELP[k] for k in missing) + _SOURCES_HINT,

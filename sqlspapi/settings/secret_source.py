@@ -14,7 +14,7 @@ from typing import Any
 from sqlspapi.settings.marketplaces import REGIONS, resolve_region
 from sqlspapi.settings.sources import Sourced, _document_fields, _Origin, _shown
 
-__all__ = ["read_secret", "secret_aws_region", "clear_secret_cache"]
+__all__ = ["read_secret", "secret_document", "secret_aws_region", "clear_secret_cache"]
 
 _SECRET_CACHE_SIZE = 32
 _secret_cache: dict[tuple[str, str], Any] = {}  # (secret id, AWS region) → parsed SecretString; bounded
@@ -95,6 +95,15 @@ def _secret_document(origin: _Origin, secret_id: str, aws_region: str, aws_keys:
     return document
 
 
+def secret_document(secret_id: str, *, region: str | None = None,
+                    aws_keys: Mapping[str, str] | None = None) -> tuple[_Origin, Any]:
+    """The parsed SecretString of ``secret_id`` (cached as :func:`read_secret` reads it) and its origin for
+    messages: what ``Accounts=all`` lists the named accounts of."""
+    origin = _Origin(f"AWS Secrets Manager secret {_shown(secret_id)}", "CredentialsSecret")
+    keys = {k: v for k, v in (aws_keys or {}).items() if k in ("AwsAccessKeyId", "AwsSecretAccessKey")}
+    return origin, _secret_document(origin, secret_id, secret_aws_region(secret_id, region), keys)
+
+
 def read_secret(secret_id: str, account: str | None = None, *, region: str | None = None,
                 aws_keys: Mapping[str, str] | None = None) -> Sourced:
     """Read an AWS Secrets Manager secret (name or ARN) whose SecretString is JSON in either shape a credentials
@@ -106,8 +115,7 @@ def read_secret(secret_id: str, account: str | None = None, *, region: str | Non
     (``pip install 'sqlspapi[aws]'``). :class:`~sqlspapi.errors.ConnectionStringError` naming the secret and what
     to do (access denied, not found, not JSON, unknown field or account), never a value.
     """
-    origin = _Origin(f"AWS Secrets Manager secret {_shown(secret_id)}", "CredentialsSecret")
-    document = _secret_document(origin, secret_id, secret_aws_region(secret_id, region), aws_keys or {})
+    origin, document = secret_document(secret_id, region=region, aws_keys=aws_keys)
     chosen, where = _document_fields(origin, document, account)
     described = f"AWS Secrets Manager secret {_shown(secret_id)}{where}"
     return Sourced(chosen, dict.fromkeys(chosen, described))

@@ -36,6 +36,7 @@ from sqlspapi.settings.keys import _to_text, lookup_key
 from sqlspapi.settings.redact import _secret_name_in
 
 __all__ = ["ENVIRONMENT", "PROFILE_FILES", "SOURCE_KEYS", "Sourced", "read_credentials_file", "profile_dir",
+           "account_names",
            "profile_file", "read_environment", "resolve"]
 
 ENVIRONMENT: Mapping[str, str] = {
@@ -214,6 +215,14 @@ def read_credentials_file(path: str | os.PathLike[str], account: str | None = No
     account or field (named, never with its value), or a missing HJSON/YAML library.
     """
     file = Path(os.path.expanduser(os.fspath(path)))
+    origin = _file_origin(file)
+    chosen, where = _document_fields(origin, _read_document(file), account)
+    described = f"credentials file {_shown(str(file))}{where}"
+    return Sourced(chosen, dict.fromkeys(chosen, described), _permission_notices(file))
+
+
+def _read_document(file: Path) -> Any:
+    """The parsed document of the credentials file ``file`` (errors name the file, never its text)."""
     try:
         if not file.is_file() and file.exists():
             raise _error(file, "is not a regular file.")
@@ -224,10 +233,7 @@ def read_credentials_file(path: str | os.PathLike[str], account: str | None = No
         raise _error(file, "no such file.") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise _error(file, f"cannot be read ({type(exc).__name__}).") from None
-    origin = _file_origin(file)
-    chosen, where = _document_fields(origin, _load(file, text), account)
-    described = f"credentials file {_shown(str(file))}{where}"
-    return Sourced(chosen, dict.fromkeys(chosen, described), _permission_notices(file))
+    return _load(file, text)
 
 
 def _document_fields(origin: _Origin, document: Any, account: str | None) -> tuple[dict[str, str], str]:
@@ -318,6 +324,9 @@ def resolve(given: Mapping[str, str], environ: Mapping[str, str] | None = None) 
         raise ConnectionStringError("Profile names the account already; drop Account (or use CredentialsFile "
                                     "with Account).", key="Account")
     env = os.environ if environ is None else environ
+    if given.get("Accounts") and account is None and profile is None:
+        # Several accounts: each is resolved on its own (sqlspapi.settings.accounts); this level reads no account.
+        return Sourced(notices=_permission_notices(Path(os.path.expanduser(path))) if path else ())
     if profile is not None:
         path, account = str(profile_file(env)), profile
     from_env = read_environment(env, account)
@@ -338,3 +347,24 @@ def resolve(given: Mapping[str, str], environ: Mapping[str, str] | None = None) 
         values.pop(key, None)
         origins.pop(key, None)
     return Sourced(values, origins, file.notices)
+
+
+def account_names(given: Mapping[str, str], environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """The named accounts of the credentials source ``given`` chooses (``CredentialsFile``, ``CredentialsSecret``,
+    else the profile file of :func:`profile_dir`), in the order written; what ``Accounts=all`` means. An error when
+    there is no such source or it holds one flat set of fields."""
+    env = os.environ if environ is None else environ
+    path, secret = given.get("CredentialsFile") or None, given.get("CredentialsSecret") or None
+    if secret is not None:
+        from sqlspapi.settings.secret_source import secret_document
+
+        origin, document = secret_document(secret, region=given.get("Region"),
+                                           aws_keys={**read_environment(env).values, **given})
+    else:
+        file = Path(os.path.expanduser(path)) if path is not None else profile_file(env)
+        origin, document = _file_origin(file), _read_document(file)
+    accounts = _accounts(origin, document)
+    if accounts is None:
+        raise origin.error("holds one set of fields, not named accounts, so Accounts=all finds none: name the "
+                           "accounts (one mapping of fields per account) or list them in Accounts.", key="Accounts")
+    return tuple(accounts)

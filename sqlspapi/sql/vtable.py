@@ -16,10 +16,19 @@ from typing import Any
 import apsw
 
 from sqlspapi.definitions.schema import TableSpec
-from sqlspapi.errors import CallLimitError, MissingFilterError, RestrictedDataError, SlowStatementWarning
+from sqlspapi.errors import (
+    AccountSwitchError,
+    CallLimitError,
+    MissingFilterError,
+    NoDataWarning,
+    RestrictedDataError,
+    SlowStatementWarning,
+)
 from sqlspapi.http.progress import duration, rate_text
+from sqlspapi.settings.accounts import table_refusal
 from sqlspapi.sql import cost, isotime, planner
 from sqlspapi.sql.cost import Calls, CostEnv
+from sqlspapi.sql.fanout import ACCOUNT_COLUMN, NE, AccountSet, fan_out, selected, split_constraints
 from sqlspapi.sql.plan import Row
 from sqlspapi.sql.routes import route_for
 from sqlspapi.sql.rows import row_builder
@@ -47,12 +56,15 @@ SLOW_SECONDS = 60.0
 
 
 class TableContext:
-    """What a table needs from its connection: the statement scope, how to bind plans (clock, settings) and, for
+    """What a table needs from its account: the statement scope, how to bind plans (clock, settings) and, for
     estimates, what the account's calls cost now (``cost_env``; None: plans carry no estimate)."""
 
     def __init__(self, scope: StatementScope, bind_context: Callable[[], planner.BindContext],
-                 include_restricted: bool, cost_env: Callable[[], CostEnv] | None = None) -> None:
+                 include_restricted: bool, cost_env: Callable[[], CostEnv] | None = None, *,
+                 account: Any = None) -> None:
         self.scope = scope
+        #: The :class:`~sqlspapi.account.Account` this context reads for (its switches apply), if any.
+        self.account = account
         self.bind_context = bind_context
         self.include_restricted = include_restricted
         self.cost_env = cost_env
@@ -109,14 +121,18 @@ class TableContext:
 class Module:
     """An APSW module serving one TableSpec (registered once per connection)."""
 
-    def __init__(self, spec: TableSpec, context: TableContext) -> None:
+    def __init__(self, spec: TableSpec, context: TableContext, accounts: AccountSet | None = None) -> None:
         self.spec = spec
         self.context = context
+        self.accounts = accounts
 
     def Create(self, connection: apsw.Connection, modulename: str, dbname: str, tablename: str,  # noqa: N802
                *args: str) -> tuple[str, Table]:
-        """SQLite creates (or connects) the table: declare its columns."""
-        return self.spec.create_sql(), Table(self.spec, self.context)
+        """SQLite creates (or connects) the table: declare its columns (and, for many accounts, ``account``)."""
+        sql = self.spec.create_sql()
+        if self.accounts is not None:
+            sql = f'{sql[:-1]}, "{ACCOUNT_COLUMN}" TEXT)'
+        return sql, Table(self.spec, self.context, self.accounts)
 
     Connect = Create
 
@@ -124,14 +140,19 @@ class Module:
 class Table:
     """The virtual table: plans accesses and opens cursors."""
 
-    def __init__(self, spec: TableSpec, context: TableContext) -> None:
+    def __init__(self, spec: TableSpec, context: TableContext, accounts: AccountSet | None = None) -> None:
         self.spec = spec
         self.context = context
+        #: The accounts of a many-account connection (the ``account`` column is the last), else None.
+        self.accounts = accounts
+        self.account_column = len(spec.columns) if accounts is not None else -1
         self._plans: dict[int, planner.Plan] = {}
+        self._planned_args: dict[int, int] = {}  # Filter arguments of the plan; the account terms follow them
+        self._account_ops: dict[int, tuple[str, ...]] = {}  # the operators of those account terms
         #: Each column's declared collation: a constraint written with another one is not pushed down. Hidden inputs
         #: have none to keep: their value is consumed, never compared (a table-valued argument carries no collation).
         self._collations = [None if c.hidden else isotime.NAME.upper() if c.kind == "TIME" else "BINARY"
-                            for c in spec.columns]
+                            for c in spec.columns] + (["BINARY"] if accounts is not None else [])
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -143,6 +164,8 @@ class Table:
             op = OPS.get(ii.get_aConstraint_op(i), planner.OTHER)
             usable = ii.get_aConstraint_usable(i)
             column = ii.get_aConstraint_iColumn(i)
+            if column == self.account_column and ii.get_aConstraint_op(i) == apsw.SQLITE_INDEX_CONSTRAINT_NE:
+                op = NE  # only the account column takes <>
             if usable and op not in (planner.LIMIT, planner.OFFSET, planner.OTHER) and 0 <= column < len(collations) \
                     and collations[column] is not None \
                     and ii.get_aConstraint_collation(i).upper() != collations[column]:
@@ -157,18 +180,35 @@ class Table:
                     rhs = planner.UNKNOWN
             constraints.append(planner.Constraint(column, op, usable, is_in, rhs))
         env = self.context.cost_env() if self.context.cost_env is not None else None
-        choice = planner.choose(self.spec, constraints, ii.nOrderBy, ii.colUsed, env)
+        used = ii.colUsed
+        mine: list[int] = []
+        if self.accounts is not None:
+            constraints, mine = split_constraints(constraints, self.account_column)
+            if self.account_column < 63:
+                used = set(used) - {self.account_column}
+        choice = planner.choose(self.spec, constraints, ii.nOrderBy, used, env)
         for i, argv, omit, in_ in choice.usage:
             ii.set_aConstraintUsage_argvIndex(i, argv)
             ii.set_aConstraintUsage_omit(i, omit)
             if in_:
                 ii.set_aConstraintUsage_in(i, True)
+        argv = max((a for _i, a, _omit, _in in choice.usage), default=0)
+        for i, _op in mine:  # the account terms come after the plan's arguments; the table applies them
+            argv += 1
+            ii.set_aConstraintUsage_argvIndex(i, argv)
+            ii.set_aConstraintUsage_omit(i, True)
+            if ii.get_aConstraintUsage_in(i):
+                ii.set_aConstraintUsage_in(i, True)
         with self._lock:
             number = next(self._counter)
             self._plans[number] = choice.plan
+            self._planned_args[number] = argv - len(mine)
+            self._account_ops[number] = tuple(op for _i, op in mine)
             if len(self._plans) > _MAX_PLANS:
                 for old in sorted(self._plans)[: len(self._plans) - _MAX_PLANS]:
                     del self._plans[old]
+                    self._planned_args.pop(old, None)
+                    self._account_ops.pop(old, None)
         ii.idxNum = number
         ii.idxStr = self.context.explained(choice.plan)
         ii.orderByConsumed = False
@@ -182,6 +222,12 @@ class Table:
         """The plan BestIndexObject stored under ``number``."""
         with self._lock:
             return self._plans[number]
+
+    def planned_args(self, number: int) -> tuple[int, tuple[str, ...]]:
+        """How many Filter arguments the plan under ``number`` takes, and the operators of the ``account`` terms whose
+        values follow them."""
+        with self._lock:
+            return self._planned_args.get(number, 0), self._account_ops.get(number, ())
 
     def Open(self) -> Cursor:  # noqa: N802
         """A cursor over this table."""
@@ -198,15 +244,15 @@ class Cursor:
 
     def __init__(self, table: Table) -> None:
         self.table = table
-        self._rows: Iterator[Row] = iter(())
+        self._rows: Iterator[tuple[int, tuple[list[Any], Row]]] = iter(())
         self._current: list[Any] | None = None
         self._item: Row | None = None
         self._rowid: int | None = None
-        self._build: Callable[..., list[Any]] | None = None
-        self._identity: Callable[..., list[Any]] | None = None
+        self._account = 0  # the current row's account (its index in the table's AccountSet)
+        self._identities: dict[int, Callable[..., list[Any]]] = {}
 
     def Filter(self, idxnum: int, idxstr: str | None, args: tuple[Any, ...]) -> None:  # noqa: N802
-        """Bind the stored plan with the values SQLite passes and start fetching."""
+        """Bind the stored plan with the values SQLite passes and start fetching (from each selected account)."""
         spec = self.table.spec
         plan = self.table.plan(idxnum)
         context = self.table.context
@@ -220,27 +266,45 @@ class Cursor:
             raise MissingFilterError(
                 f"{spec.name} needs {' and '.join(plan.missing)}: filter it with = or IN in WHERE (or join on it), "
                 f"or pass it as an argument.{hint}")
+        accounts = self.table.accounts
+        if accounts is None:
+            self._rows = ((0, pair) for pair in self._account_rows(context, plan, args))
+        else:
+            n, ops = self.table.planned_args(idxnum)
+            chosen, unknown = selected(accounts.names, zip(ops, args[n:], strict=True))
+            if unknown:
+                context.bind_context().notice(
+                    f"{spec.name}: {', '.join(repr(u) for u in unknown)} is not one of this connection's accounts "
+                    f"({', '.join(accounts.names)}); it gives no rows.", NoDataWarning)
+            members = accounts.members
+            self._rows = fan_out([(i, lambda m=members[i]: self._account_rows(m.context, plan, args[:n]))
+                                  for i in chosen],
+                                 lambda i, error: accounts.failed(spec.name, i, error))
+        self.Next()
+
+    def _account_rows(self, context: TableContext, plan: planner.Plan, args: tuple[Any, ...]
+                      ) -> Iterator[tuple[list[Any], Row]]:
+        """One account's rows of ``plan``: (column values, the row item); checks the account's switches first."""
+        spec = self.table.spec
+        if context.account is not None and (refusal := table_refusal(context.account.settings, spec.name)):
+            raise AccountSwitchError(refusal)
         bound = planner.bind(plan, args, context.bind_context())
         context.expect(plan, bound)
-        self._build = row_builder(spec.columns, plan.columns_used, context.scope.connection)
-        visible = [i for i, c in enumerate(spec.columns) if not c.hidden]
-        self._identity = row_builder(spec.columns, visible, context.scope.connection)
+        build = row_builder(spec.columns, plan.columns_used, context.scope.connection)
         rows = context.scope.rows(plan, bound)
         if bound.stop_after is not None:
             rows = itertools.islice(rows, bound.stop_after)
-        self._rows = rows
-        self.Next()
+        for item in rows:
+            yield build(*item), item
 
     def Next(self) -> None:  # noqa: N802
         """Advance to the next row (fetching the next page when needed)."""
-        item = next(self._rows, None)
-        if item is None:
+        entry = next(self._rows, None)
+        if entry is None:
             self._current = None
             return
-        assert self._build is not None
-        obj, request, parent = item
-        self._current = self._build(obj, request, parent)
-        self._item, self._rowid = item, None
+        self._account, (self._current, self._item) = entry
+        self._rowid = None
 
     def Eof(self) -> bool:  # noqa: N802
         """True after the last row."""
@@ -254,18 +318,32 @@ class Cursor:
         found through two different searches is one row); it is computed only when SQLite asks.
         """
         if self._rowid is None:
-            assert self._identity is not None and self._item is not None
-            self._rowid = hash(tuple(self._identity(*self._item))) & _ROWID_MASK
+            assert self._item is not None
+            identity = self._identities.get(self._account)
+            if identity is None:
+                spec = self.table.spec
+                visible = [i for i, c in enumerate(spec.columns) if not c.hidden]
+                accounts = self.table.accounts
+                context = accounts.members[self._account].context if accounts is not None else self.table.context
+                identity = self._identities[self._account] = row_builder(spec.columns, visible,
+                                                                         context.scope.connection)
+            self._rowid = hash((self._account, *identity(*self._item))) & _ROWID_MASK
         return self._rowid
 
     def Column(self, n: int) -> Any:  # noqa: N802
-        """The value of column ``n`` (−1 is the rowid)."""
+        """The value of column ``n`` (−1 is the rowid; the last one, on a many-account connection, the account)."""
         if n == -1:
             return self.Rowid()
         assert self._current is not None
+        if n == self.table.account_column:
+            assert self.table.accounts is not None
+            return self.table.accounts.names[self._account]
         return self._current[n]
 
     def Close(self) -> None:  # noqa: N802
-        """Stop fetching."""
+        """Stop fetching (a fan-out's producers stop at their next row)."""
+        close = getattr(self._rows, "close", None)
+        if close is not None:
+            close()
         self._rows = iter(())
         self._current = None
