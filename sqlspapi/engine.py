@@ -242,6 +242,27 @@ class Database:
         assert table.nested is not None
         return entity_source(self.sections, table.nested.entity, table.section)
 
+    def check_credentials(self) -> None:
+        """Ask Login with Amazon for an access token now, so wrong credentials fail when connecting rather than at the
+        first query (AuthError naming the key to fix). With several accounts every account is checked (at most
+        :data:`~sqlspapi.sql.fanout.MAX_WORKERS` at a time) and the error names the account; with
+        ``OnAccountError=skip`` none is: a failing account is skipped, and told, when a query reads it."""
+        if len(self.accounts) == 1:
+            self.client.access_token()
+            return
+        if self.settings.on_account_error == "skip":
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        from sqlspapi.sql.fanout import MAX_WORKERS, named
+
+        with ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="sqlspapi-login") as pool:
+            futures = [(account, pool.submit(account.client.access_token)) for account in self.accounts]
+            for account, future in futures:
+                error = future.exception()
+                if error is not None:
+                    raise named(error, account.label) from error
+
     # ------------------------------------------------------------------------------------- the first account
     def marketplace_ids(self) -> tuple[str, ...]:
         """The first account's marketplaces: MarketplaceIds, else the seller's (one Sellers call per account)."""

@@ -14,6 +14,7 @@ import pytest
 
 import sqlspapi
 from sqlspapi.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN, start
+from sqlspapi.engine import open_database
 from sqlspapi.errors import (
     AccountErrorsWarning,
     AccountSwitchError,
@@ -130,10 +131,14 @@ def test_one_failing_account_fails_the_statement_and_names_the_account(tmp_path:
         emu.add_account(SECOND_TOKEN)
         emu.revoke_refresh_token(SECOND_TOKEN)
         path = write_accounts(tmp_path, emu)
-        many = sqlspapi.connect(f"CredentialsFile={path};Accounts=all")
         with pytest.raises(AuthError, match=r"^account 'shop_eu': LWA rejected RefreshToken"):
-            rows(many, "SELECT * FROM marketplaces")
-        assert rows(many, "SELECT count(*) FROM marketplaces WHERE account = 'shop_us'")[0][0] > 0
+            sqlspapi.connect(f"CredentialsFile={path};Accounts=all")  # connecting checks every account
+        many = open_database(f"CredentialsFile={path};Accounts=all")  # the engine checks when a query calls
+        with pytest.raises(AuthError, match=r"^account 'shop_eu': LWA rejected RefreshToken"):
+            many.connection.execute("SELECT * FROM marketplaces").fetchall()
+        assert many.connection.execute("SELECT count(*) FROM marketplaces WHERE account = 'shop_us'").fetchall() \
+            == [(5,)]
+        many.close()
 
 
 def test_on_account_error_skip_keeps_the_others_tells_and_records(tmp_path: Path) -> None:
@@ -220,3 +225,43 @@ def test_accounts_from_the_profile_file(tmp_path: Path, emu: Any, monkeypatch: p
     many = sqlspapi.connect("Accounts=all")
     assert rows(many, "SELECT account, count(*) FROM marketplaces GROUP BY 1 ORDER BY 1") == [("shop_eu", 5),
                                                                                                ("shop_us", 5)]
+
+
+def test_connecting_checks_every_account_unless_failing_accounts_are_skipped(tmp_path: Path) -> None:
+    with start(orders=50, time_scale=1000) as emu:
+        emu.add_account(SECOND_TOKEN)
+        emu.revoke_refresh_token(DEMO_REFRESH_TOKEN)
+        path = write_accounts(tmp_path, emu)
+        with pytest.raises(AuthError, match=r"^account 'shop_us': LWA rejected RefreshToken"):
+            sqlspapi.connect(f"CredentialsFile={path};Accounts=all")
+        skipping = sqlspapi.connect(f"CredentialsFile={path};Accounts=all;OnAccountError=skip")
+        assert rows(skipping, "SELECT DISTINCT account FROM marketplaces") == [("shop_eu",)]
+
+
+def test_pandas_through_sqlalchemy_sees_the_account_column(tmp_path: Path, emu: Any) -> None:
+    pd = pytest.importorskip("pandas")
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    path = write_accounts(tmp_path, emu)
+    engine = sqlalchemy.create_engine(f"sqlspapi:///?CredentialsFile={path}&Accounts=all")
+    assert "account" in [c["name"] for c in sqlalchemy.inspect(engine).get_columns("marketplaces")]
+    frame = pd.read_sql("SELECT account, count(*) AS n FROM marketplaces GROUP BY account ORDER BY account", engine)
+    assert frame.to_dict("records") == [{"account": "shop_eu", "n": 5}, {"account": "shop_us", "n": 5}]
+
+
+def test_the_bridge_serves_many_accounts_to_psycopg(tmp_path: Path, emu: Any) -> None:
+    psycopg = pytest.importorskip("psycopg")
+    from sqlspapi.server import start_in_thread
+
+    path = write_accounts(tmp_path, emu)
+    handle = start_in_thread(f"CredentialsFile={path};Accounts=all", user="bi", password="bridge-pw")
+    try:
+        with psycopg.connect(host="127.0.0.1", port=handle.port, user="bi", password="bridge-pw",
+                             dbname="sqlspapi", sslmode="disable") as pg:
+            got = pg.execute("SELECT account, count(*) FROM marketplaces WHERE account IN ('shop_us', 'shop_eu') "
+                             "GROUP BY account ORDER BY account").fetchall()
+            assert got == [("shop_eu", 5), ("shop_us", 5)]
+            names = [r[0] for r in pg.execute("SELECT column_name FROM information_schema.columns "
+                                              "WHERE table_name = 'account_errors' ORDER BY ordinal_position")]
+            assert names == ["occurred_at", "account", "table_name", "error", "message", "request_id"]
+    finally:
+        handle.stop()

@@ -116,7 +116,7 @@ def connect(
 
     opened = open_database(connection_string, demo=demo, overrides=keys)
     try:
-        opened.client.access_token()  # wrong credentials fail now (AuthError names the key)
+        opened.check_credentials()  # wrong credentials fail now (AuthError names the key, and the account)
     except BaseException:
         opened.close()
         raise

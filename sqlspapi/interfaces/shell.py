@@ -95,7 +95,7 @@ def check_credentials(database: Any) -> None:
     An access token already held for the same account (same TokenUrl, ClientId and RefreshToken: earlier in this
     process, or from TokenCache) stands in for the request, as it would for the queries.
     """
-    database.client.access_token()
+    database.check_credentials()
 
 
 def _is_terminal(stream: Any) -> bool:
