@@ -265,3 +265,14 @@ def test_the_bridge_serves_many_accounts_to_psycopg(tmp_path: Path, emu: Any) ->
             assert names == ["occurred_at", "account", "table_name", "error", "message", "request_id"]
     finally:
         handle.stop()
+
+
+def test_each_account_keeps_its_own_fields(tmp_path: Path, emu: Any) -> None:
+    """An account's entry sets its own keys (here its default date window): each account is asked its own way."""
+    path = write_accounts(tmp_path, emu, shop_eu={"lookback_days": 3})
+    many = sqlspapi.connect(f"CredentialsFile={path};Accounts=all")  # the connection string would win
+    emu.calls.clear()
+    counts = dict(rows(many, "SELECT account, count(*) FROM orders GROUP BY account"))
+    assert 0 < counts.get("shop_eu", 0) < counts["shop_us"]
+    after = {c.account: c.params["createdAfter"][:10] for c in emu.calls if c.operation == "searchOrders"}
+    assert after[SECOND_TOKEN] > after["demo"]
