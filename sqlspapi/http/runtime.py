@@ -5,27 +5,33 @@ HTTP layer remembers between calls belongs to that pair, so it lives in one :cla
 
 * ``tokens`` (:class:`~sqlspapi.http.tokens.TokenStore`): the LWA access token, the RDT per restricted resource
   set, their locks, and the count of LWA grant requests;
-* ``limiter`` (:class:`~sqlspapi.http.ratelimit.Limiter`): one rate-limit bucket per operation;
+* ``limiter`` (:class:`~sqlspapi.http.ratelimit.Limiter`): one rate-limit bucket per operation — rows of the
+  machine's shared :class:`~sqlspapi.http.bucketstore.BucketStore` (``RateLimitStore``), or in memory;
 * ``flights`` (:class:`~sqlspapi.http.flight.Flights`): single flight of identical GET calls;
 * ``pace`` (:class:`~sqlspapi.http.pace.PaceBook`): answer times and data volumes seen, for estimates;
 * :meth:`AccountRuntime.memo`: account facts computed once (e.g. the seller's marketplace list).
 
 :func:`runtime_for` returns the same runtime for every connection (``Client``) of the same account in the
-process; its registry (with the lock that serialises token cache file access across accounts) is the one piece of
-process-wide mutable state of :mod:`sqlspapi.http`.
+process; its registry (with the lock that serialises token cache file access across accounts, and the rate-limit
+stores opened, one per file) is the one piece of process-wide mutable state of :mod:`sqlspapi.http`. The store of an
+account's buckets is the one ``RateLimitStore`` of the settings that created its runtime: the first connection of
+the account in the process wins (a later connection of the same account with another ``RateLimitStore`` shares the
+first one's buckets, as it shares its tokens).
 :func:`reset_runtimes` forgets them all (tests: as a new process would be).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlspapi.definitions.schema import OperationSpec
+from sqlspapi.http.bucketstore import BucketStore, store_path
 from sqlspapi.http.flight import Flights
 from sqlspapi.http.pace import PaceBook
-from sqlspapi.http.ratelimit import Limiter, TokenBucket
+from sqlspapi.http.ratelimit import Bucket, Limiter
 from sqlspapi.http.tokens import TokenStore
 
 T = TypeVar("T")
@@ -48,12 +54,13 @@ class _Fact:
 class AccountRuntime:
     """Everything this process keeps for one (application, seller) account; safe to share between threads."""
 
-    def __init__(self, account_key: str, *, file_lock: threading.Lock | None = None) -> None:
+    def __init__(self, account_key: str, *, file_lock: threading.Lock | None = None,
+                 store: BucketStore | None = None) -> None:
         self.account_key = account_key
         #: LWA access token, RDTs and their locks; the LWA request count.
         self.tokens = TokenStore(file_lock)
-        #: One rate-limit bucket per operation.
-        self.limiter = Limiter()
+        #: One rate-limit bucket per operation: rows of ``store`` (shared by the machine's processes), or in memory.
+        self.limiter = Limiter(store=store, account=account_key)
         #: GET calls in flight (single flight) and, for a ``share_window``, those just completed.
         self.flights = Flights()
         #: Answer times, page sizes and rows per day seen per operation (what estimates are made of).
@@ -69,7 +76,7 @@ class AccountRuntime:
         """LWA grant requests this process sent for the account (retries included)."""
         return self.tokens.lwa_requests
 
-    def bucket(self, op: OperationSpec) -> TokenBucket:
+    def bucket(self, op: OperationSpec) -> Bucket:
         """The account's rate-limit bucket of ``op``."""
         return self.limiter.bucket(op)
 
@@ -101,20 +108,40 @@ _runtimes: dict[str, AccountRuntime] = {}
 _runtimes_lock = threading.Lock()
 #: Serialises token cache file access of every account in the process (several may share one file).
 _token_file_lock = threading.Lock()
+#: The rate-limit stores opened, by file (None: it could not be opened; its warning was logged once).
+_stores: dict[str, BucketStore | None] = {}
 
 
 def runtime_for(settings: Any) -> AccountRuntime:
-    """The runtime of ``settings.account_key``: the same object for every connection of that account."""
+    """The runtime of ``settings.account_key``: the same object for every connection of that account.
+
+    A new runtime keeps its rate-limit buckets in the store ``settings.rate_limit_store`` names
+    (:func:`~sqlspapi.http.bucketstore.store_path`), opened once per file in the process; in memory for ``memory``
+    or when the file cannot be used (one WARNING).
+    """
     key = settings.account_key
     with _runtimes_lock:
         runtime = _runtimes.get(key)
         if runtime is None:
-            runtime = _runtimes[key] = AccountRuntime(key, file_lock=_token_file_lock)
+            store = _store_for(getattr(settings, "rate_limit_store", None))
+            runtime = _runtimes[key] = AccountRuntime(key, file_lock=_token_file_lock, store=store)
         return runtime
 
 
+def _store_for(setting: str | None) -> BucketStore | None:
+    """The open store ``setting`` (``RateLimitStore``) names, or None (memory). Call with ``_runtimes_lock``."""
+    path = store_path(setting)
+    if path is None:
+        return None
+    name = os.path.abspath(path)
+    if name not in _stores:
+        _stores[name] = BucketStore.open(name)
+    return _stores[name]
+
+
 def reset_runtimes() -> None:
-    """Forget every account's runtime (tokens, buckets, flights, facts): as a new process would be (tests).
+    """Forget every account's runtime (tokens, buckets, flights, facts): as a new process would be (tests). A shared
+    rate-limit store keeps its rows (a new process sees them too); it is opened again.
 
     Clients made before keep the runtime they hold; make new ones.
     """
@@ -123,6 +150,7 @@ def reset_runtimes() -> None:
 
     with _runtimes_lock:
         _runtimes.clear()
+        _stores.clear()  # not closed: clients made before still use them (a store closes when dropped)
     sigv4.clear_cache()
     clear_secret_cache()
 

@@ -20,7 +20,7 @@ from typing import Any
 from sqlspapi.definitions.schema import OperationSpec
 from sqlspapi.http.pace import PaceBook
 from sqlspapi.http.progress import duration, rate_text
-from sqlspapi.http.ratelimit import TokenBucket
+from sqlspapi.http.ratelimit import Bucket
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class CostEnv:
     lookback_days: int
     marketplaces: int | None
     pace: PaceBook
-    bucket: Callable[[OperationSpec], TokenBucket]
+    bucket: Callable[[OperationSpec], Bucket]
     route: str = "auto"
 
 
