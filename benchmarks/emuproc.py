@@ -6,6 +6,7 @@ holds every generated order and serves pages from its own threads). :class:`Emul
 data generation time); closing the child's stdin stops it. :func:`run_child` runs a script in a fresh interpreter
 and returns the JSON object its last stdout line holds, so peaks measured there never mix.
 
+``accounts`` (``--add-account TOKEN``, repeatable) are more sellers' refresh tokens the child accepts.
 ``documents`` (``--put-document TYPE=PATH``, repeatable) makes the child register each file's bytes as a DONE report
 of that type for the demo account in the US marketplace (``ReportStore.put_document``; labelled GZIP when the bytes
 start with the gzip magic) before it answers; :attr:`EmulatorProcess.report_ids` are their reportIds, in order.
@@ -31,8 +32,9 @@ class EmulatorProcess:
     with ``documents`` (``(report type, file path)`` pairs), ``report_ids`` of the DONE reports serving them."""
 
     def __init__(self, *, orders: int, time_scale: float, seed: int = 7,
-                 documents: Sequence[tuple[str, str | Path]] = ()) -> None:
+                 documents: Sequence[tuple[str, str | Path]] = (), accounts: Sequence[str] = ()) -> None:
         self.orders = orders
+        self.accounts = list(accounts)
         self.time_scale = time_scale
         self.seed = seed
         self.documents = list(documents)
@@ -47,6 +49,8 @@ class EmulatorProcess:
                 "--time-scale", repr(self.time_scale), "--seed", str(self.seed)]
         for report_type, path in self.documents:
             argv += ["--put-document", f"{report_type}={path}"]
+        for token in self.accounts:
+            argv += ["--add-account", token]
         self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self._proc.stdout is not None
         line = self._proc.stdout.readline()
@@ -118,12 +122,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--put-document", action="append", default=[], metavar="TYPE=PATH",
                         help="serve the file as a DONE report of TYPE (repeatable)")
+    parser.add_argument("--add-account", action="append", default=[], metavar="REFRESH_TOKEN",
+                        help="accept another seller account's refresh token (repeatable)")
     args = parser.parse_args(argv)
     from sqlspapi.emulator import start
 
     t0 = time.perf_counter()
     emu = start(orders=args.orders, time_scale=args.time_scale, seed=args.seed)
     generate = time.perf_counter() - t0
+    for token in args.add_account:
+        emu.add_account(token)
     info: dict[str, Any] = {"connection_string": emu.connection_string(), "url": emu.url, "generate_s": generate}
     if args.put_document:
         info["report_ids"] = [put_document(emu, given) for given in args.put_document]
