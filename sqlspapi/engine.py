@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -31,6 +32,8 @@ from sqlspapi.sql.bounds import imply_bounds
 from sqlspapi.sql.cost import CostEnv
 from sqlspapi.sql.fanout import AccountErrors, AccountSet, register_account_errors
 from sqlspapi.sql.vtable import Module
+
+log = logging.getLogger("sqlspapi")
 
 #: Clock speed-up of the demo emulator (its usage plans run this many times faster than Amazon's).
 DEMO_TIME_SCALE = 100.0
@@ -122,6 +125,13 @@ class Database:
         except BaseException:
             self._close_clients()
             raise
+        #: What connecting did that the user must hear of (the client secret rotated: RotateSecretDaysBefore): logged
+        #: now, printed by the CLI, and told with the first statement's notices in every face.
+        self.connect_notices: tuple[str, ...] = tuple(
+            f"{a.label}: {n}" if a.name is not None else n for a in self.accounts for n in a.client.rotation_notices)
+        for text in self.connect_notices:
+            log.warning(text)
+        self._untold = list(self.connect_notices)
         first = self.accounts[0]
         self.client = first.client
         self.scope = first.scope
@@ -167,6 +177,8 @@ class Database:
         self.progress.start()
         self._notices = []
         self._marker = self._positions()
+        while self._untold:
+            self._notice(self._untold.pop(0), UserWarning)
 
     def cancel(self) -> None:
         """Stop the running statement at once (thread-safe: from another thread, a signal handler, the bridge's
@@ -180,6 +192,12 @@ class Database:
         """``with db.statement():`` — run one statement with fresh caches; ``last_calls()`` covers it."""
         self.begin_statement()
         yield self
+
+    def take_connect_notices(self) -> list[str]:
+        """The connect notices not told yet (a face that prints them itself takes them: the first statement then does
+        not repeat them)."""
+        taken, self._untold = self._untold, []
+        return taken
 
     def notices(self) -> list[Notice]:
         """What the current (or last) statement must tell the user, e.g. that a default date window applied or that

@@ -128,6 +128,10 @@ class AccountErrorsWarning(UserWarning):
     """
 
 
+class RotationError(OperationalError):
+    """A client-secret rotation that could not be done or finished; the message says what to do (never a secret)."""
+
+
 class SlowStatementWarning(UserWarning):
     """A statement is about to make many SP-API calls (its estimate says so before the calls are made): how many,
     how long at the account's pace, and the ``MaxCallsPerStatement`` ceiling. The statement still runs."""
@@ -171,5 +175,6 @@ __all__ = [
     "MissingFilterError", "RestrictedDataError", "SPAPIError", "ThrottledError", "ReportFailedError", "QueryCancelled",
     "ReportValueWarning", "NoDataWarning",
     "CallLimitError", "SlowStatementWarning", "AccountSwitchError", "AccountErrorsWarning",
+    "RotationError",
     "DefaultWindowWarning", "RestrictedColumnsWarning",
 ]

@@ -7,15 +7,22 @@ Three grants, as LWA has them: ``refresh_token`` (a seller's token, keyed to the
 bound to the client id and redirect_uri, and its exchange issues a new refresh token of the demo seller).
 :meth:`Auth.refusal` is the rule the server applies to every SP-API request: a grantless operation needs a grantless
 token of its scope, every other operation a seller's token (Amazon answers 403 Unauthorized otherwise).
+
+The app's client secret can be rotated (:meth:`Auth.rotate_client_secret`, called by
+:mod:`sqlspapi.emulator.appmgmt`): the new secret works at once and the old one keeps working until
+:data:`OLD_SECRET_DAYS` days after the rotation, as Amazon has it. Where the new secret is delivered (the SQS queue
+the app registered for "Application Client New Secret" notifications) is set with :meth:`Auth.enroll_rotation`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -25,6 +32,12 @@ from sqlspapi.emulator.sellers import SELLER_ID
 DEMO_CLIENT_ID = "demo-client-id"
 DEMO_CLIENT_SECRET = "demo-client-secret"
 DEMO_REFRESH_TOKEN = "Atzr|demo-refresh-token"
+DEMO_APPLICATION_ID = "amzn1.sp.solution.demo"
+
+#: Days a rotated-out client secret keeps working (Amazon: seven), and days a new one lives (Amazon: 180).
+OLD_SECRET_DAYS = 7
+NEW_SECRET_DAYS = 180
+_DAY = 86400.0
 
 #: Seconds a consent page's ``spapi_oauth_code`` can be exchanged (Amazon: five minutes).
 CODE_LIFETIME = 300.0
@@ -73,6 +86,17 @@ class Auth:
         self._grants: dict[str, Grant] = {}
         #: authorization code -> (client_id, redirect_uri, expiry): issued by the consent page, single use.
         self._codes: dict[str, tuple[str, str, float]] = {}
+        self.application_id = DEMO_APPLICATION_ID
+        #: When the current client secret expires (epoch seconds); None until the first rotation.
+        self.client_secret_expires: float | None = None
+        #: rotated-out client secret -> when it stops working (epoch seconds).
+        self._retired: dict[str, float] = {}
+        self.rotations = 0
+        self._rotation_lock = threading.Lock()
+        #: Where rotateApplicationClientSecret delivers the new secret (:meth:`enroll_rotation`); None: not enrolled.
+        self.rotation_queue_url: str | None = None
+        self.aws_endpoint_url: str | None = None
+        self.aws_region = "us-east-1"
 
     # -- configuration -----------------------------------------------------------------------------------
     def set_token_lifetime(self, seconds: float) -> None:
@@ -94,6 +118,48 @@ class Auth:
         """Later client_credentials grants for ``scope`` answer ``invalid_scope`` (an app without that scope)."""
         with self._lock:
             self.grantless_scopes.discard(scope)
+
+    def enroll_rotation(self, queue_url: str | None, *, aws_endpoint_url: str | None = None,
+                        aws_region: str = "us-east-1") -> None:
+        """Register (None: remove) the SQS queue that receives the app's "Application Client New Secret"
+        notifications, as a developer does in Developer Central. ``aws_endpoint_url`` points boto3 at another SQS
+        (moto in the tests); ``aws_region`` is used when the queue URL does not name one."""
+        with self._rotation_lock:
+            self.rotation_queue_url = queue_url
+            self.aws_endpoint_url = aws_endpoint_url
+            self.aws_region = aws_region
+
+    def rotate_client_secret(self, seed: int, deliver: Callable[[str, float, float], None]) -> str:
+        """Replace the client secret with the next one of ``seed`` (deterministic: seed and rotation count). The
+        old one keeps working for :data:`OLD_SECRET_DAYS` days. ``deliver(new_secret, new_expiry, old_expiry)``
+        (epoch seconds) sends the notification first; when it raises, nothing changes. Returns the new secret."""
+        with self._rotation_lock:
+            number = self.rotations + 1
+            digest = hashlib.sha256(f"sqlspapi-emulator-secret:{seed}:{number}".encode()).hexdigest()
+            new = f"amzn1.oa2-cs.v1.emu{digest[:48]}"
+            now = time.time()
+            new_expiry, old_expiry = now + NEW_SECRET_DAYS * _DAY, now + OLD_SECRET_DAYS * _DAY
+            deliver(new, new_expiry, old_expiry)
+            with self._lock:
+                self._retired = {k: v for k, v in self._retired.items() if v > now}
+                self._retired[self.client_secret] = old_expiry
+                self.client_secret = new
+                self.client_secret_expires = new_expiry
+                self.rotations = number
+            return new
+
+    def expire_retired_secrets(self) -> None:
+        """Rotated-out client secrets stop working now (as seven days after a rotation)."""
+        with self._lock:
+            self._retired.clear()
+
+    def _secret_ok(self, given: str) -> bool:
+        """Is ``given`` the current client secret, or a rotated-out one still in its grace period?"""
+        with self._lock:
+            if secrets.compare_digest(given, self.client_secret):
+                return True
+            now = time.time()
+            return any(secrets.compare_digest(given, old) and until > now for old, until in self._retired.items())
 
     def expires_in(self) -> int:
         """The ``expires_in`` / ``expiresIn`` value of a token issued now (whole seconds, at least 1)."""
@@ -128,9 +194,7 @@ class Auth:
         for name in ("client_id", "client_secret"):
             if not form.get(name):
                 return 400, _oauth("invalid_request", f"The request is missing a required parameter : {name}"), logged
-        if form["client_id"] != self.client_id or not secrets.compare_digest(
-            form["client_secret"], self.client_secret
-        ):
+        if form["client_id"] != self.client_id or not self._secret_ok(form["client_secret"]):
             return 401, _oauth("invalid_client", "Client authentication failed"), logged
         if grant_type == "authorization_code":
             return self._exchange_code(form, logged)

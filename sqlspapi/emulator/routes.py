@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlspapi.definitions.loader import load_all
 from sqlspapi.definitions.schema import OperationSpec
 from sqlspapi.emulator import (
+    appmgmt,
     catalog,
     datakiosk,
     fba_inventory,
@@ -78,7 +79,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (*orders_v0.ENDPOINTS, *orders_2026.ENDPOINTS,
                                    *sales.ENDPOINTS, *reports.ENDPOINTS, *finances.ENDPOINTS, *finances_v0.ENDPOINTS,
                                    *pricing_v0.ENDPOINTS, *pricing_2022.ENDPOINTS, *fees.ENDPOINTS,
                                    *listings_items.ENDPOINTS, *vendor_orders.ENDPOINTS, *datakiosk.ENDPOINTS,
-                                   *notifications.ENDPOINTS, *shipping.ENDPOINTS, *services.ENDPOINTS)
+                                   *notifications.ENDPOINTS, *shipping.ENDPOINTS, *services.ENDPOINTS,
+                                   *appmgmt.ENDPOINTS)
 #: Empty: operations served before ``vtables/*.toml`` defined them (there are none left). Kept while
 #: ``Emulator.__init__`` still passes it to :func:`build_routes` with ``reports.SPECS``.
 PROVISIONAL: tuple[Endpoint, ...] = ()

@@ -194,7 +194,8 @@ def lwa_error(settings: Any, status: int, error: str | None, description: str | 
             f"LWA rejected ClientId/ClientSecret (invalid_client{said}): the secret is wrong or expired — "
             "Amazon rotates LWA client secrets every 180 days; rotate it in Developer Central "
             "(Seller Central → Apps and Services → Develop Apps → Edit App → LWA credentials) "
-            f"and update ClientSecret (ClientId {settings.client_id})."
+            f"and update ClientSecret (ClientId {settings.client_id}); while the old secret still works, "
+            "sqlspapi rotate-secret does it for you (docs/rotate-secret.md)."
         )
     elif error == "invalid_grant":
         msg = (

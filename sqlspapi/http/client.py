@@ -39,9 +39,10 @@ from sqlspapi.errors import AccountSwitchError, OperationalError
 from sqlspapi.http import apierrors, sigv4
 from sqlspapi.http.calllog import CallLog, CallRecord
 from sqlspapi.http.progress import TICK, Progress, rate_text
-from sqlspapi.http.ratelimit import TokenBucket
+from sqlspapi.http.ratelimit import Bucket
 from sqlspapi.http.response import ApiResponse, Envelope, broken_off, decode_json, describe_body
 from sqlspapi.http.retry import Failure, RetryState, pause, retry_after, run
+from sqlspapi.http.rotation import check_rotation
 from sqlspapi.http.runtime import AccountRuntime, runtime_for
 from sqlspapi.http.tokens import AccountTokens
 from sqlspapi.settings.accounts import operation_refusal
@@ -112,6 +113,8 @@ class Client:
 
     def __init__(self, settings: Any, *, session: requests.Session | None = None,
                  runtime: AccountRuntime | None = None) -> None:
+        #: RotateSecretDaysBefore: the secret rotated when due (sqlspapi.http.rotation), and what to tell the user.
+        settings, self.rotation_notices = check_rotation(settings)
         self.settings = settings
         if runtime is None:
             runtime = runtime_for(settings)
@@ -152,7 +155,7 @@ class Client:
 
     # -- helpers -----------------------------------------------------------------------------------------
 
-    def bucket(self, op: OperationSpec) -> TokenBucket:
+    def bucket(self, op: OperationSpec) -> Bucket:
         """The account's rate-limit bucket of ``op`` (shared by every client of the account)."""
         return self.runtime.bucket(op)
 
@@ -365,7 +368,7 @@ class Client:
         return run(self.settings.retry, attempt, what=f"download from {host}", log=log)
 
 
-def _await_turn(op: OperationSpec, bucket: TokenBucket, watch: Progress | None = None) -> float:
+def _await_turn(op: OperationSpec, bucket: Bucket, watch: Progress | None = None) -> float:
     """Take a token of ``op``'s bucket, waiting until it is due; return the seconds waited.
 
     A wait that is cancelled (Ctrl-C, :meth:`Progress.cancel`) gives the token back before raising: the call was

@@ -136,6 +136,9 @@ def _assume_role(user: AwsCredentials, role: str, region: str) -> AwsCredentials
         import botocore.exceptions
     except ImportError:
         raise OperationalError(_MISSING) from None
+    from sqlspapi.settings.secret_store import quiet_botocore_wire_logs
+
+    quiet_botocore_wire_logs()  # botocore's DEBUG logs would quote the assumed role's secret key
     session = boto3.session.Session(aws_access_key_id=user.access_key_id,
                                     aws_secret_access_key=user.secret_access_key.reveal(), region_name=region)
     try:

@@ -5,7 +5,8 @@
 shows and opens it, listens on 127.0.0.1 for the one redirect, checks ``state`` (a mismatch is an error and no code
 is exchanged), exchanges the ``spapi_oauth_code`` at the connection's TokenUrl (``grant_type=authorization_code``)
 and stores the refresh token and ``selling_partner_id`` (as SellerId) into a credentials file
-(:func:`sqlspapi.settings.store.store_refresh_token`). See ``docs/authorize.md``.
+(:func:`sqlspapi.settings.store.store_refresh_token`) or an AWS Secrets Manager secret
+(:func:`sqlspapi.settings.secret_store.store_secret_fields`). See ``docs/authorize.md``.
 
 Secrets (client secret, code, refresh token) never appear in messages; the refresh token is a
 :class:`~sqlspapi.settings.values.Secret`.
@@ -53,11 +54,12 @@ _LWA_ADVICE = {
 
 @dataclass(frozen=True)
 class Authorization:
-    """The outcome of the flow: the refresh token (a Secret), the seller's id, and the file it was stored in."""
+    """The outcome of the flow: the refresh token (a Secret), the seller's id, and where it was stored: the
+    credentials file's path, or the AWS Secrets Manager secret's id."""
 
     refresh_token: Secret
     selling_partner_id: str
-    stored_in: Path | None = None
+    stored_in: Path | str | None = None
 
 
 def consent_base(settings: Settings, *, vendor: bool = False, region: str | None = None) -> str:
@@ -160,20 +162,24 @@ def authorize(settings: Settings, application_id: str, *, vendor: bool = False, 
               region: str | None = None, base: str | None = None, port: int = 0,
               open_url: Callable[[str], Any] | None = None, show_url: Callable[[str], Any] | None = None,
               timeout: float = 600.0, credentials_file: str | Path | None = None,
-              account: str | None = None) -> Authorization:
+              account: str | None = None, secret: str | None = None) -> Authorization:
     """Run the website authorization flow for ``application_id`` with the app's ``settings`` (ClientId,
     ClientSecret, TokenUrl, Region, Endpoint).
 
     ``base`` overrides where the consent page is (default :func:`consent_base`); ``show_url`` then ``open_url``
     (e.g. ``webbrowser.open``; it must not wait for the redirect) get the consent URL. Waits up to ``timeout``
     seconds for the redirect on 127.0.0.1:``port`` (0: a free port). With ``credentials_file`` the refresh token
-    and SellerId are stored there (in ``account``).
+    and SellerId are stored there (in ``account``); with ``secret`` (an AWS Secrets Manager secret's name or ARN)
+    they are stored in that JSON secret (in ``account``), read and written with the connection's AWS keys (else
+    boto3's default chain), keeping its other fields and accounts.
     """
     if not settings.client_id or not settings.client_secret:
         raise InterfaceError("authorize needs the app's ClientId and ClientSecret (connection string, "
                              "CredentialsFile/Profile, or LWA_APP_ID/LWA_CLIENT_SECRET)")
     if not application_id:
         raise InterfaceError("authorize needs the app's application id (amzn1.sp.solution.…)")
+    if credentials_file is not None and secret is not None:
+        raise InterfaceError("store the refresh token in a credentials file or a secret, not both")
     if credentials_file is not None:
         from sqlspapi.settings.store import check_target
 
@@ -215,6 +221,12 @@ def authorize(settings: Settings, application_id: str, *, vendor: bool = False, 
         from sqlspapi.settings.store import store_refresh_token
 
         stored = store_refresh_token(credentials_file, token.reveal(), account=account, seller_id=seller or None)
+    elif secret is not None:
+        from sqlspapi.http.rotation import secret_home
+
+        secret_home(settings, secret_id=secret, account=account).write(
+            {"RefreshToken": token.reveal(), **({"SellerId": seller} if seller else {})})
+        stored = secret
     return Authorization(token, seller, stored)
 
 
@@ -229,7 +241,10 @@ def add_arguments(parser: Any) -> None:
     parser.add_argument("--draft", action="store_true", help="a draft app (version=beta)")
     parser.add_argument("--credentials-file", metavar="PATH", default=None,
                         help="store the refresh token here (JSON, HJSON or YAML; created with mode 600)")
-    parser.add_argument("--account", metavar="NAME", default=None, help="the account of the credentials file")
+    parser.add_argument("--secret", metavar="ARN", default=None,
+                        help="store the refresh token in this AWS Secrets Manager secret (JSON; other fields kept)")
+    parser.add_argument("--account", metavar="NAME", default=None,
+                        help="the account of the credentials file or secret")
     parser.add_argument("--print", dest="print_token", action="store_true", help="print the refresh token instead")
     parser.add_argument("--port", type=int, default=0, help="loopback port of the redirect (default: a free one)")
     parser.add_argument("--no-browser", action="store_true", help="only print the consent URL")
@@ -248,11 +263,11 @@ def run_command(args: Any, out: Any, err: Any) -> int:
     if text is None and not args.demo:
         text = os.environ.get("SQLSPAPI_CONNECTION_STRING") or ""
     settings = resolve_settings(text, demo=True) if args.demo else _parse(text)
-    target, account = args.credentials_file, args.account
-    if args.print_token and target is not None:
-        raise InterfaceError("give --credentials-file or --print, not both")
-    if target is None and not args.print_token:
-        target, account = _connection_target(settings, account)
+    target, secret, account = args.credentials_file, args.secret, args.account
+    if len([given for given in (target, secret, args.print_token or None) if given is not None]) > 1:
+        raise InterfaceError("give one of --credentials-file, --secret or --print")
+    if target is None and secret is None and not args.print_token:
+        target, secret, account = _connection_target(settings, account)
     for notice in settings.notices:
         print(f"notice: {notice}", file=err)
 
@@ -267,7 +282,7 @@ def run_command(args: Any, out: Any, err: Any) -> int:
         opener = webbrowser.open
     result = authorize(settings, args.application_id, vendor=args.vendor, draft=args.draft, region=args.region,
                        base=args.consent_url, port=args.port, open_url=opener, show_url=show,
-                       timeout=args.timeout, credentials_file=target, account=account)
+                       timeout=args.timeout, credentials_file=target, account=account, secret=secret)
     seller = result.selling_partner_id or "(not given)"
     if args.print_token:
         print(f"selling_partner_id: {seller}\nrefresh_token: {result.refresh_token.reveal()}", file=out)
@@ -284,13 +299,16 @@ def _parse(text: str) -> Settings:
     return parse(text, require_credentials=False)
 
 
-def _connection_target(settings: Settings, account: str | None) -> tuple[str, str | None]:
-    """The credentials file of the connection (CredentialsFile, or Profile's file) when neither --credentials-file
-    nor --print is given."""
+def _connection_target(settings: Settings, account: str | None) -> tuple[str | None, str | None, str | None]:
+    """(credentials file, secret, account) of the connection (CredentialsFile, Profile's file, or
+    CredentialsSecret) when none of --credentials-file, --secret and --print is given."""
     if settings.credentials_file:
-        return settings.credentials_file, account or settings.account
+        return settings.credentials_file, None, account or settings.account
     if settings.profile:
         from sqlspapi.settings.sources import profile_file
 
-        return str(profile_file()), settings.profile
-    raise InterfaceError("say where the refresh token goes: --credentials-file PATH [--account NAME], or --print")
+        return str(profile_file()), None, settings.profile
+    if settings.credentials_secret:
+        return None, settings.credentials_secret, account or settings.account
+    raise InterfaceError("say where the refresh token goes: --credentials-file PATH [--account NAME], --secret ARN, "
+                         "or --print")

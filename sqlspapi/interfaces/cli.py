@@ -67,7 +67,7 @@ def _open(connection_string: str | None, demo: bool, err: TextIO) -> Any:
     from sqlspapi.engine import open_database
 
     database = open_database(connection_string, demo=demo)
-    for notice in getattr(database.settings, "notices", ()) or ():
+    for notice in (*(getattr(database.settings, "notices", ()) or ()), *database.take_connect_notices()):
         print(f"notice: {notice}", file=err)
     return database
 
@@ -312,6 +312,13 @@ def build_parser() -> argparse.ArgumentParser:
         "authorize", help="get a seller's refresh token through the website authorization flow",
         description="Opens the app's Seller Central consent page, receives the redirect on 127.0.0.1 and stores "
         "the refresh token in a credentials file (or prints it with --print). See 'sqlspapi help authorize'."))
+    from sqlspapi.interfaces import rotate
+
+    rotate.add_arguments(commands.add_parser(
+        "rotate-secret", help="rotate the app's LWA client secret and store the new one",
+        description="Asks Amazon for a new LWA client secret, receives it from the app's SQS queue "
+        "(RotationQueueUrl), verifies it and stores it where ClientSecret came from. See 'sqlspapi help "
+        "rotate-secret'."))
     help_ = commands.add_parser("help", help="print the documentation of a topic (without TOPIC: list the topics)",
                                 usage="sqlspapi help [TOPIC]",
                                 description="The documentation installed with sqlspapi: getting-started, "
@@ -351,6 +358,10 @@ def _run(argv: list[str], out: TextIO, err: TextIO) -> int:
         from sqlspapi.interfaces.authorize import run_command
 
         return run_command(args, out, err)
+    if args.command == "rotate-secret":
+        from sqlspapi.interfaces.rotate import run_command as rotate_command
+
+        return rotate_command(args, out, err)
     if args.command == "version":
         import apsw
 

@@ -64,6 +64,9 @@ def _secret_document(origin: _Origin, secret_id: str, aws_region: str, aws_keys:
         from botocore.exceptions import BotoCoreError, ClientError
     except ImportError:
         raise origin.error(f"reading AWS Secrets Manager needs boto3: {_AWS_INSTALL}") from None
+    from sqlspapi.settings.secret_store import quiet_botocore_wire_logs
+
+    quiet_botocore_wire_logs()  # botocore's DEBUG logs would quote the secret's value
     keys = {"aws_access_key_id": aws_keys.get("AwsAccessKeyId"),
             "aws_secret_access_key": aws_keys.get("AwsSecretAccessKey")}
     session = boto3.session.Session(region_name=aws_region, **(keys if all(keys.values()) else {}))

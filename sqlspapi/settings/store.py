@@ -1,10 +1,10 @@
-"""Writing a refresh token (and the seller id) into a credentials file: JSON, HJSON or YAML, as
-:mod:`sqlspapi.settings.sources` reads them.
+"""Writing fields into a credentials file: JSON, HJSON or YAML, as :mod:`sqlspapi.settings.sources` reads them.
 
-:func:`store_refresh_token` puts ``RefreshToken`` (and ``SellerId``) into the chosen account of the file, keeping
-its other fields and accounts and the field names it already uses; a new file gets one named account. The file is
-replaced atomically (a temporary file in the same folder, then ``os.replace``) with mode 0600. Values are never
-shown in errors. HJSON comments are not kept (the file is written back as plain HJSON).
+:func:`store_fields` puts connection-string keys (``ClientSecret`` and ``ClientSecretExpiry`` after a rotation, ...)
+into the chosen account of the file, keeping its other fields and accounts and the field names it already uses; a
+new file gets one named account. :func:`store_refresh_token` is the same for a refresh token (and ``SellerId``).
+The file is replaced atomically (a temporary file in the same folder, then ``os.replace``) with mode 0600. Values
+are never shown in errors. HJSON comments are not kept (the file is written back as plain HJSON).
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlspapi.settings.keys import lookup_key
-from sqlspapi.settings.sources import _INSTALL, _accounts, _error, _format_of, _load, _shown
+from sqlspapi.settings.sources import _INSTALL, _accounts, _error, _file_origin, _format_of, _load, _shown
 
-__all__ = ["check_target", "store_refresh_token"]
+__all__ = ["check_target", "store_fields", "store_refresh_token"]
 
 _DEFAULT_ACCOUNT = "default"
 #: Field names written for keys an account does not name yet (python-amazon-sp-api's credentials.yml spelling).
-_NEW_FIELDS = {"RefreshToken": "refresh_token", "SellerId": "seller_id"}
+_NEW_FIELDS = {"RefreshToken": "refresh_token", "SellerId": "seller_id", "ClientSecret": "lwa_client_secret",
+               "ClientSecretExpiry": "client_secret_expiry"}
 
 
 def _field_for(fields: Mapping[Any, Any], key: str) -> str:
@@ -85,7 +86,7 @@ def _prepare(path: str | os.PathLike[str], account: str | None) -> tuple[Path, s
     kind = _format_of(file, text) if text.strip() else ("yaml" if file.suffix.lower() not in (".json", ".hjson")
                                                          else file.suffix.lower()[1:])
     document: Any = (_load(file, text) if text.strip() else None) or {}
-    accounts = _accounts(file, document) if document else {}
+    accounts = _accounts(_file_origin(file), document) if document else {}
     if accounts is None:  # one flat mapping of fields
         if account not in (None, _DEFAULT_ACCOUNT):
             raise _error(file, f"holds one set of fields, not named accounts, so there is no account "
@@ -119,10 +120,24 @@ def store_refresh_token(path: str | os.PathLike[str], refresh_token: str, *, acc
     updated when ``account`` is None or ``default``, else it is an error (name the accounts first). The format follows
     the extension (``.json``, ``.hjson``, ``.yml``/``.yaml``); a new file without one is YAML.
     """
-    file, kind, document, fields = _prepare(path, account)
     values = {**(extra or {}), "RefreshToken": refresh_token}
     if seller_id:
         values["SellerId"] = seller_id
+    return store_fields(path, values, account=account)
+
+
+def store_fields(path: str | os.PathLike[str], values: Mapping[str, str], *, account: str | None = None) -> Path:
+    """Write ``values`` (connection-string key → text, e.g. ``{"ClientSecret": ..., "ClientSecretExpiry": ...}``)
+    into ``account`` of the credentials file at ``path``, creating it; returns the file's path.
+
+    Each key replaces the field that sets it (under whatever alias the account uses), else gets a new field; the
+    other fields and accounts are kept. Accounts, formats and errors as :func:`store_refresh_token`. The file is
+    replaced atomically with mode 0600.
+    """
+    for key in values:
+        if lookup_key(key) is None:
+            raise ValueError(f"{key!r} is not a connection-string key")
+    file, kind, document, fields = _prepare(path, account)
     for key, value in values.items():
         fields[_field_for(fields, key)] = value
     _write_atomic(file, _dump(file, kind, document))
