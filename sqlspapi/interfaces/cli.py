@@ -29,6 +29,7 @@ from typing import Any, TextIO
 
 from sqlspapi import __version__
 from sqlspapi.errors import ConnectionStringError, Error
+from sqlspapi.interfaces.helpdocs import doc_topics, docs_root, run_docs, run_help
 from sqlspapi.interfaces.results import run_statements, write_results
 
 ENV_VAR = "SQLSPAPI_CONNECTION_STRING"
@@ -100,90 +101,6 @@ def _cmd_query(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             from sqlspapi.interfaces.display import format_calls
 
             err.write(format_calls(connection.last_calls()))
-    return 0
-
-
-# ---------------------------------------------------------------- docs
-
-
-def _cmd_docs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """Write the generated table reference (docs/tables), or with --check list the stale pages (status 1)."""
-    from sqlspapi.definitions import docgen
-
-    if args.check:
-        stale = docgen.check_all(args.out)
-        for name in stale:
-            err.write(f"stale: {name}\n")
-        if stale:
-            err.write(docgen.STALE_MESSAGE + "\n")
-        return 1 if stale else 0
-    for path in docgen.write_all(args.out):
-        out.write(f"{path}\n")
-    return 0
-
-
-# ---------------------------------------------------------------- help
-
-
-def docs_root() -> Any:
-    """The installed documentation (the ``sqlspapi.docs`` package data), else a checkout's ``docs/`` folder."""
-    from importlib import resources
-    from pathlib import Path
-
-    try:
-        root = resources.files("sqlspapi.docs")
-        if (root / "getting-started.md").is_file():
-            return root
-    except (ModuleNotFoundError, TypeError):
-        pass
-    return Path(__file__).resolve().parents[2] / "docs"
-
-
-def doc_topics() -> dict[str, Any]:
-    """``{topic: file}`` of the documentation: ``getting-started``, ``connection-string``, ``tables`` (the
-    index), ``tables/orders-2026-01-01`` ..."""
-    root = docs_root()
-    topics: dict[str, Any] = {}
-    folders = [("", root)]
-    while folders:
-        prefix, folder = folders.pop()
-        if not folder.is_dir():
-            continue
-        for entry in folder.iterdir():
-            if entry.is_dir():
-                folders.append((f"{prefix}{entry.name}/", entry))
-            elif entry.name.endswith(".md"):
-                name = entry.name[:-3]
-                topics[prefix.rstrip("/") if name == "README" and prefix else prefix + name] = entry
-    return dict(sorted(topics.items()))
-
-
-def _title(text: str) -> str:
-    return next((line.lstrip("# ").strip() for line in text.splitlines() if line.startswith("#")), "")
-
-
-def _cmd_help(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """Print a documentation topic, or list the topics (status 1 when the topic is unknown or ambiguous)."""
-    topics = doc_topics()
-    if not topics:
-        err.write("error: the documentation is not installed with this copy of sqlspapi\n")
-        return 1
-    wanted = (args.topic or "").strip().strip("/").removesuffix(".md").lower()
-    if wanted.startswith("docs/"):
-        wanted = wanted[len("docs/"):]
-    if not wanted:
-        out.write("Topics (sqlspapi help TOPIC):\n")
-        width = max(map(len, topics))
-        for name, path in topics.items():
-            out.write(f"  {name.ljust(width)}  {_title(path.read_text(encoding='utf-8'))}\n")
-        return 0
-    found = [name for name in topics if name.lower() in (wanted, f"tables/{wanted}")]
-    found = found or [name for name in topics if wanted in name.lower()]
-    if len(found) != 1:
-        what = f"several topics match {wanted!r}: " + ", ".join(found) if found else f"no topic {wanted!r}"
-        err.write(f"error: {what} (sqlspapi help lists them)\n")
-        return 1
-    out.write(topics[found[0]].read_text(encoding="utf-8"))
     return 0
 
 
@@ -306,19 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
                                usage="sqlspapi docs [--check] [--out DIR]")
     docs.add_argument("--check", action="store_true", help="only list stale pages (exit status 1 when any)")
     docs.add_argument("--out", metavar="DIR", default=None, help="output folder (default: the checkout's docs/tables)")
-    from sqlspapi.interfaces import authorize
-
-    authorize.add_arguments(commands.add_parser(
-        "authorize", help="get a seller's refresh token through the website authorization flow",
-        description="Opens the app's Seller Central consent page, receives the redirect on 127.0.0.1 and stores "
-        "the refresh token in a credentials file (or prints it with --print). See 'sqlspapi help authorize'."))
-    from sqlspapi.interfaces import rotate
-
-    rotate.add_arguments(commands.add_parser(
-        "rotate-secret", help="rotate the app's LWA client secret and store the new one",
-        description="Asks Amazon for a new LWA client secret, receives it from the app's SQS queue "
-        "(RotationQueueUrl), verifies it and stores it where ClientSecret came from. See 'sqlspapi help "
-        "rotate-secret'."))
+    for name, (module, what, description) in _MODULE_COMMANDS.items():
+        importlib.import_module(module).add_arguments(commands.add_parser(name, help=what, description=description))
     help_ = commands.add_parser("help", help="print the documentation of a topic (without TOPIC: list the topics)",
                                 usage="sqlspapi help [TOPIC]",
                                 description="The documentation installed with sqlspapi: getting-started, "
@@ -326,6 +232,20 @@ def build_parser() -> argparse.ArgumentParser:
     help_.add_argument("topic", nargs="?", default=None, metavar="TOPIC")
     commands.add_parser("version", help="print the version")
     return parser
+
+
+#: Commands whose module has ``add_arguments(parser)`` and ``run_command(args, out, err)``: name → (module, help,
+#: description).
+_MODULE_COMMANDS = {
+    "authorize": ("sqlspapi.interfaces.authorize", "get a seller's refresh token through the website authorization "
+                  "flow", "Opens the app's Seller Central consent page, receives the redirect on 127.0.0.1 and "
+                  "stores the refresh token in a credentials file (or prints it with --print). See 'sqlspapi help "
+                  "authorize'."),
+    "rotate-secret": ("sqlspapi.interfaces.rotate", "rotate the app's LWA client secret and store the new one",
+                      "Asks Amazon for a new LWA client secret, receives it from the app's SQS queue "
+                      "(RotationQueueUrl), verifies it and stores it where ClientSecret came from. See 'sqlspapi "
+                      "help rotate-secret'."),
+}
 
 
 def _shell_help(parser: argparse.ArgumentParser) -> str:
@@ -351,17 +271,11 @@ def _run(argv: list[str], out: TextIO, err: TextIO) -> int:
     if args.command == "query":
         return _cmd_query(args, out, err)
     if args.command == "docs":
-        return _cmd_docs(args, out, err)
+        return run_docs(args, out, err)
     if args.command == "help":
-        return _cmd_help(args, out, err)
-    if args.command == "authorize":
-        from sqlspapi.interfaces.authorize import run_command
-
-        return run_command(args, out, err)
-    if args.command == "rotate-secret":
-        from sqlspapi.interfaces.rotate import run_command as rotate_command
-
-        return rotate_command(args, out, err)
+        return run_help(args, out, err)
+    if args.command in _MODULE_COMMANDS:
+        return int(importlib.import_module(_MODULE_COMMANDS[args.command][0]).run_command(args, out, err))
     if args.command == "version":
         import apsw
 

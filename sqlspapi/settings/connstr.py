@@ -28,7 +28,7 @@ from typing import Any
 from sqlspapi.errors import ConnectionStringError
 from sqlspapi.settings import marketplaces as mp
 from sqlspapi.settings.converters import KeySpec, ValueProblem
-from sqlspapi.settings.grammar import _segments
+from sqlspapi.settings.grammar import _segments, format_connection_string
 from sqlspapi.settings.keys import (
     _KEY_BY_NAME,
     API_VERSIONS,
@@ -386,30 +386,3 @@ def parse(text: str, *, require_credentials: bool = True, overrides: Mapping[str
     given, after_secret = _read(text)
     return _build(_override(given, overrides or {}), require_credentials=require_credentials,
                   after_secret=after_secret)
-
-
-def _needs_braces(value: str) -> bool:
-    return (
-        value != value.strip()
-        or any(c in value for c in ";{}=")
-    )
-
-
-def format_connection_string(mapping: Mapping[str, Any]) -> str:
-    """Build connection-string text from key → value (the inverse of :func:`parse` for the same keys).
-
-    Values may be text or Python values (bool → ``true``/``false``, lists joined with ``,`` — ``|`` for
-    RetryStatusCodeList —, :class:`Secret` revealed); ``None`` skips the key. Values containing ``;``, ``=``,
-    braces or leading/trailing spaces are written ``{...}`` with ``}`` doubled.
-    """
-    parts: list[str] = []
-    for key, value in mapping.items():
-        if value is None:
-            continue
-        if not isinstance(key, str) or not key.strip() or any(c in key for c in ";={}"):
-            raise ValueError(f"invalid connection-string key {key!r}")
-        text = _to_text(lookup_key(key), value)
-        if _needs_braces(text):
-            text = "{" + text.replace("}", "}}") + "}"
-        parts.append(f"{key.strip()}={text}")
-    return ";".join(parts)

@@ -5,15 +5,17 @@ Pairs split on ``;``; whitespace around keys and values is trimmed; empty segmen
 This module knows the syntax only: which key a pair names, whether it was given twice, and what of the text an
 error may show are decided by its readers (:mod:`sqlspapi.settings.connstr`, :mod:`sqlspapi.settings.redact`). Its
 own errors never quote the text, which may be a piece of a secret: they name a known key, or a position.
+:func:`format_connection_string` writes text back.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from sqlspapi.errors import ConnectionStringError
-from sqlspapi.settings.keys import lookup_key
+from sqlspapi.settings.keys import _to_text, lookup_key
 
 
 def _braced(text: str, start: int) -> tuple[str, int] | None:
@@ -98,3 +100,28 @@ def _segments(text: str) -> Iterator[tuple[str | None, str, int, bool]]:
 def _spec_name(key: str) -> str | None:
     spec = lookup_key(key)
     return spec.name if spec else None
+
+
+def _needs_braces(value: str) -> bool:
+    return value != value.strip() or any(c in value for c in ";{}=")
+
+
+def format_connection_string(mapping: Mapping[str, Any]) -> str:
+    """Build connection-string text from key → value (the inverse of :func:`~sqlspapi.settings.connstr.parse` for
+    the same keys; re-exported there).
+
+    Values may be text or Python values (bool → ``true``/``false``, lists joined with ``,`` — ``|`` for
+    RetryStatusCodeList —, :class:`~sqlspapi.settings.values.Secret` revealed); ``None`` skips the key. Values
+    containing ``;``, ``=``, braces or leading/trailing spaces are written ``{...}`` with ``}`` doubled.
+    """
+    parts: list[str] = []
+    for key, value in mapping.items():
+        if value is None:
+            continue
+        if not isinstance(key, str) or not key.strip() or any(c in key for c in ";={}"):
+            raise ValueError(f"invalid connection-string key {key!r}")
+        text = _to_text(lookup_key(key), value)
+        if _needs_braces(text):
+            text = "{" + text.replace("}", "}}") + "}"
+        parts.append(f"{key.strip()}={text}")
+    return ";".join(parts)
