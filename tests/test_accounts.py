@@ -4,6 +4,7 @@ accounts (two refresh tokens: the same data, separate rate limits), through the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import warnings
 from collections.abc import Iterator
@@ -52,6 +53,15 @@ def write_accounts(folder: Path, emu: Any, **extra: dict[str, Any]) -> Path:
     path.write_text(json.dumps(accounts))
     path.chmod(0o600)
     return path
+
+
+@contextlib.contextmanager
+def revoked(folder: Path, token: str) -> Iterator[Path]:
+    """A fresh emulator with both accounts, ``token`` revoked; yields the credentials file."""
+    with start(orders=50, time_scale=1000) as emu:
+        emu.add_account(SECOND_TOKEN)
+        emu.revoke_refresh_token(token)
+        yield write_accounts(folder, emu)
 
 
 def rows(connection: Any, sql: str) -> list[tuple[Any, ...]]:
@@ -127,10 +137,7 @@ def test_accounts_are_read_concurrently(tmp_path: Path, emu: Any) -> None:
 
 
 def test_one_failing_account_fails_the_statement_and_names_the_account(tmp_path: Path) -> None:
-    with start(orders=50, time_scale=1000) as emu:
-        emu.add_account(SECOND_TOKEN)
-        emu.revoke_refresh_token(SECOND_TOKEN)
-        path = write_accounts(tmp_path, emu)
+    with revoked(tmp_path, SECOND_TOKEN) as path:
         with pytest.raises(AuthError, match=r"^account 'shop_eu': LWA rejected RefreshToken"):
             sqlspapi.connect(f"CredentialsFile={path};Accounts=all")  # connecting checks every account
         many = open_database(f"CredentialsFile={path};Accounts=all")  # the engine checks when a query calls
@@ -142,10 +149,7 @@ def test_one_failing_account_fails_the_statement_and_names_the_account(tmp_path:
 
 
 def test_on_account_error_skip_keeps_the_others_tells_and_records(tmp_path: Path) -> None:
-    with start(orders=50, time_scale=1000) as emu:
-        emu.add_account(SECOND_TOKEN)
-        emu.revoke_refresh_token(SECOND_TOKEN)
-        path = write_accounts(tmp_path, emu)
+    with revoked(tmp_path, SECOND_TOKEN) as path:
         many = sqlspapi.connect(f"CredentialsFile={path};Accounts=all;OnAccountError=skip")
         cursor = many.cursor()
         with pytest.warns(AccountErrorsWarning, match=r"account 'shop_eu' was skipped .* its rows are missing"):
@@ -228,10 +232,7 @@ def test_accounts_from_the_profile_file(tmp_path: Path, emu: Any, monkeypatch: p
 
 
 def test_connecting_checks_every_account_unless_failing_accounts_are_skipped(tmp_path: Path) -> None:
-    with start(orders=50, time_scale=1000) as emu:
-        emu.add_account(SECOND_TOKEN)
-        emu.revoke_refresh_token(DEMO_REFRESH_TOKEN)
-        path = write_accounts(tmp_path, emu)
+    with revoked(tmp_path, DEMO_REFRESH_TOKEN) as path:
         with pytest.raises(AuthError, match=r"^account 'shop_us': LWA rejected RefreshToken"):
             sqlspapi.connect(f"CredentialsFile={path};Accounts=all")
         skipping = sqlspapi.connect(f"CredentialsFile={path};Accounts=all;OnAccountError=skip")
