@@ -25,6 +25,7 @@ from sqlspapi.errors import DefaultWindowWarning, InterfaceError
 from sqlspapi.http.calllog import CallRecord
 from sqlspapi.http.client import Client
 from sqlspapi.http.progress import Progress
+from sqlspapi.http.rotation import check_rotation
 from sqlspapi.settings.accounts import expand as expand_accounts
 from sqlspapi.settings.connstr import Settings, parse
 from sqlspapi.sql import adhoc, cost, isotime, planner
@@ -116,9 +117,16 @@ class Database:
         per_account = expand_accounts(settings) if settings.accounts else {None: settings}
         self._own_client = client is None
         self.accounts: list[Account] = []
+        rotated: list[str] = []
         try:
             for name, account_settings in per_account.items():
-                own = client if client is not None and name is None else Client(account_settings)
+                if client is not None and name is None:
+                    own = client  # the bridge's shared client: its first database checked the rotation
+                else:
+                    # RotateSecretDaysBefore: the client secret rotated first when it is due (sqlspapi.http.rotation)
+                    account_settings, notices = check_rotation(account_settings)
+                    rotated += [f"account {name!r}: {n}" if name is not None else n for n in notices]
+                    own = Client(account_settings)
                 self.accounts.append(Account(name, account_settings, own, tables=self._tables,
                                              entity_source=self._entity_source, entities=entities, poll_scale=scale,
                                              progress=self.progress, notice=self._notice))
@@ -127,8 +135,7 @@ class Database:
             raise
         #: What connecting did that the user must hear of (the client secret rotated: RotateSecretDaysBefore): logged
         #: now, printed by the CLI, and told with the first statement's notices in every face.
-        self.connect_notices: tuple[str, ...] = tuple(
-            f"{a.label}: {n}" if a.name is not None else n for a in self.accounts for n in a.client.rotation_notices)
+        self.connect_notices: tuple[str, ...] = tuple(rotated)
         for text in self.connect_notices:
             log.warning(text)
         self._untold = list(self.connect_notices)

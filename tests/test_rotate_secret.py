@@ -281,7 +281,7 @@ def test_rotate_secret_days_before_rotates_once_for_racing_connections(emu, queu
     def connect() -> None:
         start.wait()
         try:
-            clients.append(Client(settings))
+            clients.append(check_rotation(settings))
         except BaseException as exc:  # noqa: BLE001 - reported below
             failures.append(exc)
 
@@ -293,21 +293,19 @@ def test_rotate_secret_days_before_rotates_once_for_racing_connections(emu, queu
     assert not failures, failures
     assert rotate_calls(emu) == 1
     new_secret = emu.auth.client_secret
-    assert all(c.settings.client_secret.reveal() == new_secret for c in clients)
-    notices = sorted(n for c in clients for n in c.rotation_notices)
+    assert all(rotated.client_secret.reveal() == new_secret for rotated, _ in clients)
+    notices = sorted(n for _, said in clients for n in said)
     assert len(notices) == 2 and notices[0].startswith("Rotated the LWA client secret (RotateSecretDaysBefore=10")
     assert "rotated by another process" in notices[1]
     assert all(new_secret not in n for n in notices)
     # the stored expiry is far away now: a new connection does nothing
     assert check_rotation(parse(file_connection(emu, path, queue, RotateSecretDaysBefore="10")))[1] == ()
     emu.auth.expire_retired_secrets()
-    db = open_database(settings=clients[0].settings)
+    db = open_database(settings=clients[0][0])
     try:
         assert db.connection.execute(COUNT).fetchone()[0] > 0
     finally:
         db.close()
-    for client in clients:
-        client.close()
 
 
 def test_two_processes_due_together_rotate_once(emu, queue, tmp_path):
@@ -315,8 +313,8 @@ def test_two_processes_due_together_rotate_once(emu, queue, tmp_path):
     path = tmp_path / "credentials.yml"
     soon = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     app_yaml(path, client_secret_expiry=soon)
-    program = ("import sys; from sqlspapi.http.client import Client; from sqlspapi.settings.connstr import parse; "
-               "client = Client(parse(sys.argv[1])); print(*client.rotation_notices)")
+    program = ("import sys; from sqlspapi.http.rotation import check_rotation; "
+               "from sqlspapi.settings.connstr import parse; print(*check_rotation(parse(sys.argv[1]))[1])")
     connection = file_connection(emu, path, queue, RotateSecretDaysBefore="5")
     runs = [subprocess.Popen([sys.executable, "-c", program, connection], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
@@ -331,27 +329,25 @@ def test_two_processes_due_together_rotate_once(emu, queue, tmp_path):
 
 def test_rotate_secret_days_before_without_an_expiry_or_a_place_to_store(emu, queue, tmp_path):
     settings = parse(emu.connection_string(RotateSecretDaysBefore=30, RotationQueueUrl=queue))
-    client = Client(settings)
-    [notice] = client.rotation_notices
+    [notice] = check_rotation(settings)[1]
     assert "ClientSecretExpiry is not" in notice and "set ClientSecretExpiry" in notice
     soon = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     # the expiry in the connection string: a rotation could not update it
-    [notice] = Client(parse(emu.connection_string(RotateSecretDaysBefore=30, RotationQueueUrl=queue,
-                                                  ClientSecretExpiry=soon))).rotation_notices
+    [notice] = check_rotation(parse(emu.connection_string(RotateSecretDaysBefore=30, RotationQueueUrl=queue,
+                                                          ClientSecretExpiry=soon)))[1]
     assert "ClientSecretExpiry is written in the connection string" in notice and "nothing was rotated" in notice
     # the expiry in a file, the secret in the connection string: due, but there is nowhere to store a new secret
     path = tmp_path / "credentials.yml"
     path.write_text(yaml.safe_dump({"client_secret_expiry": soon}))
     path.chmod(0o600)
     with pytest.raises(RotationError) as caught:
-        Client(parse(emu.connection_string(CredentialsFile=path, RotateSecretDaysBefore=30, RotationQueueUrl=queue)))
+        open_database(emu.connection_string(CredentialsFile=path, RotateSecretDaysBefore=30, RotationQueueUrl=queue))
     message = str(caught.value)
     assert "cannot be rotated automatically" in message and "rotate it by hand" in message
     assert emulator.DEMO_CLIENT_SECRET not in message and rotate_calls(emu) == 0
     # far from expiry: nothing happens, nothing is said
     later = (datetime.now(UTC) + timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert Client(parse(emu.connection_string(RotateSecretDaysBefore=30, ClientSecretExpiry=later))
-                  ).rotation_notices == ()
+    assert check_rotation(parse(emu.connection_string(RotateSecretDaysBefore=30, ClientSecretExpiry=later)))[1] == ()
 
 
 # ------------------------------------------------------------------------------- authorize into a secret

@@ -68,7 +68,7 @@ def rotate_client_secret(req: Request) -> Response:
         try:
             import boto3
 
-            from sqlspapi.settings.secret_store import quiet_botocore_wire_logs
+            from sqlspapi.settings.secret_source import quiet_botocore_wire_logs
 
             quiet_botocore_wire_logs()  # the message holds the new secret
             sqs = boto3.client("sqs", region_name=region, endpoint_url=auth.aws_endpoint_url)

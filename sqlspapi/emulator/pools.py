@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: The demo seller's merchant token (``sellerId`` of Catalog SKU searches; the Sellers API does not return it; LWA's
+#: authorization-code grant names it as ``selling_partner_id``).
+SELLER_ID = "A1EMULATORDEMO"
+
 
 @dataclass(frozen=True)
 class Market:

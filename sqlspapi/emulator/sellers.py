@@ -7,11 +7,9 @@ from typing import Any
 
 from sqlspapi.emulator.common import Request, Response
 from sqlspapi.emulator.generic import Endpoint, Row
-from sqlspapi.emulator.pools import MARKETS
+from sqlspapi.emulator.pools import MARKETS, SELLER_ID
 
 STORE_NAME = "Emulator Demo Store"
-#: The demo seller's merchant token (``sellerId`` of Catalog SKU searches; the Sellers API does not return it).
-SELLER_ID = "A1EMULATORDEMO"
 
 
 def participations() -> list[dict[str, Any]]:
@@ -66,3 +64,6 @@ ENDPOINTS = (
              export=_export_participations),
     Endpoint("sellers", "v1", "getAccount", get_account, export=_export_account),
 )
+
+__all__ = ["ENDPOINTS", "SELLER_ID", "STORE_NAME", "participations", "account", "get_marketplace_participations",
+           "get_account"]

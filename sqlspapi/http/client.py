@@ -42,7 +42,6 @@ from sqlspapi.http.progress import TICK, Progress, rate_text
 from sqlspapi.http.ratelimit import Bucket
 from sqlspapi.http.response import ApiResponse, Envelope, broken_off, decode_json, describe_body
 from sqlspapi.http.retry import Failure, RetryState, pause, retry_after, run
-from sqlspapi.http.rotation import check_rotation
 from sqlspapi.http.runtime import AccountRuntime, runtime_for
 from sqlspapi.http.tokens import AccountTokens
 from sqlspapi.settings.accounts import operation_refusal
@@ -113,8 +112,6 @@ class Client:
 
     def __init__(self, settings: Any, *, session: requests.Session | None = None,
                  runtime: AccountRuntime | None = None) -> None:
-        #: RotateSecretDaysBefore: the secret rotated when due (sqlspapi.http.rotation), and what to tell the user.
-        settings, self.rotation_notices = check_rotation(settings)
         self.settings = settings
         if runtime is None:
             runtime = runtime_for(settings)

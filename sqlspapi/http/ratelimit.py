@@ -20,12 +20,10 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 
 from sqlspapi.definitions.schema import OperationSpec
-
-if TYPE_CHECKING:
-    from sqlspapi.http.bucketstore import BucketStore
 
 #: Smallest rate accepted (requests per second); protects against a zero or absurd header value.
 MIN_RATE = 1e-4
@@ -209,6 +207,20 @@ class TokenBucket(Bucket):
         return f"TokenBucket(rate={self._rate:g}/s, burst={self._burst}, tokens={self.tokens:.2f})"
 
 
+class BucketSource(Protocol):
+    """Where shared buckets live (:class:`~sqlspapi.http.bucketstore.BucketStore`): what a :class:`Limiter` asks of
+    it."""
+
+    path: Path
+
+    def bucket(self, account: str, operation: str, rate: float, burst: int, *,
+               sleep: Callable[[float], None] = ...) -> Bucket:
+        """The shared bucket of (``account``, ``operation``), created full at ``rate``/``burst`` when new."""
+
+    def forget(self, account: str) -> int:
+        """Delete the account's buckets; how many there were."""
+
+
 class Limiter:
     """One account's buckets, one per operation name (owned by an :class:`~sqlspapi.http.runtime.AccountRuntime`).
 
@@ -222,7 +234,7 @@ class Limiter:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
-        store: BucketStore | None = None,
+        store: BucketSource | None = None,
         account: str = "",
     ) -> None:
         self._buckets: dict[str, Bucket] = {}
@@ -260,4 +272,4 @@ class Limiter:
             return f"Limiter({len(self._buckets)} buckets{where})"
 
 
-__all__ = ["MIN_RATE", "Bucket", "TokenBucket", "Limiter", "refilled", "wait_for", "limit_header_rate"]
+__all__ = ["MIN_RATE", "Bucket", "BucketSource", "TokenBucket", "Limiter", "refilled", "wait_for", "limit_header_rate"]

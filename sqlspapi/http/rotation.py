@@ -173,7 +173,7 @@ def receive_new_secret(settings: Any, *, wait: float = DEFAULT_WAIT,
         import boto3
     except ImportError:
         raise RotationError(f"receiving the new secret from Amazon SQS needs boto3: {_SQS_INSTALL}") from None
-    from sqlspapi.settings.secret_store import quiet_botocore_wire_logs
+    from sqlspapi.settings.secret_source import quiet_botocore_wire_logs
 
     quiet_botocore_wire_logs()  # the message holds the new secret
     keys = aws_keys_of(settings, os.environ if environ is None else environ)

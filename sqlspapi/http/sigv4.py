@@ -136,7 +136,7 @@ def _assume_role(user: AwsCredentials, role: str, region: str) -> AwsCredentials
         import botocore.exceptions
     except ImportError:
         raise OperationalError(_MISSING) from None
-    from sqlspapi.settings.secret_store import quiet_botocore_wire_logs
+    from sqlspapi.settings.secret_source import quiet_botocore_wire_logs
 
     quiet_botocore_wire_logs()  # botocore's DEBUG logs would quote the assumed role's secret key
     session = boto3.session.Session(aws_access_key_id=user.access_key_id,

@@ -43,7 +43,7 @@ def run_command(args: Any, out: Any, err: Any) -> int:
     from sqlspapi.engine import resolve_settings
     from sqlspapi.http.rotation import rotate, secret_home
     from sqlspapi.settings.connstr import parse
-    from sqlspapi.settings.secret_store import quiet_botocore_wire_logs
+    from sqlspapi.settings.secret_source import quiet_botocore_wire_logs
 
     quiet_botocore_wire_logs()  # --debug: boto3's wire logs would quote the secrets read, received and written
     if args.credentials_file is not None and args.secret is not None:

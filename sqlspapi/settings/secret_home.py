@@ -48,7 +48,7 @@ class SecretHome:
     def read(self) -> dict[str, str]:
         """The fields the connection takes from here now (canonical key → text), read afresh (no cache)."""
         if self.kind == "file":
-            from sqlspapi.settings.sources import read_credentials_file
+            from sqlspapi.settings.credfile import read_credentials_file
 
             return read_credentials_file(self.where, self.account).values
         from sqlspapi.settings.secret_source import clear_secret_cache, read_secret
@@ -129,7 +129,7 @@ def secret_home(settings: Any, *, credentials_file: str | os.PathLike[str] | Non
 def _read_account(home: SecretHome) -> str | None:
     """The account a connection without ``Account`` reads from ``home`` (``default``, else the only one), or None
     for one flat set of fields: a new secret must replace that account's, not start a ``default`` one."""
-    from sqlspapi.settings.sources import _accounts, _file_origin, _pick, _read_document
+    from sqlspapi.settings.credfile import _accounts, _file_origin, _pick, _read_document
 
     if home.kind == "file":
         file = Path(os.path.expanduser(home.where))

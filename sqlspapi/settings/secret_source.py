@@ -6,15 +6,16 @@ file takes, read once per process with boto3 and cached (bounded); :mod:`sqlspap
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from collections.abc import Mapping
 from typing import Any
 
+from sqlspapi.settings.credfile import Sourced, _document_fields, _Origin, _shown
 from sqlspapi.settings.marketplaces import REGIONS, resolve_region
-from sqlspapi.settings.sources import Sourced, _document_fields, _Origin, _shown
 
-__all__ = ["read_secret", "secret_document", "secret_aws_region", "clear_secret_cache"]
+__all__ = ["read_secret", "secret_document", "secret_aws_region", "clear_secret_cache", "quiet_botocore_wire_logs"]
 
 _SECRET_CACHE_SIZE = 32
 _secret_cache: dict[tuple[str, str], Any] = {}  # (secret id, AWS region) → parsed SecretString; bounded
@@ -32,6 +33,27 @@ _SECRET_REFUSALS = {
     "InvalidSignature": "the AWS secret access key does not match: check AwsSecretAccessKey.",
     "DecryptionFailure": "cannot be decrypted: allow kms:Decrypt on its KMS key for the AWS identity used.",
 }
+
+
+#: botocore's loggers that write request and answer bodies at DEBUG.
+_WIRE_LOGGERS = ("botocore.endpoint", "botocore.parsers")
+
+
+class _NoWireBodies(logging.Filter):
+    """Drops the DEBUG records of a botocore wire logger (they quote bodies, secrets included)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep INFO and above only."""
+        return record.levelno > logging.DEBUG
+
+
+def quiet_botocore_wire_logs() -> None:
+    """Keep botocore's DEBUG records of request and answer bodies out of every log (idempotent): call it before
+    boto3 reads or writes a secret value."""
+    for name in _WIRE_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _NoWireBodies) for f in logger.filters):
+            logger.addFilter(_NoWireBodies())
 
 
 def secret_aws_region(secret_id: str, region: str | None = None) -> str:
@@ -64,8 +86,6 @@ def _secret_document(origin: _Origin, secret_id: str, aws_region: str, aws_keys:
         from botocore.exceptions import BotoCoreError, ClientError
     except ImportError:
         raise origin.error(f"reading AWS Secrets Manager needs boto3: {_AWS_INSTALL}") from None
-    from sqlspapi.settings.secret_store import quiet_botocore_wire_logs
-
     quiet_botocore_wire_logs()  # botocore's DEBUG logs would quote the secret's value
     keys = {"aws_access_key_id": aws_keys.get("AwsAccessKeyId"),
             "aws_secret_access_key": aws_keys.get("AwsSecretAccessKey")}

@@ -16,36 +16,20 @@ SecretString, an SQS message with a new client secret) out of every log, ``--deb
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping
 from typing import Any
 
+from sqlspapi.settings.credfile import _DEFAULT_ACCOUNT, _accounts, _Origin, _shown
 from sqlspapi.settings.keys import lookup_key
-from sqlspapi.settings.secret_source import _AWS_INSTALL, clear_secret_cache, secret_aws_region
-from sqlspapi.settings.sources import _DEFAULT_ACCOUNT, _accounts, _Origin, _shown
+from sqlspapi.settings.secret_source import (
+    _AWS_INSTALL,
+    clear_secret_cache,
+    quiet_botocore_wire_logs,
+    secret_aws_region,
+)
 from sqlspapi.settings.store import _field_for
 
-__all__ = ["quiet_botocore_wire_logs", "store_secret_fields"]
-
-#: botocore's loggers that write request and answer bodies at DEBUG.
-_WIRE_LOGGERS = ("botocore.endpoint", "botocore.parsers")
-
-
-class _NoWireBodies(logging.Filter):
-    """Drops the DEBUG records of a botocore wire logger (they quote bodies, secrets included)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Keep INFO and above only."""
-        return record.levelno > logging.DEBUG
-
-
-def quiet_botocore_wire_logs() -> None:
-    """Keep botocore's DEBUG records of request and answer bodies out of every log (idempotent): call it before
-    boto3 reads or writes a secret value."""
-    for name in _WIRE_LOGGERS:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, _NoWireBodies) for f in logger.filters):
-            logger.addFilter(_NoWireBodies())
+__all__ = ["store_secret_fields"]
 
 _WRITE_REFUSALS = {
     "AccessDenied": "access denied: allow secretsmanager:GetSecretValue and secretsmanager:PutSecretValue on it (and "

@@ -16,12 +16,20 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from sqlspapi.settings.credfile import (
+    _DEFAULT_ACCOUNT,
+    _INSTALL,
+    _accounts,
+    _error,
+    _file_origin,
+    _format_of,
+    _load,
+    _shown,
+)
 from sqlspapi.settings.keys import lookup_key
-from sqlspapi.settings.sources import _INSTALL, _accounts, _error, _file_origin, _format_of, _load, _shown
 
 __all__ = ["check_target", "store_fields", "store_refresh_token"]
 
-_DEFAULT_ACCOUNT = "default"
 #: Field names written for keys an account does not name yet (python-amazon-sp-api's credentials.yml spelling).
 _NEW_FIELDS = {"RefreshToken": "refresh_token", "SellerId": "seller_id", "ClientSecret": "lwa_client_secret",
                "ClientSecretExpiry": "client_secret_expiry"}
