@@ -5,19 +5,24 @@ The fenced blocks of :data:`DOCS` are executed as a reader would use them:
 - ```` ```sql ```` blocks, statement by statement, on the emulator (SQL through the engine, dot-commands through the
   shell); each SELECT / EXPLAIN must return rows. An HTML comment just before the fence adjusts a block:
   ``<!-- connection: Key=Value;... -->`` adds connection-string keys, ``<!-- error: start of the message -->``
-  says the block's last statement fails with that message;
+  says the block's last statement fails with that message, ``<!-- accounts: a, b(Key=Value;...) -->`` runs the block
+  on a connection to several accounts (``CredentialsFile=`` a credentials file holding these named accounts on the
+  emulator, each with its own refresh token and the fields in parentheses; ``Accounts=all``);
 - ```` ```python ```` blocks in a fresh interpreter (they use ``sqlspapi.connect(demo=True)`` and the like);
 - ```` ```sh ```` / ```` ```console ```` blocks command by command: ``sqlspapi ...`` runs through the installed
   console script and must exit 0 (a ``console`` block's shown output must appear); installs, the test suite itself,
   servers and commands that need a real account are skipped, each with its reason.
 
-``<!-- not run: reason -->`` before any block skips it with that reason. Skips are pytest skips, listed with their
-reasons by ``pytest -rs``. ``docs/tables/*.md`` and ``docs/adding-an-api.md`` are covered by test_docs_tables.py.
+``<!-- not run: reason -->`` before any block skips it with that reason. ``<!-- file: name.ext -->`` before a plain
+text block says it shows a file of that name (a credentials file: tests/test_connect_docs.py reads each one).
+Skips are pytest skips, listed with their reasons by ``pytest -rs``. ``docs/tables/*.md`` and
+``docs/adding-an-api.md`` are covered by test_docs_tables.py.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import re
 import shlex
 import subprocess
@@ -29,18 +34,21 @@ from pathlib import Path
 import apsw
 import pytest
 
-from sqlspapi.emulator import start
+from sqlspapi.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN, start
 from sqlspapi.emulator.sellers import SELLER_ID
 from sqlspapi.engine import open_database
 from sqlspapi.interfaces.shell import SPAPIShell
+from sqlspapi.settings.connstr import format_connection_string
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ["README.md", "docs/getting-started.md", "docs/orders-tables.md", "docs/connection-string.md",
         "docs/bi-tools.md", "docs/server-interface.md", "docs/definition-language.md", "docs/report-tables.md",
-        "docs/questions.md", "docs/not-tables.md", "docs/authorize.md"]
+        "docs/questions.md", "docs/not-tables.md", "docs/authorize.md", "docs/connect-your-account.md",
+        "docs/rotate-secret.md"]
 SQLSPAPI = Path(sys.executable).parent / "sqlspapi"
 FENCE = re.compile(r"((?:<!--(?:(?!-->).)*-->\s*)*)^```([\w-]*)\n(.*?)^```", re.S | re.M)
-MARKER = re.compile(r"<!--\s*(connection|error|not run):\s*((?:(?!-->).)*?)\s*-->", re.S)
+MARKER = re.compile(r"<!--\s*(connection|error|not run|accounts|file):\s*((?:(?!-->).)*?)\s*-->", re.S)
+ACCOUNT = re.compile(r"([\w.-]+)(?:\(([^)]*)\))?")  # one account of an accounts marker: name or name(Key=Value;...)
 RUNNABLE = {"sql", "python", "sh", "console"}
 NOT_CODE = {"", "text", "toml"}  # connection strings, messages, definition excerpts: read, not run
 ROW_STATEMENTS = ("select", "with", "explain", "values")
@@ -66,8 +74,18 @@ class Example:
     @property
     def keys(self) -> dict[str, str]:
         """The connection keys of a ``<!-- connection: ... -->`` marker."""
-        text = self.markers.get("connection", "")
-        return dict(pair.strip().split("=", 1) for pair in text.split(";") if pair.strip())
+        return key_values(self.markers.get("connection", ""))
+
+    @property
+    def accounts(self) -> dict[str, dict[str, str]]:
+        """The named accounts of an ``<!-- accounts: a, b(Key=Value;...) -->`` marker, each with its extra fields
+        (empty: the block runs on the one-account connection)."""
+        return {name: key_values(fields) for name, fields in ACCOUNT.findall(self.markers.get("accounts", ""))}
+
+
+def key_values(text: str) -> dict[str, str]:
+    """``Key=Value;Key=Value`` as a dict."""
+    return dict(pair.strip().split("=", 1) for pair in text.split(";") if pair.strip())
 
 
 def examples() -> list[Example]:
@@ -130,22 +148,44 @@ def statements(body: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def database():
-    """A Database per set of connection keys on one fast emulator (opened on first use, closed at the end)."""
+def database(tmp_path_factory: pytest.TempPathFactory):
+    """A Database per set of connection keys (and of accounts) on one fast emulator (opened on first use, closed at
+    the end). With ``accounts`` (name → extra fields) it connects to those named accounts of a credentials file."""
     emu = start(time_scale=5000)
-    opened: dict[tuple[tuple[str, str], ...], object] = {}
+    opened: dict[str, object] = {}
 
-    def get(**keys: str):
-        key = tuple(sorted(keys.items()))
+    def get(accounts: dict[str, dict[str, str]] | None = None, **keys: str):
+        key = repr((sorted((accounts or {}).items()), sorted(keys.items())))
         if key not in opened:
-            opened[key] = open_database(emu.connection_string(**{"SellerId": SELLER_ID, **keys}),
-                                        poll_scale=1 / emu.time_scale)  # as the demo
+            if accounts:
+                path = accounts_file(emu, tmp_path_factory.mktemp("accounts"), accounts)
+                text = format_connection_string({"CredentialsFile": str(path), "Accounts": "all",
+                                                 "SellerId": SELLER_ID, **keys})
+            else:
+                text = emu.connection_string(**{"SellerId": SELLER_ID, **keys})
+            opened[key] = open_database(text, poll_scale=1 / emu.time_scale)  # as the demo
         return opened[key]
 
     yield get
     for db in opened.values():
         db.close()
     emu.stop()
+
+
+def accounts_file(emu, folder: Path, accounts: dict[str, dict[str, str]]) -> Path:
+    """A 0600 JSON credentials file of the named ``accounts`` on ``emu``: the first with the demo refresh token, each
+    other with a refresh token of its own (a second seller account to the emulator), plus its extra fields."""
+    document = {}
+    for index, (name, extra) in enumerate(accounts.items()):
+        token = DEMO_REFRESH_TOKEN if index == 0 else f"Atzr|FAKE-{name}"
+        if index:
+            emu.add_account(token)
+        document[name] = {"ClientId": DEMO_CLIENT_ID, "ClientSecret": DEMO_CLIENT_SECRET, "RefreshToken": token,
+                          "TokenUrl": emu.token_url, "Endpoint": emu.url, **extra}
+    path = folder / "credentials.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    path.chmod(0o600)
+    return path
 
 
 def run_dot_command(db, command: str) -> None:
@@ -169,7 +209,7 @@ def run_statement(db, sql: str) -> None:
 @pytest.mark.parametrize("example", of_lang("sql"), ids=lambda e: e.name)
 def test_sql_example(example: Example, database) -> None:
     skip_if_marked(example)
-    db = database(**example.keys)
+    db = database(example.accounts, **example.keys)
     parts = statements(example.body)
     assert parts, f"{example.name}: an empty SQL block"
     expected_error = example.markers.get("error")
@@ -307,9 +347,11 @@ def check_block_kind(example: Example) -> None:
     assert example.lang in RUNNABLE | NOT_CODE, (
         f"{example.name}: a ```{example.lang} block; this test runs sql, python, sh and console blocks "
         "(plain ``` is for text that is not code)")
-    assert set(example.markers) <= {"connection", "error", "not run"}
-    if "error" in example.markers or "connection" in example.markers:
-        assert example.lang == "sql", f"{example.name}: connection/error markers apply to ```sql blocks"
+    assert set(example.markers) <= {"connection", "error", "not run", "accounts", "file"}
+    if {"error", "connection", "accounts"} & set(example.markers):
+        assert example.lang == "sql", f"{example.name}: connection/error/accounts markers apply to ```sql blocks"
+    if "file" in example.markers:
+        assert example.lang in NOT_CODE, f"{example.name}: a file marker applies to a plain text block"
 
 
 def test_readme_install_ships_every_package() -> None:

@@ -165,7 +165,7 @@ KEYS: tuple[KeySpec, ...] = (
             "Marketplace IDs or country codes, comma-separated (US,CA; UK and GB both mean the UK); "
             "empty = every marketplace the Sellers API reports.",
             _conv_marketplaces, "marketplace_ids", group="endpoint"),
-    KeySpec("SellerId", ("seller_id", "amazon_seller_id", "MerchantToken"), None, (),
+    KeySpec("SellerId", ("seller_id", "amazon_seller_id", "MerchantToken", "merchant_id"), None, (),
             "Seller (merchant token) ID, for operations that need it.",
             _conv_str, "seller_id", group="endpoint"),
     # -- behaviour
@@ -242,13 +242,13 @@ KEYS: tuple[KeySpec, ...] = (
         for name, (supported, default) in API_VERSIONS.items()
     ),
     # -- AWS (optional SigV4; SP-API has not required it since 2023-10-02)
-    KeySpec("AwsAccessKeyId", ("amazon_sp_aws_user_key_id", "aws_access_key"), None, (),
+    KeySpec("AwsAccessKeyId", ("amazon_sp_aws_user_key_id", "aws_access_key", "access_key"), None, (),
             "AWS access key ID of an IAM user, kept for optional SigV4 signing (not needed by SP-API).",
             _conv_str, "aws_access_key_id", group="aws"),
-    KeySpec("AwsSecretAccessKey", ("amazon_sp_aws_user_secret", "aws_secret_key"), None, (),
+    KeySpec("AwsSecretAccessKey", ("amazon_sp_aws_user_secret", "aws_secret_key", "secret_key"), None, (),
             "AWS secret access key matching AwsAccessKeyId (optional).",
             _conv_secret, "aws_secret_access_key", secret=True, group="aws"),
-    KeySpec("RoleArn", ("amazon_sp_aws_role_arn", "role_arn"), None, (),
+    KeySpec("RoleArn", ("amazon_sp_aws_role_arn", "role_arn", "arn"), None, (),
             "IAM role ARN to assume for SigV4 (optional).",
             _conv_str, "role_arn", group="aws"),
     KeySpec("SignRequests", ("sign_requests",), "false", _BOOL_ALLOWED,
