@@ -205,3 +205,34 @@ def test_a_file_that_cannot_take_the_token_fails_before_consent(emu, tmp_path: P
     result = authorize(app_settings(emu), APP, open_url=browser, credentials_file=flat, timeout=60)
     assert result.stored_in == flat
     assert read_credentials_file(flat).values["SellerId"] == emu.seller_id
+
+
+def test_zappysys_auth_url_gives_the_consent_page_the_app_and_the_draft_flag(emu, tmp_path: Path) -> None:
+    """A ZappySys connection string's AuthUrl is where ``sqlspapi authorize`` sends the seller: its host and path, its
+    application_id (no --application-id needed) and its version=beta."""
+    env = {**os.environ, "LWA_APP_ID": "demo-client-id", "LWA_CLIENT_SECRET": "demo-client-secret"}
+    auth_url = f"{emu.url}/apps/authorize/consent?application_id={APP}&version=beta"
+    connstr = f"TokenUrl={emu.token_url};Endpoint=https://sellingpartnerapi-na.amazon.com;AuthUrl={{{auth_url}}}"
+    process = run_cli([connstr, "--no-browser", "--print"], env)
+    assert process.stdout is not None
+    url = ""
+    for line in process.stdout:
+        if "/apps/authorize/consent?" in line:
+            url = line[line.index("http"):].strip()
+            break
+    query = parse_qs(urlsplit(url).query)
+    assert url.startswith(f"{emu.url}/apps/authorize/consent?")
+    assert query["application_id"] == [APP] and query["version"] == ["beta"]
+    browser(url)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "Atzr|emu-" in out
+
+
+def test_without_an_application_id_authorize_says_where_to_give_it(capsys: pytest.CaptureFixture[str]) -> None:
+    from sqlspapi.interfaces.cli import main
+
+    placeholder = "https://sellercentral.amazon.com/apps/authorize/consent?application_id=[YOUR-APPLICATION-ID]"
+    status = main(["authorize", f"ClientId=a;ClientSecret=b;AuthUrl={{{placeholder}}}", "--no-browser", "--print"])
+    err = capsys.readouterr().err
+    assert status == 1 and "--application-id" in err and "AuthUrl" in err

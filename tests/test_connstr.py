@@ -221,9 +221,9 @@ def test_seed_aliases(alias: str, attr: str, expected: object) -> None:
 
 
 def test_zappysys_ignored_keys() -> None:
-    s = p("TokenUIMode=OnlyRefreshToken;AuthUrl={https://sellercentral.amazon.com/apps/authorize/consent?"
-          "application_id=[YOUR-APPLICATION-ID]&version=beta}")
-    assert s == p()
+    url = "https://sellercentral.amazon.com/apps/authorize/consent?application_id=[YOUR-APPLICATION-ID]&version=beta"
+    s = p(f"TokenUIMode=OnlyRefreshToken;AuthUrl={{{url}}}")
+    assert s.auth_url == url and s.with_overrides(AuthUrl=None) == p()  # AuthUrl is the authorize command's
     assert "TokenUIMode" not in s.redacted()
 
 

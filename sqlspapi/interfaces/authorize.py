@@ -29,7 +29,7 @@ from sqlspapi.settings.connstr import Settings
 from sqlspapi.settings.values import Secret
 
 __all__ = ["CALLBACK_PATH", "SELLER_CENTRAL", "VENDOR_CENTRAL", "Authorization", "add_arguments", "authorize",
-           "consent_base", "consent_url", "exchange_code", "run_command"]
+           "consent_base", "consent_url", "exchange_code", "from_auth_url", "run_command"]
 
 SELLER_CENTRAL = {"na": "https://sellercentral.amazon.com", "eu": "https://sellercentral-europe.amazon.com",
                   "fe": "https://sellercentral.amazon.co.jp"}
@@ -84,6 +84,21 @@ def consent_url(base: str, application_id: str, *, state: str, redirect_uri: str
     params["redirect_uri"] = redirect_uri
     base = base.rstrip("/")
     return (base if base.endswith(CONSENT_PATH) else base + CONSENT_PATH) + "?" + urlencode(params)
+
+
+def from_auth_url(url: str) -> tuple[str, str | None, bool]:
+    """A consent page URL as ZappySys's ``AuthUrl`` holds it → (its base for :func:`consent_url`, the
+    ``application_id`` it names — None for none or a placeholder such as ``[YOUR-APPLICATION-ID]`` —, whether it says
+    ``version=beta``)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InterfaceError("AuthUrl is not an http(s) URL of the consent page (e.g. "
+                             "https://sellercentral.amazon.com/apps/authorize/consent?application_id=...)")
+    query = dict(parse_qsl(parts.query))
+    application = query.get("application_id", "").strip()
+    if not application or application.startswith(("[", "<", "{")):
+        application = ""
+    return f"{parts.scheme}://{parts.netloc}{parts.path}", application or None, query.get("version") == "beta"
 
 
 class _Listener(HTTPServer):
@@ -235,7 +250,8 @@ def add_arguments(parser: Any) -> None:
     parser.add_argument("connection_string", nargs="?", default=None, metavar="CONNSTR",
                         help="the app's ClientId/ClientSecret (else $SQLSPAPI_CONNECTION_STRING, a credentials "
                              "file or LWA_APP_ID/LWA_CLIENT_SECRET)")
-    parser.add_argument("--application-id", required=True, help="the app's id (amzn1.sp.solution.…)")
+    parser.add_argument("--application-id", default=None,
+                        help="the app's id (amzn1.sp.solution.…); default: the application_id of AuthUrl")
     parser.add_argument("--region", choices=tuple(SELLER_CENTRAL), default=None, help="the consent page's region")
     parser.add_argument("--vendor", action="store_true", help="Vendor Central (a vendor app)")
     parser.add_argument("--draft", action="store_true", help="a draft app (version=beta)")
@@ -280,8 +296,15 @@ def run_command(args: Any, out: Any, err: Any) -> int:
         import webbrowser
 
         opener = webbrowser.open
-    result = authorize(settings, args.application_id, vendor=args.vendor, draft=args.draft, region=args.region,
-                       base=args.consent_url, port=args.port, open_url=opener, show_url=show,
+    base, application, draft = args.consent_url, args.application_id, args.draft
+    if settings.auth_url:  # ZappySys's AuthUrl: the consent page, the app's id and version=beta
+        auth_base, auth_application, auth_draft = from_auth_url(settings.auth_url)
+        base, application, draft = base or auth_base, application or auth_application, draft or auth_draft
+    if not application:
+        raise InterfaceError("give the app's id: --application-id amzn1.sp.solution.… (Developer Central → your app), "
+                             "or AuthUrl with its application_id in the connection string")
+    result = authorize(settings, application, vendor=args.vendor, draft=draft, region=args.region,
+                       base=base, port=args.port, open_url=opener, show_url=show,
                        timeout=args.timeout, credentials_file=target, account=account, secret=secret)
     seller = result.selling_partner_id or "(not given)"
     if args.print_token:

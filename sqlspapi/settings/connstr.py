@@ -175,6 +175,7 @@ class Settings:
     profile: str | None = None
     credentials_secret: str | None = None
     rotation_queue_url: str | None = None
+    auth_url: str | None = None
     client_secret_expiry: str | None = None
     rotate_secret_days_before: int = 0
     accounts: tuple[str, ...] = ()
@@ -362,6 +363,7 @@ def _build(given_in: Mapping[str, str | Secret], *, require_credentials: bool,
         profile=values.get("Profile"),
         credentials_secret=values.get("CredentialsSecret"),
         rotation_queue_url=values.get("RotationQueueUrl"),
+        auth_url=values.get("AuthUrl"),
         client_secret_expiry=values.get("ClientSecretExpiry"),
         rotate_secret_days_before=values["RotateSecretDaysBefore"],
         accounts=values.get("Accounts", ()),

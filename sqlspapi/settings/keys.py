@@ -259,9 +259,11 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("TokenUIMode", (), None, (),
             "ZappySys setting; accepted and ignored (the refresh token is always used).",
             _conv_ignored, None, group="ignored"),
-    KeySpec("AuthUrl", (), None, (),
-            "ZappySys setting for the OAuth consent page; accepted and ignored.",
-            _conv_ignored, None, group="ignored"),
+    KeySpec("AuthUrl", ("auth_url",), None, (),
+            "The app's consent page (ZappySys's AuthUrl, e.g. https://sellercentral.amazon.com/apps/authorize/"
+            "consent?application_id=...&version=beta): sqlspapi authorize opens it, taking its application_id and "
+            "version=beta; queries ignore it.",
+            _conv_str, "auth_url", group="credentials"),
     *(
         KeySpec(name, (), None, (),
                 f"Version key of an API that has no tables yet ({api}); accepted (ZappySys strings carry it) "
