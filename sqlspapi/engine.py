@@ -249,7 +249,8 @@ class Database:
     def explain(self, sql: str) -> list[str]:
         """For each table access of ``sql``: the operation, the parameters that will be sent and the estimate of its
         calls and wall time at the account's current rate-limit state; then a ``total:`` line when every count is
-        known. Makes no API call."""
+        known. On a many-account connection the estimates are per account (the first account's state) and a last
+        line says how the accounts are read. Makes no API call."""
         out = []
         estimates = []
         for row in self.connection.execute(f"EXPLAIN QUERY PLAN {sql}"):
@@ -259,8 +260,13 @@ class Database:
                 found = self._context.estimates.get(detail.split(":", 1)[-1])
                 if found is not None:
                     estimates.append(found)
+        many = [a.name for a in self.accounts if a.name is not None]
         if out and len(estimates) == len(out) and (whole := cost.total(estimates)) is not None:
-            out.append(f"total: {whole}")
+            out.append(f"total{' per account' if many else ''}: {whole}")
+        if out and many:
+            out.append(f"accounts: {len(many)} ({', '.join(many[:10])}{', …' if len(many) > 10 else ''}): each access "
+                       "runs once per account the account column chooses, concurrently, each account within its own "
+                       "usage plans")
         return out
 
     def _entity_source(self, table: TableSpec) -> TableSpec:

@@ -277,3 +277,14 @@ def test_each_account_keeps_its_own_fields(tmp_path: Path, emu: Any) -> None:
     assert 0 < counts.get("shop_eu", 0) < counts["shop_us"]
     after = {c.account: c.params["createdAfter"][:10] for c in emu.calls if c.operation == "searchOrders"}
     assert after[SECOND_TOKEN] > after["demo"]
+
+
+def test_explain_says_the_estimates_are_per_account_and_how_accounts_are_read(tmp_path: Path, emu: Any) -> None:
+    path = write_accounts(tmp_path, emu)
+    db = open_database(f"CredentialsFile={path};Accounts=all")
+    try:
+        lines = db.explain(f"SELECT count(*) FROM orders WHERE {SINCE}")
+    finally:
+        db.close()
+    assert "searchOrders" in lines[0]
+    assert lines[-1].startswith("accounts: 2 (shop_us, shop_eu): each access runs once per account")
