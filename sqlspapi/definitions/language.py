@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlspapi.definitions.schema import COLUMN_SOURCES, COLUMN_TYPES, ColumnSpec
+from sqlspapi.definitions.syncspec import SYNC_KEYS
 from sqlspapi.errors import InternalError
 
 __all__ = ["DefinitionError", "KEYS", "ROUTE_KINDS", "REPORT_OPERATIONS", "REPORT_COLUMNS", "MAX_NAME_BYTES",
@@ -41,7 +42,8 @@ KEYS: Mapping[str, Mapping[str, bool]] = {
               "restricted": False,
               "hint": False, "one_of": False, "parts": False, "hook": False, "example": False, "routes_from": False,
               "get": False, "list": False, "window": False, "nested": False, "batch": False, "document": False,
-              "report": False, "python": False, "bulk": False},
+              "report": False, "python": False, "bulk": False,
+              "sync": False},
     "hint": {"required": False},
     "parts": {"param": True, "names": True, "always": False},
     "get": {**_ROUTE_COMMON, "operation": True, "column": True, "path_param": True, "row": True,
@@ -70,6 +72,7 @@ KEYS: Mapping[str, Mapping[str, bool]] = {
     "filter": {"column": True, "ops": True, "param": False, "path_param": False, "batch": False, "exact": False,
                "required": False, "params": False, "not_with": False, "values": False},
     "window_spec": {"column": True, "after": False, "before": False, "max_span_days": False},
+    "sync": SYNC_KEYS,
 }
 
 #: Route kinds, in the order the planner tries them (a get by key beats the order report beats a nested read beats a

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlspapi.definitions.syncspec import SyncSpec
+
 
 @dataclass(frozen=True)
 class OperationSpec:
@@ -412,6 +414,7 @@ class TableSpec:
     hook: str | None = None
     example: str | None = None
     source: str = ""
+    sync: SyncSpec | None = None
 
     def route(self, kind: str) -> RouteSpec | None:
         """The route of this kind, if the table has one."""

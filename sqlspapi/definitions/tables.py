@@ -43,6 +43,7 @@ from sqlspapi.definitions.schema import (
     TableSpec,
     WindowSpec,
 )
+from sqlspapi.definitions.syncspec import SyncSpec
 
 __all__ = ["read_operation", "Reader", "read_table", "WRITE_METHODS"]
 
@@ -272,7 +273,37 @@ def read_table(name: str, raw: Any, section: str, version: str, reader: Reader, 
         hook=_hook(raw.get("hook"), hooks, where), example=raw.get("example"), source=where.split(":")[0],
     )
     _check_columns(table, where)
+    if "sync" in raw:
+        table = replace(table, sync=_sync(table, raw["sync"], inherited, f"{where} [sync]"))
     return table
+
+
+def _sync(table: TableSpec, raw: Any, inherited: Mapping[str, TableSpec], where: str) -> SyncSpec:
+    """A ``[sync]`` block: its columns are the table's (the cursor a TIME one), its parent declared earlier in the
+    file with a cursor, a report backfill only where a ``[bulk]`` route exists."""
+    raw = _check(raw, "sync", where)
+    key = tuple(str(k) for k in raw.get("key", (table.key,) if table.key else ()))
+    spec = SyncSpec(cursor=raw.get("cursor"), key=key, overlap_days=float(raw.get("overlap_days", 3.0)),
+                    backfill=raw.get("backfill"), parent=raw.get("parent"), replace_by=raw.get("replace_by"),
+                    since_days=int(raw.get("since_days", 730)))
+    for col in (*spec.key, *filter(None, (spec.replace_by, spec.cursor if spec.parent is None else None))):
+        try:
+            table.column_index(col)
+        except KeyError:
+            raise DefinitionError(f"{where}: column {col!r} is not a column of the table") from None
+    if spec.cursor and spec.parent is None and table.columns[table.column_index(spec.cursor)].kind != "TIME":
+        raise DefinitionError(f"{where}: cursor {spec.cursor!r} is not a TIME column")
+    parent = inherited.get(spec.parent) if spec.parent else None
+    if spec.parent and (parent is None or parent.sync is None or parent.sync.cursor is None or table.nested is None):
+        raise DefinitionError(f"{where}: parent {spec.parent!r} names a table declared earlier in the file with a "
+                              "[sync] cursor, and this table needs a [nested] route (the join column)")
+    if spec.backfill not in (None, "report") or (spec.backfill and table.route("bulk") is None):
+        raise DefinitionError(f"{where}: backfill = \"report\" needs a [bulk] route")
+    if not spec.key and not spec.replace_by and spec.cursor:
+        raise DefinitionError(f"{where}: an incremental table needs a key (the table's key, [sync] key or replace_by)")
+    if spec.overlap_days < 0 or spec.since_days < 1:
+        raise DefinitionError(f"{where}: overlap_days >= 0 and since_days >= 1")
+    return spec
 
 
 def _own_columns(raw: Mapping[str, Any], inherited: Mapping[str, TableSpec], where: str) -> tuple[ColumnSpec, ...]:

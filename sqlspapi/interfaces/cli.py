@@ -1,5 +1,5 @@
-"""The ``sqlspapi`` command: ``shell``, ``query``, ``emulator``, ``serve``, ``dsn``, ``authorize``, ``docs``, ``help``
-and ``version``.
+"""The ``sqlspapi`` command: ``shell``, ``query``, ``emulator``, ``serve``, ``dsn``, ``authorize``, ``sync``, ``docs``,
+``help`` and ``version``.
 
 ``query`` runs each statement of its SQL in turn and prints one result per statement that returns columns (see
 :func:`sqlspapi.interfaces.results.write_results` for the shapes); ``help [TOPIC]`` prints the documentation
@@ -245,6 +245,10 @@ _MODULE_COMMANDS = {
                       "Asks Amazon for a new LWA client secret, receives it from the app's SQS queue "
                       "(RotationQueueUrl), verifies it and stores it where ClientSecret came from. See 'sqlspapi "
                       "help rotate-secret'."),
+    "sync": ("sqlspapi.interfaces.sync_command", "mirror tables into DuckDB, PostgreSQL or any dlt destination",
+             "Reads each table incrementally (its cursor, an overlap re-read for late changes), merges on its key per "
+             "account and prints a summary. History comes through the order report where one exists. See 'sqlspapi "
+             "help sync'."),
 }
 
 

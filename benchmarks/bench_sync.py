@@ -1,0 +1,143 @@
+"""Benchmark of issue 12: ``sqlspapi sync``'s first run through the order reports vs paging, and a re-run.
+
+(a) The first sync of two years of ``orders`` with their ``order_items`` for a 20,000-order seller into DuckDB, on
+the emulator at Amazon's usage plans (its clock sped up by ``--time-scale``): with the default backfill (history
+through the order report, one report per marketplace and 30 days) and with ``--backfill api`` (paging
+searchOrders, 100 orders a page). Prints each run's SP-API calls by operation, its wall time here and its time at
+Amazon's rates, and the ratios (target >= 20x).
+
+(b) A re-run of the first mirror with nothing new: its calls (target <= tables x accounts).
+
+The emulator's seller sells in five marketplaces. A report covers one marketplace and 30 days, while a page of
+searchOrders covers them all: each marketplace more multiplies the reports (and createReport's usage plan, one a
+minute after a burst of 15, sets the report backfill's pace), not the pages.
+
+Time at Amazon's rates, as in bench_report_route.py (a scaled emulator cannot give it by one multiplication: the
+local work does not speed up): the slowest operation's usage plan (calls beyond the burst at the published rate),
+Amazon's answers (0.3 s a call where the plan leaves no longer gap), report processing when reports were made, and
+the local work as measured (the wall time here less the time waited on rate limits).
+
+Each sync runs in a fresh interpreter (``--child``): rate-limit buckets and caches start as in a new process. The
+emulator runs in this process, where its call log counts the calls by operation.
+
+Run: ``python benchmarks/bench_sync.py [--orders 20000] [--time-scale 1000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import NamedTuple
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_report_route import report_seen_done  # noqa: E402 (benchmarks/ is not a package)
+from emuproc import run_child  # noqa: E402
+
+from sqlspapi.definitions.loader import load_all  # noqa: E402
+from sqlspapi.http.pace import DEFAULT_LATENCY  # noqa: E402
+from sqlspapi.http.progress import duration  # noqa: E402
+
+TABLES = ("orders", "order_items")
+#: Calls the emulator logs that are not SP-API calls (Login with Amazon's token endpoint).
+NOT_SP_API = {"lwaToken"}
+#: The API versions whose usage plans the sync's calls fall under.
+VERSIONS = {"orders": "2026-01-01", "reports": "2021-06-30"}
+
+
+class Run(NamedTuple):
+    """One sync: its summary (as the child reported it), calls by operation and wall seconds."""
+
+    summary: dict
+    calls: Counter[str]
+    wall: float
+
+    def at_amazon(self) -> float:
+        """The run's time at Amazon's rates (see the module docstring)."""
+        plans = {name: op for s in load_all() if VERSIONS.get(s.section) == s.version
+                 for name, op in s.operations.items()}
+        floors = [max(0, n - plans[op].burst) / plans[op].rate for op, n in self.calls.items() if op in plans]
+        usage = max(floors, default=0.0)
+        answers = max(0.0, sum(self.calls.values()) * DEFAULT_LATENCY - usage)
+        processing = report_seen_done() if self.calls["createReport"] else 0.0
+        local = max(0.0, self.wall - self.summary["throttle_seconds"])
+        return usage + answers + processing + local
+
+    def describe(self, name: str) -> str:
+        """The run's lines."""
+        listed = ", ".join(f"{n:,} {op}" for op, n in self.calls.most_common()) or "none"
+        rows = ", ".join(f"{n:,} {table}" for table, n in self.summary["tables"].items())
+        return (f"    {name:<14s} {rows}; {sum(self.calls.values()):,} calls ({listed}); wall here "
+                f"{self.wall:.1f} s (waited on rate limits {self.summary['throttle_seconds']:.1f} s); at Amazon's "
+                f"rates ~{duration(self.at_amazon())}")
+
+
+def child(argv: list[str]) -> int:
+    """``--child CONNSTR FOLDER BACKFILL``: one sync into ``FOLDER/mirror.duckdb``; its summary as a JSON line."""
+    connection, folder, backfill = argv
+    from sqlspapi.sync import sync
+
+    summary = sync(connection, tables=TABLES, destination="duckdb", credentials=str(Path(folder) / "mirror.duckdb"),
+                   pipelines_dir=str(Path(folder) / "pipelines"), backfill=backfill, progress=False)
+    print(json.dumps({"tables": dict(summary.tables), "calls": summary.calls,
+                      "throttle_seconds": summary.throttle_seconds, "accounts_failed": summary.accounts_failed}))
+    return 0
+
+
+def measure(emu, connection: str, folder: Path, backfill: str) -> Run:
+    """One sync in a fresh interpreter, with the emulator's count of its calls."""
+    emu.calls.clear()
+    started = time.perf_counter()
+    summary = run_child(__file__, "--child", connection, str(folder), backfill)
+    wall = time.perf_counter() - started
+    if summary["accounts_failed"]:
+        raise RuntimeError(f"the sync failed: {summary['accounts_failed']}")
+    return Run(summary, Counter(call.operation for call in emu.calls.snapshot() if call.operation not in NOT_SP_API),
+               wall)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run (a) and (b) and print the ratios."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child"]:
+        return child(argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=20_000, help="the seller's orders over two years (20,000)")
+    parser.add_argument("--time-scale", type=float, default=1000.0, help="emulator clock speed-up (default 1000)")
+    args = parser.parse_args(argv)
+    scale = args.time_scale
+    work = Path(tempfile.mkdtemp(prefix="sqlspapi-bench-sync-"))
+    os.environ["SQLSPAPI_CACHE_DIR"] = str(work / "cache")  # no report to reuse; the children inherit it
+    os.environ["SQLSPAPI_POLL_SCALE"] = repr(1 / scale)  # report polls on the emulator's clock
+    from sqlspapi.emulator import start
+
+    emu = start(orders=args.orders, time_scale=scale)
+    try:
+        connection = emu.connection_string()
+        print(f"(a) first sync of two years of {', '.join(TABLES)} (a seller of {args.orders:,} orders in five "
+              f"marketplaces; emulator time scale {scale:g}) into DuckDB")
+        report = measure(emu, connection, work / "report", "auto")
+        print(report.describe("report backfill"))
+        api = measure(emu, connection, work / "api", "api")
+        print(api.describe("paging only"))
+        print(f"    the report backfill is {api.at_amazon() / report.at_amazon():,.1f}x faster at Amazon's rates "
+              f"(target >= 20x), {api.wall / report.wall:,.1f}x in wall time here (time scale {scale:g}: the local "
+              f"work does not speed up); calls: {sum(report.calls.values()):,} vs {sum(api.calls.values()):,}")
+        again = measure(emu, connection, work / "report", "auto")
+        limit = len(TABLES)  # tables x accounts (one account)
+        print(f"(b) re-run with nothing new: {sum(again.calls.values())} calls "
+              f"({', '.join(f'{n} {op}' for op, n in again.calls.most_common()) or 'none'}) for {len(TABLES)} "
+              f"tables x 1 account: {sum(again.calls.values()) / limit:.2f} of the limit (target <= 1)")
+    finally:
+        emu.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
