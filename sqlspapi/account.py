@@ -62,7 +62,9 @@ class Account:
     def _connection_values(self) -> dict[str, Any]:
         """What ``$name`` columns and derived parameters may read from the connection (no secrets)."""
         return {"sellerId": self.settings.seller_id, "region": self.settings.region,
-                "endpoint": self.settings.endpoint}
+                "endpoint": self.settings.endpoint,
+                # MarketplaceIds as the connection gives them (None without the key: no discovery call)
+                "configuredMarketplaces": list(self.settings.marketplace_ids) or None}
 
     def cost_env(self) -> CostEnv:
         """What estimates read now (no call: the marketplaces count only when already known)."""

@@ -235,3 +235,17 @@ def test_timestamps_compare_as_instants_whatever_the_spelling(emulator) -> None:
 def test_in_an_empty_subquery_is_zero_rows(demo_database) -> None:
     sql = "SELECT * FROM orders WHERE orderId IN (SELECT 'x' WHERE 0)"
     assert demo_database.connection.execute(sql).fetchall() == []
+
+
+def test_marketplace_ids_of_the_connection_narrow_the_2026_search(emulator) -> None:
+    """MarketplaceIds=DE: searchOrders is asked for DE only (its marketplaceIds is optional, so without the key every
+    marketplace comes back); a filter on the marketplace column still says which."""
+    db = db_for(emulator, MarketplaceIds="DE")
+    window = "createdTime >= '2026-01-01'"
+    got = db.connection.execute(f"SELECT DISTINCT salesChannel_marketplaceId FROM orders WHERE {window}").fetchall()
+    assert got == [("A1PA6795UKMFR9",)]
+    assert all(c.params.get("marketplaceIds") == "A1PA6795UKMFR9" for c in db.last_calls()
+               if c.operation == "searchOrders")
+    everywhere = db_for(emulator).connection.execute(
+        f"SELECT count(DISTINCT salesChannel_marketplaceId) FROM orders WHERE {window}").fetchone()[0]
+    assert everywhere > 1
