@@ -250,7 +250,7 @@ def test_the_cli_defaults_write_sqlspapi_mirror_duckdb_in_the_current_directory(
 def test_a_sync_block_is_checked_like_the_rest_of_a_definition(tmp_path: Path) -> None:
     text = (definitions_dir() / "orders-2026-01-01.toml").read_text(encoding="utf-8")
     for wrong, message in ((('cursor = "lastUpdatedTime"', 'cursor = "orderId"'), "is not a TIME column"),
-                           (("overlap_days = 3\n", "overlap_dayz = 3\n"), "did you mean 'overlap_days'"),
+                           (("overlap_days = 0.25\n", "overlap_dayz = 0.25\n"), "did you mean 'overlap_days'"),
                            (('parent = "orders"', 'parent = "order_buyer_info"'), "parent 'order_buyer_info'")):
         path = tmp_path / "orders-2026-01-01.toml"
         path.write_text(text.replace(*wrong, 1), encoding="utf-8")

@@ -285,7 +285,8 @@ def _sync(table: TableSpec, raw: Any, inherited: Mapping[str, TableSpec], where:
     key = tuple(str(k) for k in raw.get("key", (table.key,) if table.key else ()))
     spec = SyncSpec(cursor=raw.get("cursor"), key=key, overlap_days=float(raw.get("overlap_days", 3.0)),
                     backfill=raw.get("backfill"), parent=raw.get("parent"), replace_by=raw.get("replace_by"),
-                    since_days=int(raw.get("since_days", 730)))
+                    since_days=int(raw.get("since_days", 730)),
+                    recent_days=float(raw["recent_days"]) if "recent_days" in raw else None)
     for col in (*spec.key, *filter(None, (spec.replace_by, spec.cursor if spec.parent is None else None))):
         try:
             table.column_index(col)

@@ -48,6 +48,13 @@ class TablePlan:
     overlap: timedelta = timedelta(days=3)
     since_days: int = 730
     report_columns: tuple[str, ...] = ()
+    recent: timedelta | None = None
+
+    @property
+    def first_api_window(self) -> timedelta:
+        """How far back a first run with a report backfill reads through the API (every column): ``recent_days``,
+        at least the overlap."""
+        return max(self.recent or self.overlap, self.overlap)
 
     @property
     def unit(self) -> tuple[str, ...]:
@@ -113,14 +120,15 @@ def plan_tables(specs: Mapping[str, TableSpec], names: Sequence[str], *, overlap
         if spec is None:
             plans.append(TablePlan(name, columns))
             continue
-        cursor, join = spec.cursor, None
+        cursor, join, timing = spec.cursor, None, spec
         if spec.parent:
             parent = specs.get(spec.parent)
             if parent is None or parent.sync is None or table.nested is None:
                 raise ProgrammingError(f"sync: {name} is read through {spec.parent}, which this connection lacks")
-            cursor, join = parent.sync.cursor, table.nested.column
-        overlap = timedelta(days=spec.overlap_days if overlap_days is None else overlap_days)
+            cursor, join, timing = parent.sync.cursor, table.nested.column, parent.sync  # the parent's cursor times
+        overlap = timedelta(days=timing.overlap_days if overlap_days is None else overlap_days)
+        recent = timedelta(days=timing.recent_days) if timing.recent_days is not None else None
         plans.append(TablePlan(name, columns, cursor=cursor, parent=spec.parent, join=join, key=spec.key,
                                replace_by=spec.replace_by, overlap=overlap, since_days=spec.since_days,
-                               report_columns=_report_columns(table, spec.backfill)))
+                               report_columns=_report_columns(table, spec.backfill), recent=recent))
     return plans

@@ -163,12 +163,12 @@ class _AccountRead:
 
     def windows(self, backfill: str) -> Iterator[tuple[str, datetime | None, datetime | None]]:
         """(route, lower bound, upper bound) of each statement, decided as the reads go: without a report backfill,
-        one API read from the bound; with one, the API's recent window (the overlap) first, then — knowing the
+        one API read from the bound; with one, the API's recent window (``recent_days``) first, then — knowing the
         largest cursor — the API down to the overlap of that cursor, and the order report for the history before."""
         if not self.plan.cursor:
             yield "api", None, None
             return
-        split = self.now - self.plan.overlap
+        split = self.now - self.plan.first_api_window
         history = (split - self.bound) / timedelta(days=1)
         wanted = {"auto": REPORT_MIN_DAYS, "report": 0, "api": None}[backfill]
         if not self.plan.report_columns or wanted is None or history <= wanted:
