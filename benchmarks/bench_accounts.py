@@ -14,31 +14,19 @@ Run: ``python benchmarks/bench_accounts.py [--accounts 4] [--orders 4000] [--tim
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import time
 import warnings
 from pathlib import Path
 
-from emuproc import EmulatorProcess
+from emuproc import EmulatorProcess, write_credentials
 
-from sqlspapi.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
+from sqlspapi.emulator import DEMO_REFRESH_TOKEN
 from sqlspapi.engine import open_database
 from sqlspapi.http.runtime import reset_runtimes
 
 SINCE = "createdTime >= '2025-11-01'"
-
-
-def credentials(folder: Path, emu: EmulatorProcess, tokens: list[str]) -> Path:
-    """A credentials file with one named account per refresh token, on the emulator."""
-    base = dict(pair.split("=", 1) for pair in emu.connection_string().split(";"))
-    common = {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET, "token_url": base["TokenUrl"],
-              "endpoint": base["Endpoint"]}
-    path = folder / "credentials.json"
-    path.write_text(json.dumps({f"shop{i}": {**common, "refresh_token": t} for i, t in enumerate(tokens)}))
-    os.chmod(path, 0o600)
-    return path
 
 
 def timed(connection_string: str, sql: str) -> tuple[float, list[tuple[object, ...]], int]:
@@ -66,7 +54,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder, \
             EmulatorProcess(orders=args.orders, time_scale=args.time_scale, accounts=tokens[1:]) as emu:
         os.environ["SQLSPAPI_CACHE_DIR"] = folder
-        path = credentials(Path(folder), emu, tokens)
+        path = write_credentials(Path(folder), emu, {f"shop{i}": token for i, token in enumerate(tokens)})
         alone, one, _ = timed(f"CredentialsFile={path};Account=shop0;Route=api",
                               f"SELECT count(*) FROM orders WHERE {SINCE}")
         together, many, retries = timed(f"CredentialsFile={path};Accounts={together_names};Route=api",

@@ -16,7 +16,6 @@ rates: at 100 an account's floor is ~9 s; a faster scale makes the CPU (emulator
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -27,26 +26,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from emuproc import EmulatorProcess
+from emuproc import EmulatorProcess, write_credentials
 
 from sqlspapi.definitions.loader import operation
-from sqlspapi.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from sqlspapi.engine import open_database
 from sqlspapi.http.runtime import reset_runtimes
 
 SINCE = "2025-11-01"
 PAGE = "searchOrders"
-
-
-def write_credentials(folder: Path, emu: EmulatorProcess, names: list[str]) -> Path:
-    """A credentials file with one named account per emulator refresh token."""
-    base = dict(pair.split("=", 1) for pair in emu.connection_string().split(";"))
-    common = {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET, "token_url": base["TokenUrl"],
-              "endpoint": base["Endpoint"]}
-    path = folder / "credentials.json"
-    path.write_text(json.dumps({name: {**common, "refresh_token": f"Atzr|FAKE-{name}"} for name in names}))
-    os.chmod(path, 0o600)
-    return path
 
 
 @contextmanager
@@ -57,7 +44,7 @@ def fresh_run(args: argparse.Namespace, names: list[str]) -> Iterator[Path]:
                             accounts=[f"Atzr|FAKE-{n}" for n in names]) as emu:
         os.environ["SQLSPAPI_CACHE_DIR"] = folder
         reset_runtimes()
-        yield write_credentials(Path(folder), emu, names)
+        yield write_credentials(Path(folder), emu, {name: f"Atzr|FAKE-{name}" for name in names})
 
 
 def one_by_one(path: Path, names: list[str]) -> tuple[float, dict[str, int], dict[str, int]]:

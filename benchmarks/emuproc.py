@@ -80,6 +80,21 @@ class EmulatorProcess:
         self._proc = None
 
 
+def write_credentials(folder: Path, emu: EmulatorProcess, tokens: dict[str, str]) -> Path:
+    """A 0600 credentials file of named accounts (name → refresh token) on the emulator ``emu`` (the demo app)."""
+    import os
+
+    from sqlspapi.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
+    base = dict(pair.split("=", 1) for pair in emu.connection_string().split(";"))
+    common = {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET, "token_url": base["TokenUrl"],
+              "endpoint": base["Endpoint"]}
+    path = folder / "credentials.json"
+    path.write_text(json.dumps({name: {**common, "refresh_token": token} for name, token in tokens.items()}))
+    os.chmod(path, 0o600)
+    return path
+
+
 def run_child(script: str, *args: str) -> dict[str, Any]:
     """Run ``python script *args`` in a fresh interpreter; the JSON object on its last stdout line."""
     done = subprocess.run([sys.executable, script, *args], capture_output=True, text=True, check=False)

@@ -156,18 +156,22 @@ def run_cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def consent_url_of(process: subprocess.Popen[str]) -> str:
+    """The consent URL ``sqlspapi authorize --no-browser`` prints (the line it waits after)."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "/apps/authorize/consent?" in line:
+            return line[line.index("http"):].strip()
+    return ""
+
+
 def test_cli_stores_into_a_credentials_file_and_never_prints_the_token(emu, tmp_path: Path) -> None:
     env = {**os.environ, "LWA_APP_ID": "demo-client-id", "LWA_CLIENT_SECRET": "demo-client-secret"}
     target = tmp_path / "credentials.yml"
     connstr = f"TokenUrl={emu.token_url};Endpoint={emu.url}"
     process = run_cli([connstr, "--application-id", APP, "--no-browser", "--credentials-file", str(target),
                        "--account", "shop"], env)
-    assert process.stdout is not None
-    url = ""
-    for line in process.stdout:
-        if "/apps/authorize/consent?" in line:
-            url = line[line.index("http"):].strip()
-            break
+    url = consent_url_of(process)
     browser(url)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
@@ -214,12 +218,7 @@ def test_zappysys_auth_url_gives_the_consent_page_the_app_and_the_draft_flag(emu
     auth_url = f"{emu.url}/apps/authorize/consent?application_id={APP}&version=beta"
     connstr = f"TokenUrl={emu.token_url};Endpoint=https://sellingpartnerapi-na.amazon.com;AuthUrl={{{auth_url}}}"
     process = run_cli([connstr, "--no-browser", "--print"], env)
-    assert process.stdout is not None
-    url = ""
-    for line in process.stdout:
-        if "/apps/authorize/consent?" in line:
-            url = line[line.index("http"):].strip()
-            break
+    url = consent_url_of(process)
     query = parse_qs(urlsplit(url).query)
     assert url.startswith(f"{emu.url}/apps/authorize/consent?")
     assert query["application_id"] == [APP] and query["version"] == ["beta"]
