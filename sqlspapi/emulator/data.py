@@ -311,8 +311,12 @@ def _orders(rng: random.Random, count: int, anchor: datetime, products: list[Pro
         purchase = datetime.fromtimestamp(ts, UTC)
         delay = {"Pending": 0.02, "PendingAvailability": 3.0, "Unshipped": 0.3, "PartiallyShipped": 1.5,
                  "Canceled": 1.0}.get(status, 6.0)
-        update_ts = min(latest, ts + int(rng.random() * delay * 86400) + rng.randint(30, 900))
-        update_ts = max(update_ts, ts)
+        update_ts = ts + int(rng.random() * delay * 86400) + rng.randint(30, 900)
+        if update_ts > latest:
+            # not updated that late yet: its last update so far falls as far into (purchase, latest) as it would have
+            # fallen into its usual span (clamping them all to `latest` would bunch the newest orders at one instant)
+            update_ts = ts + int((update_ts - ts) * (latest - ts) / (delay * 86400 + 900))
+        update_ts = max(min(update_ts, latest), ts)
         # items
         n_items = rng.choices((1, 2, 3, 4, 5), (55, 25, 10, 6, 4))[0]
         chosen = rng.sample(products, n_items)
