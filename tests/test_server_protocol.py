@@ -14,7 +14,9 @@ from sqlspapi import errors
 from sqlspapi.server import protocol as pq
 from sqlspapi.server import scram as auth
 from sqlspapi.server import start_in_thread
-from sqlspapi.server.codec import batch_encoder, binary_encoder, decode_binary_param, decode_text_param
+from sqlspapi.server.bindparams import decode_binary_param, decode_text_param
+from sqlspapi.server.codec import binary_encoder
+from sqlspapi.server.datarows import batch_encoder
 
 
 def parse_datarows(data: bytes) -> list[list[bytes | None]]:

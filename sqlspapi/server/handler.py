@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlspapi.server import protocol as pq
-from sqlspapi.server.codec import TEXT, batch_encoder, decode_binary_param, decode_text_param
+from sqlspapi.server.bindparams import decode_binary_param, decode_text_param
+from sqlspapi.server.codec import TEXT
+from sqlspapi.server.datarows import batch_encoder
 from sqlspapi.server.output import ClientGone, Output
 from sqlspapi.server.pgerror import client_error
 

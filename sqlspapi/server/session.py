@@ -5,9 +5,10 @@ DISCARD, DEALLOCATE, DECLARE/FETCH/MOVE/CLOSE cursors), translates everything el
 on the session's own ``Database`` connection, which carries the emulated catalog (``catalog``) and the authorizer
 (``guard``). Describe (``prepare``) never runs a query: the exec tracer captures the description, returns False.
 ``EXPLAIN`` answers the API plan (``Database.explain``: the calls the statement would make and their estimated cost)
-as PostgreSQL's one ``QUERY PLAN`` column, without calling the API. SQLite's "no such function/column/table" become
-PostgreSQL's SQLSTATEs with a useful message (``translate.function_error``, ``sqlspapi.interfaces.hints.hint``); every
-other failure reaches the client through ``pgerror.client_error`` (PostgreSQL's words, never Python's).
+as PostgreSQL's one ``QUERY PLAN`` column, without calling the API (``explain``). Parameter and result column types
+come from ``describe``. SQLite's "no such function/column/table" become PostgreSQL's SQLSTATEs with a useful
+message (``translate.function_error``, ``sqlspapi.interfaces.hints.hint``); every other failure reaches the client
+through ``pgerror.client_error`` (PostgreSQL's words, never Python's).
 
 Limits: a query longer than the session's ``max_query_size`` (``$SQLSPAPI_BRIDGE_MAX_QUERY_SIZE``, default 16 MiB)
 is refused with 54000 before anything else reads it; ``SET statement_timeout`` stops a statement that runs longer
@@ -16,11 +17,9 @@ is refused with 54000 before anything else reads it; ``SET statement_timeout`` s
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import apsw
@@ -29,7 +28,17 @@ from sqlspapi.interfaces.hints import hint
 
 from . import pgtypes, unsupported
 from . import translate as _sql
-from .catalog import DEFAULT_SETTINGS, Catalog, timeout_ms
+from .catalog import Catalog
+from .describe import (
+    Prepared,
+    bind_values,
+    catalog_fallback,
+    parameter_oids,
+    result_columns,
+    text_columns,
+    to_bool,
+)
+from .explain import ExplainStatement
 from .guard import (
     Guard,
     StatementTimer,
@@ -40,6 +49,7 @@ from .guard import (
     timeout_error,
 )
 from .pgerror import client_error
+from .pgsettings import DEFAULT_SETTINGS, timeout_ms
 from .statements import FETCH_RE, ColumnDesc, HeldCursor, ServerStatements, StatementResult, unquote
 from .translate import PgError, Translation, first_words, leading_code, split_statements, translate
 
@@ -50,10 +60,6 @@ _SERVER_ANSWERED = {"set", "reset", "show", "begin", "start", "commit", "end", "
                     "notify"}
 _SQLITE_MISSING = re.compile(r"no such (function|column|table): (\S+)")
 _QUOTED = re.compile(r'"([^"]*+(?:""[^"]*+)*+)"')
-_SERIES_SCAN = re.compile(r"SCAN PG_SERIES_\w+ VIRTUAL TABLE INDEX \d+:.*", re.I)  # our generate_series table
-_PLACEHOLDER = re.compile(r"""'[^']*+(?:''[^']*+)*+'|"[^"]*+(?:""[^"]*+)*+"|\?(\d+)""")  # ?n, not in quotes
-#: The one plan line of a statement that makes no SP-API call (SQLite answers it alone).
-NO_CALL = "no SP-API call: answered by SQLite alone"
 
 
 class MissingName(PgError, apsw.SQLError):
@@ -61,43 +67,7 @@ class MissingName(PgError, apsw.SQLError):
     useful message; still an ``apsw.SQLError`` for code that catches SQLite's errors."""
 
 
-@dataclass
-class Prepared:
-    """A parsed statement (extended protocol): parameter types and result columns, described without running."""
-
-    param_oids: list[int]
-    columns: list[ColumnDesc] | None
-    sql: str = ""
-    translation: Translation | None = None
-    fallback: bool = False  # a catalog query SQLite cannot run: answers 0 rows with these columns
-
-
-def _text_columns(tr: Translation) -> list[ColumnDesc]:
-    """Columns of a catalog query answered with 0 rows: sqlglot's names, all text."""
-    return [ColumnDesc(name, pgtypes.TEXT) for name in tr.names]
-
-
-def _param_oids(tr: Translation, given: list[int]) -> list[int]:
-    """Parameter types: the client's where it gave one (non-zero), else the translation's inference, else text."""
-    return [(given[i] if i < len(given) and given[i] else tr.param_oids[i] if i < tr.param_count else pgtypes.TEXT)
-            for i in range(max(tr.param_count, len(given)))]
-
-
-def _catalog_fallback(tr: Translation, error: apsw.Error) -> bool:
-    """True when a failed statement is a catalog query that answers 0 rows: it touches ``pg_*`` or
-    information_schema, was not refused or cancelled, and (for a missing function) reads a catalog relation, so
-    ``select pg_foo(1)`` still says the function is missing."""
-    if not tr.catalog or isinstance(error, apsw.AuthError | apsw.InterruptError):
-        return False
-    return tr.reads_catalog or "no such function" not in str(error)
-
-
-def _to_bool(value: Any) -> Any:
-    """SQLite has no booleans: 0/1 (or 't'/'f' text) become False/True for a bool column."""
-    return value if value is None or isinstance(value, bool) else bool(pgtypes.pg_bool(value))
-
-
-class PgSession(ServerStatements):
+class PgSession(ServerStatements, ExplainStatement):
     """A client's session on its own ``Database`` (see the module docstring and docs/server-interface.md)."""
 
     def __init__(self, database: Any, *, user: str, database_name: str, application_name: str = "",
@@ -272,8 +242,8 @@ class PgSession(ServerStatements):
     def _describe(self, sql: str, param_oids: list[int]) -> Prepared:
         tr = self._translate(sql)
         if not tr.sql:
-            return Prepared(list(param_oids), _text_columns(tr), sql=sql, translation=tr, fallback=True)
-        oids = _param_oids(tr, param_oids)
+            return Prepared(list(param_oids), text_columns(tr), sql=sql, translation=tr, fallback=True)
+        oids = parameter_oids(tr, param_oids)
         cursor, captured = self._describing_cursor(run=False)
         self.guard.denied = None
         try:
@@ -281,11 +251,11 @@ class PgSession(ServerStatements):
         except apsw.ExecTraceAbort:
             pass
         except apsw.Error as error:
-            if not _catalog_fallback(tr, error):
+            if not catalog_fallback(tr, error):
                 raise
-            return Prepared(oids, _text_columns(tr), sql=sql, translation=tr, fallback=True)
+            return Prepared(oids, text_columns(tr), sql=sql, translation=tr, fallback=True)
         description = captured.get("d") or ()
-        return Prepared(oids, self._columns(description, tr, None) if description else None, sql=sql,
+        return Prepared(oids, result_columns(description, tr, None) if description else None, sql=sql,
                         translation=tr)
 
     def _describing_cursor(self, *, run: bool) -> tuple[apsw.Cursor, dict[str, Any]]:
@@ -301,42 +271,6 @@ class PgSession(ServerStatements):
         cursor.exec_trace = trace
         return cursor, captured
 
-    def _columns(self, description: Any, tr: Translation, first: tuple | None) -> list[ColumnDesc]:
-        columns = []
-        for index, (name, decltype) in enumerate(description):
-            oid = pgtypes.oid_for_decltype(decltype)
-            if oid is None and index < len(tr.types):
-                oid = tr.types[index]
-            if oid is None and first is not None:
-                oid = pgtypes.oid_for_value(first[index]) if first[index] is not None else None
-            oid = oid or pgtypes.TEXT
-            columns.append(ColumnDesc(name, oid, pgtypes.type_size(oid)))
-        return columns
-
-    # ---- EXPLAIN ---------------------------------------------------------------------------------------------
-    def _describe_explain(self, sql: str, param_oids: list[int]) -> Prepared:
-        tr = self._translate(unsupported.explain_statement(leading_code(sql)))
-        return Prepared(_param_oids(tr, param_oids), [ColumnDesc("QUERY PLAN", pgtypes.TEXT)], sql=sql)
-
-    def _explain(self, sql: str, prepared: Prepared | None, params: list[object]) -> StatementResult:
-        """``EXPLAIN statement``: the API plan, one ``QUERY PLAN`` row per line; never calls the API. Parameter
-        values are written into the planned statement, so the plan shows what would be sent."""
-        tr = self._translate(unsupported.explain_statement(leading_code(sql)))
-        lines: list[str] = []
-        if tr.sql:
-            bindings = self._bindings(tr, prepared, params)
-            inlined = _PLACEHOLDER.sub(lambda m: m[0] if m[1] is None else apsw.format_sql_value(
-                bindings[int(m[1]) - 1]), tr.sql)
-            text = self._sqlite_text(dataclasses.replace(tr, sql=inlined))
-            explain = getattr(self.database, "explain", None)
-            self.guard.denied = None
-            plan = explain(text) if explain is not None else \
-                [str(row[-1]) for row in self.con.execute(f"EXPLAIN QUERY PLAN {text}")]
-            lines = [_SERIES_SCAN.sub("Function Scan on generate_series (no SP-API call)", part)
-                     for line in plan for part in str(line).splitlines()]
-        rows = [(line,) for line in lines or [NO_CALL]]
-        return StatementResult([ColumnDesc("QUERY PLAN", pgtypes.TEXT)], iter(rows), tag="EXPLAIN")
-
     def _sqlite_text(self, tr: Translation) -> str:
         """The SQLite statement to run: with the date bounds the database states on bare columns so they reach the
         API (``Database.prepare``), except for catalog queries."""
@@ -351,8 +285,8 @@ class PgSession(ServerStatements):
     def _query(self, sql: str, prepared: Prepared | None, params: list[object] | None) -> StatementResult:
         tr = prepared.translation if prepared and prepared.translation else self._translate(sql)
         if prepared is not None and prepared.fallback or not tr.sql:
-            return StatementResult(prepared.columns if prepared else _text_columns(tr), iter(()), tag="SELECT 0")
-        bindings = self._bindings(tr, prepared, params or [])
+            return StatementResult(prepared.columns if prepared else text_columns(tr), iter(()), tag="SELECT 0")
+        bindings = bind_values(tr, prepared, params or [])
         cursor, captured = self._describing_cursor(run=True)
         self.guard.denied = None
         begin = getattr(self.database, "begin_statement", None)
@@ -361,21 +295,21 @@ class PgSession(ServerStatements):
         try:
             cursor.execute(self._sqlite_text(tr), bindings)
         except apsw.Error as error:
-            if not _catalog_fallback(tr, error):
+            if not catalog_fallback(tr, error):
                 raise
-            return StatementResult(_text_columns(tr) or None, iter(()), tag="SELECT 0")
+            return StatementResult(text_columns(tr) or None, iter(()), tag="SELECT 0")
         description = captured.get("d") or ()
         if not description:
             return StatementResult(None, tag=self._command_tag(sql))
         if prepared is not None and prepared.columns is not None:
             columns, rows = prepared.columns, cursor
         elif all(d or (i < len(tr.types) and tr.types[i]) for i, (_n, d) in enumerate(description)):
-            columns, rows = self._columns(description, tr, None), cursor  # every type known: no peeking
+            columns, rows = result_columns(description, tr, None), cursor  # every type known: no peeking
         else:
             first = next(cursor, None)
-            columns = self._columns(description, tr, first)
+            columns = result_columns(description, tr, first)
             rows = itertools.chain([first] if first is not None else [], cursor)
-        converters = [(i, _to_bool) for i, c in enumerate(columns) if c.type_oid == pgtypes.BOOL]
+        converters = [(i, to_bool) for i, c in enumerate(columns) if c.type_oid == pgtypes.BOOL]
         if not converters and self.transaction_status == "I" and rows is cursor:
             return StatementResult(columns, cursor, tag=lambda n: f"SELECT {n}")  # fastest: the APSW cursor itself
         return StatementResult(columns, self._rows(rows, converters), tag=lambda n: f"SELECT {n}")
@@ -395,23 +329,6 @@ class PgSession(ServerStatements):
             if converted is error:
                 raise
             raise converted from error
-
-    def _bindings(self, tr: Translation, prepared: Prepared | None, params: list[object]) -> list[object]:
-        oids = prepared.param_oids if prepared is not None else tr.param_oids
-        values = list(params) + [None] * (tr.param_count - len(params))
-        for index, value in enumerate(values[: len(oids)]):
-            oid = oids[index]
-            if isinstance(value, bytes) and oid != pgtypes.BYTEA:
-                value = value.decode()
-            if isinstance(value, str):
-                if oid in (pgtypes.INT2, pgtypes.INT4, pgtypes.INT8, pgtypes.OID):
-                    value = int(value)
-                elif oid in (pgtypes.FLOAT4, pgtypes.FLOAT8, pgtypes.NUMERIC):
-                    value = float(value)
-                elif oid == pgtypes.BOOL:
-                    value = pgtypes.pg_bool(value)
-            values[index] = int(value) if isinstance(value, bool) else value
-        return values[: tr.param_count] + tr.values
 
     def _command_tag(self, sql: str) -> str:
         words = first_words(sql, 3)

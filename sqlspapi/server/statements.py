@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import pgtypes
-from .catalog import DEFAULT_SETTINGS, parse_set, setting_value, show
 from .pgerror import PgError
+from .pgsettings import DEFAULT_SETTINGS, parse_set, setting_value, show
 
 DECLARE_RE = re.compile(r"declare\s+(\"[^\"]*+(?:\"\"[^\"]*+)*+\"|\w+)\s+(?:binary\s+)?(?:insensitive\s+)?(?:no\s+)?"
                         r"(?:scroll\s+)?cursor\s+(?:(with|without)\s+hold\s+)?for\s+(.*)", re.I | re.S)
