@@ -6,7 +6,8 @@ Request flow: route (404 for unknown paths) -> SigV4 signature, when the request
 -> operation handler (400/404 from validation). Every answer carries ``x-amzn-RequestId``; 2xx/400/404 answers
 of a known operation also carry ``x-amzn-RateLimit-Limit`` with the time-scaled rate. Injected faults are HTTP
 statuses (:meth:`Emulator.fail_next`) or answer faults (:meth:`Emulator.fault_next`, kinds in
-:mod:`sqlspapi.emulator.faults`): a success answer that is not a whole one, or a page that pages wrongly.
+:mod:`sqlspapi.emulator.faults`): a success answer that is not a whole one, or a page that pages wrongly. The
+socket server and its request handler are :mod:`sqlspapi.emulator.httpd`.
 """
 
 from __future__ import annotations
@@ -14,21 +15,19 @@ from __future__ import annotations
 import gc
 import json
 import random
-import socket
 import threading
 import time
-import uuid
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sqlspapi.emulator import reports
 from sqlspapi.emulator.calllog import CallLog, EmulatorCall
-from sqlspapi.emulator.common import QUOTA_EXCEEDED, ApiError, Config, Request, encode_json
+from sqlspapi.emulator.common import QUOTA_EXCEEDED, ApiError, Config, Request
 from sqlspapi.emulator.data import Dataset
 from sqlspapi.emulator.faults import FAULT_KINDS, RawAnswer, garble
 from sqlspapi.emulator.generic import Row, validate
+from sqlspapi.emulator.httpd import Server, make_handler
 from sqlspapi.emulator.lwa import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -82,7 +81,7 @@ class Emulator:
         self._faults: dict[str, list[int | str | None]] = {}
         self._faults_lock = threading.Lock()
         self._fault_rng = random.Random(seed)
-        self._httpd = _Server((host, port), _make_handler(self))
+        self._httpd = Server((host, port), make_handler(self.handle))
         self.host = host
         self.port: int = self._httpd.server_address[1]
         shown = "127.0.0.1" if host in ("", "0.0.0.0") else host
@@ -358,72 +357,6 @@ class Emulator:
         return status, answer, extra
 
 
-class _Server(ThreadingHTTPServer):
-    """A threading HTTP server that can also drop its open keep-alive connections on stop."""
-
-    daemon_threads = True
-    request_queue_size = 128  # bursts of parallel clients (bridge, benchmarks) must not be refused
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-        super().__init__(*args, **kwargs)
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        """Track the connection while a thread serves it."""
-        with self._open_lock:
-            self._open.add(request)
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            with self._open_lock:
-                self._open.discard(request)
-
-    def close_connections(self) -> None:
-        """Shut down every open client connection (their threads then end)."""
-        with self._open_lock:
-            conns = list(self._open)
-        for conn in conns:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-
 class _Throttled(Exception):
     """Internal: answer 429 QuotaExceeded."""
 
-
-def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
-    class _Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # keep-alive answers must not wait for delayed ACKs
-
-        def version_string(self) -> str:
-            """The Server header."""
-            return "sqlspapi-emulator"
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length > 0 else b""
-            status, answer, extra = emulator.handle(self.command, self.path, self.headers, body)
-            raw = answer if isinstance(answer, RawAnswer) else RawAnswer(encode_json(answer))
-            data = raw.data
-            self.send_response(status)
-            self.send_header("Content-Type", raw.content_type)
-            self.send_header("Content-Length", str(len(data) if raw.length is None else raw.length))
-            self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-            for key, value in extra.items():
-                self.send_header(key, value)
-            if raw.close:
-                self.send_header("Connection", "close")
-                self.close_connection = True
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-            """Stay quiet."""
-
-    return _Handler

@@ -23,33 +23,37 @@ before the answer came) is a transient fault, retried as a network failure is, t
 from __future__ import annotations
 
 import logging
-import platform
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from sqlspapi import __version__
 from sqlspapi.definitions.schema import OperationSpec, RestrictedResource
 from sqlspapi.errors import AccountSwitchError, OperationalError
 from sqlspapi.http import apierrors, sigv4
 from sqlspapi.http.calllog import CallLog, CallRecord
-from sqlspapi.http.progress import TICK, Progress, rate_text
+from sqlspapi.http.exchange import (
+    USER_AGENT,
+    await_turn,
+    decode,
+    encode_query,
+    incomplete,
+    request_headers,
+    unreachable,
+    url_host,
+)
+from sqlspapi.http.progress import TICK, Progress
 from sqlspapi.http.ratelimit import Bucket
-from sqlspapi.http.response import ApiResponse, Envelope, broken_off, decode_json, describe_body
-from sqlspapi.http.retry import Failure, RetryState, pause, retry_after, run
+from sqlspapi.http.response import ApiResponse, Envelope, broken_off
+from sqlspapi.http.retry import Failure, RetryState, retry_after, run
 from sqlspapi.http.runtime import AccountRuntime, runtime_for
 from sqlspapi.http.tokens import AccountTokens
 from sqlspapi.settings.accounts import operation_refusal
 from sqlspapi.settings.keys import Secret
 
 log = logging.getLogger("sqlspapi.http.client")
-
-USER_AGENT = f"sqlspapi/{__version__} (Language=Python/{platform.python_version()})"
 
 
 class TokenProvider(Protocol):
@@ -78,27 +82,6 @@ class TokenProvider(Protocol):
     def invalidate_rdt(self, resources: Sequence[RestrictedResource], token: str | None = None) -> bool:
         """Drop the RDT of ``resources`` the API refused (only if it is still ``token``)."""
         ...
-
-
-# ------------------------------------------------------------------------------------------ query encoding
-
-
-def _encode_query(query: Mapping[str, Any] | None) -> dict[str, str]:
-    """Query values as SP-API wants them: lists comma-joined, booleans true/false, None dropped."""
-    out: dict[str, str] = {}
-    for key, value in (query or {}).items():
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            out[key] = "true" if value else "false"
-        elif isinstance(value, (list, tuple, set, frozenset)):
-            items = [v for v in value if v is not None]
-            if not items:
-                continue
-            out[key] = ",".join(("true" if v else "false") if isinstance(v, bool) else str(v) for v in items)
-        else:
-            out[key] = str(value)
-    return out
 
 
 # ------------------------------------------------------------------------------------------------- client
@@ -201,7 +184,7 @@ class Client:
         method = op.method.upper()
         rel_path = op.format_path({k: str(v) for k, v in (path or {}).items()})
         url = self.settings.endpoint.rstrip("/") + rel_path
-        params = _encode_query(query)
+        params = encode_query(query)
         if method != "GET":
             return self._send(op, method, url, rel_path, params, body, rdt, expect, watch)
         flights = self.runtime.flights
@@ -271,7 +254,7 @@ class Client:
             # The token stays a Secret in this frame (error reporters record frame locals): revealed only into the
             # request's headers, and for the comparisons of a refresh.
             token = Secret(self._token_for(op, rdt))
-            waited = _await_turn(op, bucket, watch)
+            waited = await_turn(op, bucket, watch)
             if waited:
                 throttle_wait += waited
                 token = Secret(self._token_for(op, rdt))  # it may have expired while we waited
@@ -280,15 +263,15 @@ class Client:
             try:
                 resp = self.session.request(method, url, params=params or None,
                                             json=body if body is not None else None,
-                                            headers=_headers(token, body is not None), timeout=timeout,
+                                            headers=request_headers(token, body is not None), timeout=timeout,
                                             auth=self.signer)
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                     requests.exceptions.ContentDecodingError) as exc:
                 status = 0
                 broken = broken_off(exc)  # the answer began (or the connection was made), then broke off
                 if broken is not None and (method == "GET" or not isinstance(exc, requests.ConnectionError)):
-                    return _incomplete(op, method, None, None, broken)
-                return _unreachable(op, method, url, settings.endpoint, exc, state.attempts)
+                    return incomplete(op, method, None, None, broken)
+                return unreachable(op, method, url, settings.endpoint, exc, state.attempts)
             except requests.RequestException as exc:
                 status = 0
                 raise OperationalError(
@@ -302,18 +285,18 @@ class Client:
             limit = resp_headers.get("x-amzn-RateLimit-Limit")
             if limit:
                 bucket.observe_limit_header(limit)
-            payload, not_json = _decode(resp, lambda text: apierrors.scrub(text, settings, (token,)))
+            payload, not_json = decode(resp, lambda text: apierrors.scrub(text, settings, (token,)))
             log.debug("%s %s %s -> %d (%.3f s, request id %s)", op.name, method, rel_path, status,
                       resp.elapsed.total_seconds() if resp.elapsed else 0.0, request_id)
             if 200 <= status < 300:
                 if not_json is not None and not (status in (204, 205) and not resp.content):
-                    return _incomplete(op, method, status, request_id, not_json)
+                    return incomplete(op, method, status, request_id, not_json)
                 body_error = apierrors.success_body_error(op, status, payload, request_id, settings, (token,))
                 if body_error is not None:
                     raise body_error
                 problem = expect.problem(payload) if expect is not None else None
                 if problem is not None:
-                    return _incomplete(op, method, status, request_id, problem)
+                    return incomplete(op, method, status, request_id, problem)
                 return ApiResponse(status, payload, CaseInsensitiveDict(resp_headers), request_id)
             if status == 429:
                 bucket.drain()
@@ -342,7 +325,7 @@ class Client:
         OperationalError (its ``status`` is the HTTP status). With ``stream`` the body is not read yet: iterate
         ``iter_content`` and close the answer (``Content-Encoding: gzip`` is undone while reading).
         """
-        host = _host(url)
+        host = url_host(url)
         timeout = timeout or float(getattr(self.settings, "timeout", 60.0) or 60.0)
 
         def attempt() -> requests.Response | Failure:
@@ -363,84 +346,6 @@ class Client:
             return Failure(status, lambda _retries: error, f"HTTP {status}")
 
         return run(self.settings.retry, attempt, what=f"download from {host}", log=log)
-
-
-def _await_turn(op: OperationSpec, bucket: Bucket, watch: Progress | None = None) -> float:
-    """Take a token of ``op``'s bucket, waiting until it is due; return the seconds waited.
-
-    A wait that is cancelled (Ctrl-C, :meth:`Progress.cancel`) gives the token back before raising: the call was
-    not sent, so the next statement's turn comes as if it had never queued.
-    """
-    wait = bucket.reserve()
-    if wait <= 0:
-        return 0.0
-    # Send a little after our bucket allows it: the server's bucket started a moment later than ours (its clock
-    # starts at the first request's arrival), so exactly-on-time sends would draw 429s. The slack is not
-    # cumulative: throughput stays at the bucket's rate.
-    wait += min(0.1, 0.5 / bucket.rate)
-    try:
-        pause(wait, f"rate limit of {op.name} ({rate_text(bucket.rate)})", log, watch)
-    except BaseException:
-        bucket.refund()
-        raise
-    return wait
-
-
-def _unreachable(op: OperationSpec, method: str, url: str, endpoint: str, exc: requests.RequestException,
-                 attempts: int) -> Failure:
-    """The failure of a request that got no answer (connection error or timeout) after ``attempts`` attempts."""
-    kind = type(exc).__name__
-    message = (f"{op.name} failed: cannot reach SP-API endpoint {endpoint} "
-               f"({kind}{f', {attempts} attempts' if attempts > 1 else ''}); "
-               "check the network or proxy, and the Endpoint/Region keys.")
-    return Failure(None, lambda _retries: OperationalError(message), "connection error",
-                   note=f"{op.name}: cannot reach {_host(url)} ({kind})",
-                   # A read timeout on a non-GET may have been executed: only connection failures are retried
-                   # for writes.
-                   retryable=method == "GET" or not isinstance(exc, requests.ReadTimeout))
-
-
-def _host(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def _incomplete(op: OperationSpec, method: str, status: int | None, request_id: str | None, what: str) -> Failure:
-    """The failure of a success answer that was not a whole answer: retried as a network failure is (for reads;
-    a write that answered may have been carried out), then raised as ``IncompleteResponse``."""
-    repeatable = method == "GET"
-    return Failure(None, lambda retries: apierrors.incomplete_error(op, status, what, request_id, retries, repeatable),
-                   "incomplete answer", note=f"{op.name}: incomplete answer ({what}) [request id {request_id}]",
-                   transient=True, retryable=repeatable)
-
-
-def _decode(resp: requests.Response, clean: Callable[[str], str]) -> tuple[Any, str | None]:
-    """The body as JSON and None, or (None, what the body is instead) when it is empty or not whole JSON.
-
-    orjson on the raw bytes when it gives what ``resp.json()`` would (see
-    :func:`~sqlspapi.http.response.decode_json`), else ``resp.json()``. ``clean`` scrubs the body's text before a
-    piece of it is quoted (:func:`~sqlspapi.http.response.describe_body`).
-    """
-    body = resp.content
-    if not body:
-        return None, describe_body(body)
-    try:
-        return decode_json(body, resp.encoding, resp.json), None
-    except ValueError:
-        return None, describe_body(body, resp.headers.get("content-type"), clean)
-
-
-def _headers(token: Secret, has_body: bool) -> dict[str, str]:
-    """The headers of an SP-API request carrying ``token``."""
-    headers = {
-        "x-amz-access-token": token.reveal(),
-        "x-amz-date": datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"),
-        "user-agent": USER_AGENT,
-        "accept": "application/json",
-    }
-    if has_body:
-        headers["content-type"] = "application/json"
-    return headers
 
 
 __all__ = ["ApiResponse", "Client", "TokenProvider", "USER_AGENT", "CallLog", "CallRecord"]

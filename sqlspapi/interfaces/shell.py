@@ -28,7 +28,6 @@ import dataclasses
 import shutil
 import sys
 import textwrap
-from collections.abc import Sequence
 from typing import Any, TextIO
 
 import apsw
@@ -36,15 +35,10 @@ import apsw.shell
 import apsw.unicode
 
 from sqlspapi import __version__
-from sqlspapi.interfaces.display import (
-    _cut,
-    _flat,
-    fit_columns,
-    format_calls,
-    format_vertical,
-)
+from sqlspapi.interfaces.display import format_calls
 from sqlspapi.interfaces.hints import hint
 from sqlspapi.interfaces.progressbar import TqdmProgress
+from sqlspapi.interfaces.shell_output import FittedOutput
 from sqlspapi.settings.connstr import redact_secrets
 
 UNAVAILABLE = {
@@ -115,7 +109,7 @@ def redact_history() -> None:
             readline.replace_history_item(index, safe)
 
 
-class SPAPIShell(apsw.shell.Shell):
+class SPAPIShell(FittedOutput):
     """APSW's shell over a sqlspapi ``Database``, with ``.calls``, ``.explain`` and an account ``.open``.
 
     Drive it interactively with :meth:`cmdloop`, or programmatically with ``process_command(".tables")`` and
@@ -145,10 +139,6 @@ class SPAPIShell(apsw.shell.Shell):
         self.prompt = "sqlspapi> "
         self.moreprompt = "     ...> "
         self.history_file = "~/.sqlspapi_history"
-        if self.output == self.output_box:  # on a terminal: the table when it fits, else the vertical display
-            self.output = self.output_auto
-            for saved in self._output_stack:
-                saved["output"] = self.output_auto
 
     # -- commands that do not apply to SP-API tables
 
@@ -175,55 +165,6 @@ class SPAPIShell(apsw.shell.Shell):
             if name.lstrip(".") in UNAVAILABLE:
                 raise self.Error(f".{name.lstrip('.')} is not available in sqlspapi: {UNAVAILABLE[name.lstrip('.')]}.")
         super().command_help(cmd)
-
-    # -- output
-
-    def _display_width(self) -> int:
-        options = getattr(self, "box_options", None) or {}
-        return options.get("text_width") or self._terminal_width(32)
-
-    def output_auto(self, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        """A box table when it fits the width (long text cut with …), else one "column │ value" line per column"""
-        width = self._display_width()
-        options = getattr(self, "box_options", None) or {}
-        null = options.get("null", "NULL")
-        rows = [list(row) for row in rows]
-        texts = [[null if value is None else _flat(value.hex() if isinstance(value, bytes) else str(value))
-                  for value in row] for row in rows]
-        fixed = [any(isinstance(row[index], int | float) for row in rows) for index in range(len(header))]
-        widths = fit_columns(header, texts, fixed, width)
-        if widths is None:
-            self.write(self.stdout, format_vertical(header, texts, width, unicode=options.get("use_unicode", True)))
-            return
-        for row, line in zip(rows, texts, strict=True):
-            for index, value in enumerate(row):
-                if isinstance(value, str | bytes):
-                    row[index] = _cut(line[index], widths[index])
-        saved = getattr(self, "box_options", None)
-        self.box_options = {"quote": False, "string_sanitize": 0, "null": null, "truncate": 0, "use_unicode": True,
-                            **options, "text_width": width}
-        try:
-            super().output_box(header, rows)
-        finally:
-            if saved is None:
-                del self.box_options
-            else:
-                self.box_options = saved
-
-    output_auto.all_at_once = True  # type: ignore[attr-defined]
-
-    def output_box(self, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        """Outputs using line drawing and auto sizing columns (a table too wide for the width shows vertically)"""
-        try:
-            super().output_box(header, rows)
-        except ValueError:  # APSW: "Results can't be fit in text width ..."
-            options = getattr(self, "box_options", None) or {}
-            texts = [[options.get("null", "NULL") if value is None else _flat(str(value)) for value in row]
-                     for row in rows]
-            self.write(self.stdout, format_vertical(header, texts, self._display_width(),
-                                                    unicode=options.get("use_unicode", True)))
-
-    output_box.all_at_once = True  # type: ignore[attr-defined]
 
     # -- errors
 

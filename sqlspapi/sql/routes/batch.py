@@ -39,13 +39,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
 
-from sqlspapi.definitions.schema import BatchSpec, OperationSpec, RouteSpec, TableSpec
-from sqlspapi.errors import ProgrammingError, SlowStatementWarning, SPAPIError
+from sqlspapi.definitions.schema import BatchSpec, RouteSpec, TableSpec
+from sqlspapi.errors import ProgrammingError, SlowStatementWarning
 from sqlspapi.http.apierrors import incomplete_error
 from sqlspapi.http.response import Envelope
 from sqlspapi.sql.cost import Calls, CostEnv
@@ -64,19 +62,21 @@ from sqlspapi.sql.plan import (
     Row,
 )
 from sqlspapi.sql.routes.base import Route, Scope, as_text, base_query, describe, missing_groups, usable_on
+from sqlspapi.sql.routes.subrequests import (
+    body_subs,
+    canonical,
+    fill,
+    pair_answers,
+    post_body,
+    sub_rows,
+    typed_input,
+)
 from sqlspapi.sql.rows import as_rows, dig
 
 __all__ = ["BatchRoute", "sub_rows", "fill", "MAX_ANSWERS"]
 
-#: A template placeholder (a string it ``fullmatch``es is exactly one: the typed value).
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 #: Sub-responses one statement keeps for re-use (a join that binds a table once per row asks each input once).
 MAX_ANSWERS = 2_000
-#: A template value left out (its input has no value).
-_OMIT: Any = object()
-#: The texts a BOOLEAN input reads as true, and as false.
-_TRUE = frozenset({"true", "yes", "1", "t", "y"})
-_FALSE = frozenset({"false", "no", "0", "f", "n"})
 
 
 class BatchRoute(Route):
@@ -149,15 +149,15 @@ class BatchRoute(Route):
             elif arg.role == "marketplace":
                 markets += sorted(value, key=as_text) if arg.is_in else [value]
             else:
-                given[arg.column] = _typed(table, arg.column, value)
+                given[arg.column] = typed_input(table, arg.column, value)
         subs: dict[str, tuple[Any, dict[str, Any]]] = {}
         for n, item in enumerate(keys):
             for inputs in self._inputs(table, spec, item, n, given, nulls, markets, ctx):
                 sub = fill(spec.template, inputs, table.name)
-                subs.setdefault(_canonical(sub), (sub, inputs))
+                subs.setdefault(canonical(sub), (sub, inputs))
         chunks = [list(subs.values())[i:i + spec.max_items] for i in range(0, len(subs), spec.max_items)]
         query = base_query(spec, ctx.include_restricted)
-        requests = [Request(spec.operation, {}, query, _body(spec, [s for s, _ in chunk])) for chunk in chunks]
+        requests = [Request(spec.operation, {}, query, post_body(spec, [s for s, _ in chunk])) for chunk in chunks]
         per_row = _per_row(plan) and not json_form
         return Bound(requests, inputs={"subs": [[i for _, i in chunk] for chunk in chunks], "per_row": per_row,
                                        "notify": ctx.notice})
@@ -169,7 +169,7 @@ class BatchRoute(Route):
         A required input that is NULL (an argument, or a JSON element's field) makes none — as ``= NULL`` matches no
         row: an order without a price has no fee estimate; one that is absent is an error saying what to give.
         """
-        base = {name: _typed(table, name, v) for name, v in spec.defaults.items()}
+        base = {name: typed_input(table, name, v) for name, v in spec.defaults.items()}
         base.update(given)
         if isinstance(item, Mapping):
             nulls = {str(f).lower() for f, v in item.items() if v is None}
@@ -180,9 +180,9 @@ class BatchRoute(Route):
                     raise ProgrammingError(f"{table.name}: element {n + 1} of the JSON array has {field!r}, which is "
                                            f"not an input (inputs: {', '.join(spec.input_columns())})")
                 if value is not None:
-                    base[name] = _typed(table, name, value)
+                    base[name] = typed_input(table, name, value)
         elif not isinstance(item, list):
-            base[spec.column] = _typed(table, spec.column, item)
+            base[spec.column] = typed_input(table, spec.column, item)
         key = base.get(spec.column)
         if key is None or not as_text(key).strip():
             if isinstance(item, Mapping) or table.columns[table.column_index(spec.column)].hidden:
@@ -194,7 +194,7 @@ class BatchRoute(Route):
         for market in chosen:
             inputs = dict(base)
             if mc:
-                inputs[mc] = _typed(table, mc, market)
+                inputs[mc] = typed_input(table, mc, market)
             inputs["value"], inputs["marketplace"] = inputs[spec.column], inputs.get(mc) if mc else None
             if spec.prepare:
                 inputs = dict(load_function(spec.prepare)(inputs))
@@ -206,7 +206,7 @@ class BatchRoute(Route):
                     f"{table.name} needs {' and '.join(lacking)} for {spec.column} {as_text(inputs['value'])!r}: "
                     f"pass it as an argument, or as a field of each element of a JSON array "
                     f"({_example(table, spec)})")
-            inputs["ref"] = hashlib.sha256(_canonical(inputs).encode()).hexdigest()[:16]
+            inputs["ref"] = hashlib.sha256(canonical(inputs).encode()).hexdigest()[:16]
             yield inputs
 
     def fetch(self, plan: Plan, bound: Bound, scope: Scope) -> Iterator[Row]:
@@ -217,8 +217,8 @@ class BatchRoute(Route):
         op = spec.operation
         answered = scope.memo(f"batch:{op.version}:{op.name}")
         for req, inputs in zip(bound.requests, bound.inputs.get("subs", []), strict=True):
-            subs = _subs(spec, req.body)
-            keys = [_canonical(s) for s in subs]
+            subs = body_subs(spec, req.body)
+            keys = [canonical(s) for s in subs]
             got = {key: answered.pop(key) for key in keys if key in answered}
             answered.update(got)  # the most recently used last
             todo = [k for k, key in enumerate(keys) if key not in got]
@@ -239,9 +239,10 @@ class BatchRoute(Route):
         """One call for the sub-requests not answered yet: each sub-response by its sub-request's key."""
         spec = plan.route
         assert isinstance(spec, BatchSpec) and spec.operation is not None
-        response = scope.send(spec.operation, req.path, req.query, _body(spec, subs), expect=Envelope(rows=spec.rows))
+        response = scope.send(spec.operation, req.path, req.query, post_body(spec, subs),
+                              expect=Envelope(rows=spec.rows))
         answers = as_rows(dig(response.json, spec.rows) if spec.rows else response.json)
-        paired = _pair(spec, answers, inputs)
+        paired = pair_answers(spec, answers, inputs)
         missing = [k for k in range(len(subs)) if k not in paired]
         if missing:
             what = (f"{len(missing)} of its {len(subs)} sub-requests have no sub-response (first: "
@@ -262,64 +263,6 @@ class BatchRoute(Route):
                 f"them {spec.max_items} per call.", SlowStatementWarning)
 
 
-def sub_rows(spec: BatchSpec, response: Mapping[str, Any], inputs: Mapping[str, Any],
-             op: OperationSpec | None = None) -> Iterator[tuple[Mapping[str, Any], Mapping[str, Any]]]:
-    """The row objects one sub-response gives, each with the inputs of its sub-request (the row's parent).
-
-    Also what the differential tests build a plain copy of a batch table with (from the emulator's export).
-    """
-    status = dig(response, spec.status or "status.statusCode")
-    failed = (isinstance(status, int) and not isinstance(status, bool) and status >= 400) or \
-        (bool(spec.status) and isinstance(status, str) and status not in spec.ok)
-    if failed and not spec.status:
-        if status == 404:
-            return  # the API found nothing for this input
-        errors = dig(response, "body.errors") or dig(response, "errors") or []
-        first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], Mapping) else {}
-        raise SPAPIError(f"{op.name if op else 'a batch'} answered {status} {first.get('code', '')} for "
-                         f"{as_text(inputs.get('value'))!r}: {first.get('message', 'no message')}",
-                         code=first.get("code"), api_message=first.get("message"), status=status,
-                         operation=op.name if op else None)
-    obj = dig(response, spec.row) if spec.row else response
-    if not isinstance(obj, Mapping):
-        if not spec.status:
-            return
-        obj = {}
-    if not spec.explode:
-        yield obj, inputs
-        return
-    path = spec.explode.split(".")
-    items = dig(obj, path)
-    elements = [e for e in items if isinstance(e, Mapping)] if isinstance(items, list) else []
-    for element in elements or [None]:
-        yield _replace(obj, path, element), inputs
-
-
-def fill(template: Any, values: Mapping[str, Any], table: str = "") -> Any:
-    """The template with its placeholders filled: a string that is exactly ``{name}`` becomes the value (left out
-    when None); within a longer string the value's text (percent-encoded in a path, a string starting with ``/``)."""
-    if isinstance(template, str):
-        whole = _PLACEHOLDER.fullmatch(template)
-        if whole:
-            value = values.get(whole[1])
-            return _OMIT if value is None else value
-
-        def text(m: re.Match[str]) -> str:
-            value = values.get(m[1])
-            if value is None:
-                raise ProgrammingError(f"{table}: no value for {m[1]} (needed in {template!r})")
-            raw = as_text(value)
-            if not template.startswith("/"):
-                return raw
-            return "%2E" * len(raw) if raw and not raw.strip(".") else quote(raw, safe="")
-        return _PLACEHOLDER.sub(text, template)
-    if isinstance(template, Mapping):
-        return {k: v for k, t in template.items() if (v := fill(t, values, table)) is not _OMIT}
-    if isinstance(template, list):
-        return [v for t in template if (v := fill(t, values, table)) is not _OMIT]
-    return template
-
-
 # ------------------------------------------------------------------------------------------------- helpers
 
 
@@ -337,79 +280,6 @@ def _json_array(table: TableSpec, spec: BatchSpec, value: Any) -> bool:
         return isinstance(json.loads(value), list)
     except ValueError:
         return False
-
-
-def _typed(table: TableSpec, name: str, value: Any) -> Any:
-    """An input value as its column's type says (a value that does not convert is kept: the API says what is wrong
-    with it)."""
-    try:
-        kind = table.columns[table.column_index(name)].kind
-    except KeyError:
-        return value
-    if value is None or kind in ("TEXT", "TIME"):
-        return None if value is None else as_text(value)
-    if kind == "BOOLEAN":
-        text = as_text(value).strip().lower()
-        return True if text in _TRUE else False if text in _FALSE else value
-    if kind in ("REAL", "INTEGER") and not isinstance(value, bool):
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            return value
-        return int(number) if kind == "INTEGER" and number.is_integer() else value if isinstance(value, int) \
-            else number
-    if kind == "JSON" and isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
-def _canonical(value: Any) -> str:
-    """One text per JSON value (sorted keys): the identity of a sub-request."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def _body(spec: BatchSpec, subs: list[Any]) -> Any:
-    """The POST body carrying the sub-requests."""
-    return subs if not spec.body else {spec.body: subs}
-
-
-def _subs(spec: BatchSpec, body: Any) -> list[Any]:
-    """The sub-requests of a request's body."""
-    return list(body if not spec.body else body[spec.body])
-
-
-def _pair(spec: BatchSpec, answers: list[Mapping[str, Any]], inputs: list[dict[str, Any]]) -> dict[int, Any]:
-    """Sub-request index → its sub-response: by the ``match`` echo when the answer carries it, else by position."""
-    out: dict[int, Any] = {}
-    if spec.match:
-        wanted: dict[tuple[str, ...], list[int]] = {}
-        for k, given in enumerate(inputs):
-            wanted.setdefault(tuple(as_text(given.get(n)) for n in spec.match), []).append(k)
-        loose = []
-        for position, answer in enumerate(answers):
-            echo = tuple(as_text(dig(answer, path)) for path in spec.match.values())
-            found = wanted.get(echo)
-            if found:
-                out[found.pop(0)] = answer
-            else:
-                loose.append((position, answer))
-        for position, answer in loose:
-            if position < len(inputs) and position not in out:
-                out[position] = answer
-        return out
-    return {k: answer for k, answer in enumerate(answers[:len(inputs)])}
-
-
-def _replace(obj: Mapping[str, Any], path: Sequence[str], value: Any) -> dict[str, Any]:
-    """A copy of ``obj`` with the value at ``path`` replaced (the objects on the way copied, the rest shared)."""
-    out = dict(obj)
-    head, rest = path[0], path[1:]
-    inner = out.get(head)
-    out[head] = _replace(inner, rest, value) if rest and isinstance(inner, Mapping) else value if not rest else inner
-    return out
 
 
 def _example(table: TableSpec, spec: BatchSpec) -> str:

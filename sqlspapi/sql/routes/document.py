@@ -35,17 +35,16 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlspapi.definitions.schema import DocumentSpec, RouteSpec, TableSpec
 from sqlspapi.documents.decode import open_document
-from sqlspapi.documents.graphql import PERIODS, EnumValue, build_query, normalized, period_end, period_start
+from sqlspapi.documents.graphql import build_query, normalized
 from sqlspapi.errors import NoDataWarning, OperationalError, ProgrammingError
 from sqlspapi.reports.lifecycle import JobFields, Report, ReportOps, ReportService
 from sqlspapi.settings.keys import ReportPolicy
 from sqlspapi.sql.cost import Calls, CostEnv
-from sqlspapi.sql.isotime import to_api_time
 from sqlspapi.sql.plan import (
     EQ,
     GE,
@@ -64,15 +63,12 @@ from sqlspapi.sql.plan import (
     Row,
 )
 from sqlspapi.sql.routes.base import Route, Scope, as_text, describe, hidden_inputs, missing_groups
+from sqlspapi.sql.routes.document_query import fill_template, query_fields, query_window, template_defaults
 from sqlspapi.sql.routes.report import _marketplaces
 from sqlspapi.sql.rows import as_rows, dig
 
-#: Days back Amazon keeps Data Kiosk analytics (a start more than two years ago ends the query FATAL, saying so):
-#: the default window with ``LookbackDays=all``.
-MAX_DAYS = 730
 #: Most pages one query is followed through (a repeated token stops it sooner).
 MAX_PAGES = 1000
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)(?::([^{}]*))?\}")
 
 
 @dataclass(frozen=True)
@@ -208,7 +204,7 @@ class DocumentRoute(Route):
             return  # two different values of one input, or a NULL marketplace: nothing can match
         table = plan.table.name
         inputs = {name: next(iter(v)) for name, v in given.items() if name != spec.marketplace}
-        defaults = _defaults(spec.arguments if spec.graphql else spec.body)
+        defaults = template_defaults(spec.arguments if spec.graphql else spec.body)
         for name, allowed in spec.enums.items():
             value = inputs.get(name, defaults.get(name))
             if value is not None and value.upper() not in allowed:
@@ -222,17 +218,18 @@ class DocumentRoute(Route):
             fill["marketplaces"] = _marketplaces(given.get(spec.marketplace), ctx)
         if spec.window:
             period = str(job.inputs.get(spec.period, spec.period)).upper()
-            window = _window(spec, table, bounds, period, ctx, job.notices)
+            window = query_window(spec, table, bounds, period, ctx, job.notices)
             if window is None:
                 return
             fill["startDate"], fill["endDate"] = (d.isoformat() for d in window)
         enums = frozenset(spec.enums)
         if spec.graphql:
-            job.body = {"query": build_query(spec.graphql, _fill(spec.arguments, fill, enums), _fields(plan, spec))}
+            job.body = {"query": build_query(spec.graphql, fill_template(spec.arguments, fill, enums),
+                                             query_fields(plan, spec))}
             job.label = ", ".join([f"{spec.graphql.partition('.')[2]} for {', '.join(fill.get('marketplaces', ()))}",
                                    *([f"{fill['startDate']} to {fill['endDate']}"] if spec.window else [])])
         else:
-            job.body = _fill(spec.body, fill, enums)
+            job.body = fill_template(spec.body, fill, enums)
             query = job.body.get("query")
             shown = normalized(query if isinstance(query, str) else json.dumps(job.body, ensure_ascii=False))
             job.label = f"{table}: {shown if len(shown) <= 100 else shown[:99] + '…'}"
@@ -301,85 +298,6 @@ def job_fields(spec: DocumentSpec) -> JobFields:
                      cancelled_empty="CANCELLED" not in spec.failed, poll_first=spec.poll_seconds,
                      advice="Check the query against the dataset's schema, or the window and marketplaces.",
                      no_reason="Amazon gave no error document")
-
-
-def _defaults(template: Any) -> dict[str, str]:
-    """``{name:DEFAULT}`` placeholders of a template: input name → its default."""
-    if isinstance(template, str):
-        return {m[1]: m[2] for m in _PLACEHOLDER.finditer(template) if m[2] is not None}
-    items = template.values() if isinstance(template, Mapping) else template if isinstance(template, list) else ()
-    return {k: v for item in items for k, v in _defaults(item).items()}
-
-
-def _fill(template: Any, values: Mapping[str, Any], enums: frozenset[str]) -> Any:
-    """The template with its placeholders filled: a string that is one placeholder becomes the value itself (a list
-    for ``{marketplaces}``; an :class:`EnumValue` for an enum input; absent without a value or default: the key is
-    left out); placeholders inside longer strings are replaced by text (unknown ones stay)."""
-    if isinstance(template, str):
-        whole = _PLACEHOLDER.fullmatch(template)
-        if whole is None:
-            return _PLACEHOLDER.sub(lambda m: str(values.get(m[1], m[2] if m[2] is not None else m[0])), template)
-        value = values.get(whole[1], whole[2])
-        return EnumValue(value) if whole[1] in enums and value is not None else value
-    if isinstance(template, Mapping):
-        filled = {k: _fill(v, values, enums) for k, v in template.items()}
-        return {k: v for k, v in filled.items() if v is not None}
-    if isinstance(template, list):
-        return [_fill(v, values, enums) for v in template]
-    return template
-
-
-def _fields(plan: Plan, spec: DocumentSpec) -> list[tuple[str, ...]]:
-    """The record fields the query asks for: the ``keys``, then each used row column's path (a JSON column: its
-    ``selections`` under it); SQLite's colUsed bit 63 stands for every column from 63 on."""
-    used = plan.columns_used
-    wide = used is None or any(i >= 63 for i in used)
-    paths = [tuple(k.split(".")) for k in spec.keys]
-    row_columns = [(i, c) for i, c in enumerate(plan.table.columns) if c.source == "row" and not c.hidden]
-    for i, column in row_columns:
-        if used is not None and i not in used and not (wide and i >= 63):
-            continue
-        sub = spec.selections.get(".".join(column.path))
-        paths += [(*column.path, *p.split(".")) for p in sub] if sub else [column.path]
-    return paths or [row_columns[0][1].path]
-
-
-def _window(spec: DocumentSpec, table: str, bounds: list[tuple[Arg, Any]], period: str, ctx: BindContext,
-            notices: list[str]) -> tuple[date, date] | None:
-    """The query's first and last day from the ranges on the window columns (see the module docstring); None when
-    the range is empty."""
-    start_column, end_column = (w.lower() for w in spec.window)
-    whole = period in PERIODS
-    lows: list[date] = []
-    highs: list[date] = []
-    for arg, value in bounds:
-        moment = to_api_time(value, arg.column).astimezone(UTC)
-        day = moment.date()
-        on_midnight = moment == datetime.combine(day, time(), UTC)
-        column = arg.column.lower()
-        if arg.role == "after":
-            first = day if on_midnight and arg.op == GE else day + timedelta(days=1)
-            if column == start_column:
-                lows.append(first)
-            elif whole:  # a period ending on or after `first` starts at the beginning of `first`'s period
-                lows.append(period_start(first, period))
-        else:
-            last = day - timedelta(days=1) if on_midnight and arg.op == LT else day
-            if column == end_column:
-                highs.append(last)
-            elif whole:  # a period starting by `last` ends at the end of `last`'s period
-                highs.append(period_end(last, period))
-    today = ctx.now.astimezone(UTC).date()
-    days = ctx.lookback_days or MAX_DAYS
-    names = f"{spec.window[0]} / {spec.window[1]}"
-    if not lows:
-        end = min(highs) if highs else today - timedelta(days=1)
-        start = end - timedelta(days=days - 1)
-        notices.append(f"{table}: no lower bound on {names} reached the query, so it covers the {days} days to "
-                       f"{end} (from {start}; LookbackDays); filter {spec.window[0]} >= '…' for another window.")
-    else:
-        start, end = max(lows), min(highs) if highs else today
-    return (start, end) if start <= end else None
 
 
 def _parse(lines: Any, fmt: str, rows: str) -> Iterator[dict[str, Any]]:
