@@ -68,3 +68,65 @@ def demo_database():
     db = open_database(demo=True)
     yield db
     db.close()
+
+
+@pytest.fixture(scope="module")
+def emu(request: pytest.FixtureRequest):
+    """A running emulator for one test module: 200 orders on a clock a million times Amazon's, unless the module
+    sets ``EMULATOR`` (keywords of ``sqlspapi.emulator.start``, e.g. ``{"orders": 600, "time_scale": 5000}``).
+    A module that defines its own ``emu`` fixture keeps it."""
+    from sqlspapi.emulator import start
+
+    with start(**{"orders": 200, "time_scale": 1_000_000, **getattr(request.module, "EMULATOR", {})}) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def db(request: pytest.FixtureRequest, emu):
+    """A Database on the module's ``emu`` for the marketplaces the module names in ``MARKETPLACES`` (default
+    ``"US"``), polling reports as fast as the emulator's clock runs."""
+    from sqlspapi.engine import open_database
+
+    marketplaces = getattr(request.module, "MARKETPLACES", "US")
+    database = open_database(emu.connection_string(MarketplaceIds=marketplaces), poll_scale=1 / emu.time_scale)
+    yield database
+    database.close()
+
+
+@pytest.fixture(scope="module")
+def tok(emu) -> str:
+    """An access token of the demo seller (refresh-token grant) on the module's ``emu``."""
+    from emu_helpers import lwa_token
+
+    return lwa_token(emu)
+
+
+@pytest.fixture
+def shell():
+    """The ``sqlspapi`` shell in process on the demo emulator: ``(shell, stdout, stderr)``, its output captured."""
+    import io
+
+    from sqlspapi.engine import open_database
+    from sqlspapi.interfaces.shell import SPAPIShell
+
+    database = open_database(demo=True)
+    out, err = io.StringIO(), io.StringIO()
+    sh = SPAPIShell(database, stdout=out, stderr=err)
+    yield sh, out, err
+    sh.database.close()
+
+
+@pytest.fixture
+def stub():
+    """The stub LWA and SP-API server of ``http_stub.py``, serving in a thread for one test (``test_client_stub.py``
+    keeps a simpler stub of its own)."""
+    import threading
+
+    from http_stub import Stub
+
+    server = Stub()
+    thread = threading.Thread(target=server.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()

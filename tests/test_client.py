@@ -1,166 +1,30 @@
-"""The HTTP client against the real emulator: limiter, retries, error mapping, single flight, call log.
-
-Bucket arithmetic is tested with a fake clock (a clock, not a mock of our code). Everything else sends real HTTP
-to ``sqlspapi.emulator`` (or, for answers the emulator never gives, to a tiny stub server in this file).
-"""
+"""The HTTP client against the real emulator: limiter, retries, error mapping, single flight, sharing a
+just-completed answer, call log, and no secret in a repr or a log."""
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from client_operations import GET_ORDER, GET_ORDERS, PARTICIPATIONS
 from emu_helpers import fresh_process_state, settings_for  # noqa: F401 (fresh_process_state is autouse)
 
-from sqlspapi.definitions.schema import OperationSpec
 from sqlspapi.errors import OperationalError, SPAPIError, ThrottledError
 from sqlspapi.http import retry as retry_mod
-from sqlspapi.http.calllog import CallLog, CallRecord
 from sqlspapi.http.client import Client
-from sqlspapi.http.ratelimit import Limiter, TokenBucket
 from sqlspapi.http.response import ApiResponse
-from sqlspapi.http.retry import backoff_seconds, retry_allows
-from sqlspapi.settings.connstr import RetryPolicy, parse
 
 emulator = pytest.importorskip("sqlspapi.emulator")
 
-GET_ORDERS = OperationSpec("getOrders", "orders", "v0", "GET", "/orders/v0/orders", 0.0167, 20, restricted=True)
-GET_ORDER = OperationSpec("getOrder", "orders", "v0", "GET", "/orders/v0/orders/{orderId}", 0.5, 30)
-PARTICIPATIONS = OperationSpec("getMarketplaceParticipations", "sellers", "v1", "GET",
-                               "/sellers/v1/marketplaceParticipations", 0.016, 15)
 US = "ATVPDKIKX0DER"
 ORDERS_QUERY = {"MarketplaceIds": [US], "CreatedAfter": "2000-01-01T00:00:00Z"}
-
 
 
 @pytest.fixture
 def emu():
     with emulator.start(orders=120, time_scale=1000) as e:
         yield e
-
-
-# ------------------------------------------------------------------------------------- bucket arithmetic
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
-def test_bucket_burst_then_waits_one_refill_per_call():
-    clock = FakeClock()
-    bucket = TokenBucket(2.0, 3, clock=clock, sleep=clock.sleep)
-    assert [bucket.acquire() for _ in range(3)] == [0.0, 0.0, 0.0]
-    assert bucket.acquire() == pytest.approx(0.5)
-    assert bucket.acquire() == pytest.approx(0.5)
-    clock.now += 10
-    assert bucket.tokens == pytest.approx(3.0)  # capped at burst
-
-
-def test_bucket_reservations_queue_in_order():
-    clock = FakeClock()
-    bucket = TokenBucket(4.0, 1, clock=clock, sleep=clock.sleep)
-    assert bucket.reserve() == 0.0
-    assert [bucket.reserve() for _ in range(3)] == pytest.approx([0.25, 0.5, 0.75])
-
-
-def test_bucket_drain_makes_next_call_wait():
-    clock = FakeClock()
-    bucket = TokenBucket(1.0, 10, clock=clock, sleep=clock.sleep)
-    bucket.drain()
-    assert bucket.reserve() == pytest.approx(1.0)
-
-
-def test_learned_rate_refills_faster_without_adding_burst():
-    clock = FakeClock()
-    bucket = TokenBucket(0.0167, 20, clock=clock, sleep=clock.sleep)
-    for _ in range(20):
-        bucket.acquire()
-    assert bucket.observe_limit_header("16.7") is True
-    assert bucket.rate == pytest.approx(16.7)
-    assert bucket.burst == 20
-    assert bucket.tokens == pytest.approx(0.0)
-    assert bucket.reserve() == pytest.approx(1 / 16.7)
-    clock.now += 100
-    assert bucket.tokens == pytest.approx(20.0)
-    assert bucket.observe_limit_header("16.7") is False
-    for bad in ("", None, "abc", "0", "-1", "nan"):
-        assert bucket.observe_limit_header(bad) is False
-    assert bucket.rate == pytest.approx(16.7)
-
-
-def test_bucket_is_thread_safe():
-    clock = FakeClock()
-    bucket = TokenBucket(10.0, 5, clock=clock, sleep=lambda s: None)
-    waits: list[float] = []
-    lock = threading.Lock()
-
-    def worker():
-        for _ in range(50):
-            w = bucket.reserve()
-            with lock:
-                waits.append(w)
-
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    # 400 reservations at a frozen clock: 5 free, then one every 0.1 s, each distinct.
-    assert sorted(waits) == pytest.approx([0.0] * 5 + [0.1 * k for k in range(1, 396)])
-
-
-def test_limiter_registry_per_operation():
-    lim = Limiter()  # one per account (each AccountRuntime owns one)
-    assert lim.bucket(GET_ORDERS) is lim.bucket(GET_ORDERS)
-    assert lim.bucket(GET_ORDERS) is not Limiter().bucket(GET_ORDERS)
-    assert lim.bucket(GET_ORDERS) is not lim.bucket(GET_ORDER)
-    assert lim.bucket(GET_ORDERS).rate == pytest.approx(0.0167)
-    assert lim.bucket(GET_ORDERS).burst == 20
-
-
-def test_retry_policy_arithmetic():
-    none = RetryPolicy(mode="None")
-    anyp = RetryPolicy(mode="RetryAny", count_max=2, multiply_wait=True, first_wait_ms=100)
-    match = RetryPolicy(mode="RetryWhenStatusCodeMatch", status_codes=frozenset({503}), count_max=3,
-                        multiply_wait=False, first_wait_ms=50)
-    assert not retry_allows(none, 429, 0)
-    assert not retry_allows(none, None, 0)
-    assert retry_allows(anyp, 429, 0) and retry_allows(anyp, 500, 1) and retry_allows(anyp, None, 1)
-    assert not retry_allows(anyp, 429, 2)
-    assert not retry_allows(anyp, 400, 0)
-    assert retry_allows(match, 503, 2) and not retry_allows(match, 429, 0) and retry_allows(match, None, 0)
-    assert [backoff_seconds(anyp, n) for n in range(3)] == pytest.approx([0.1, 0.2, 0.4])
-    assert [backoff_seconds(match, n) for n in range(3)] == pytest.approx([0.05, 0.05, 0.05])
-
-
-def test_call_log_statements_and_bound():
-    log = CallLog(maxlen=3)
-
-    def rec(i):
-        return CallRecord(f"op{i}", "GET", "/p", {}, 200, 0.0, 0.0, 0.0, None)
-
-    log.append(rec(0))
-    log.mark_statement()
-    assert log.last_statement() == []
-    for i in range(1, 5):
-        log.append(rec(i))
-    assert len(log) == 3
-    assert [r.operation for r in log] == ["op2", "op3", "op4"]
-    assert [r.operation for r in log.last_statement()] == ["op2", "op3", "op4"]  # bounded by what is kept
-    marker = log.mark_statement()
-    log.append(rec(5))
-    assert [r.operation for r in log.last_statement()] == ["op5"]
-    assert [r.operation for r in log.since(marker)] == ["op5"]
-    assert log[-1].operation == "op5"
 
 
 # ------------------------------------------------------------------------------------ against the emulator
@@ -373,81 +237,6 @@ def test_repr_and_logs_hold_no_secrets(emu, caplog):
     assert repr(client) == f"Client(endpoint={emu.url!r}, client_id={emulator.DEMO_CLIENT_ID!r})"
 
 
-# ------------------------------------------------------------------- answers the emulator never gives
-
-
-class _Stub(BaseHTTPRequestHandler):
-    """Serves LWA tokens and one canned SP-API answer; records request headers."""
-
-    answer: tuple[int, dict] = (200, {})
-    seen: list[dict] = []
-
-    def log_message(self, *args):  # quiet
-        pass
-
-    def _send(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("x-amzn-RequestId", "stub-req-1")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("content-length", 0)))
-        self._send(200, {"access_token": "Atza|stub-token", "expires_in": 3600, "token_type": "bearer"})
-
-    def do_GET(self):
-        type(self).seen.append(dict(self.headers))
-        self._send(*type(self).answer)
-
-
-@pytest.fixture
-def stub():
-    handler = type("Handler", (_Stub,), {"seen": [], "answer": (200, {})})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield handler, parse(f"ClientId=cid;ClientSecret=csecret;RefreshToken=Atzr|r;TokenUrl={url}/auth/o2/token;"
-                         f"Endpoint={url};RetryMode=None")
-    server.shutdown()
-    server.server_close()
-
-
-def test_errors_inside_a_2xx_envelope_raise(stub):
-    handler, settings = stub
-    handler.answer = (200, {"payload": {}, "errors": [{"code": "InvalidInput", "message": "Bad thing",
-                                                        "details": "field X"}]})
-    with pytest.raises(SPAPIError) as info:
-        Client(settings).call(PARTICIPATIONS)
-    assert info.value.status == 200 and info.value.code == "InvalidInput" and info.value.details == "field X"
-    assert str(info.value) == ("getMarketplaceParticipations failed (HTTP 200 InvalidInput): Bad thing — field X "
-                               "[request id stub-req-1]")
-
-
-def test_request_headers(stub):
-    handler, settings = stub
-    Client(settings).call(PARTICIPATIONS)
-    [headers] = handler.seen
-    lower = {k.lower(): v for k, v in headers.items()}
-    assert lower["x-amz-access-token"] == "Atza|stub-token"
-    assert lower["user-agent"].startswith("sqlspapi/") and "(Language=Python/" in lower["user-agent"]
-    assert len(lower["x-amz-date"]) == 16 and lower["x-amz-date"].endswith("Z") and "T" in lower["x-amz-date"]
-    assert lower["accept"] == "application/json"
-
-
-def test_403_denied_has_auth_hint_and_is_not_refreshed(stub):
-    handler, settings = stub
-    handler.answer = (403, {"errors": [{"code": "Unauthorized", "message": "Access to requested resource is "
-                                        "denied.", "details": ""}]})
-    with pytest.raises(SPAPIError) as info:
-        Client(settings).call(PARTICIPATIONS)
-    assert info.value.status == 403 and "role" in str(info.value)
-    assert len(handler.seen) == 1
-
-
 def test_share_window_reuses_a_just_completed_answer(emu):
     """Without a window each call is sent; with one (2 s by default, longer in the bridge) a repeat is free, unless
     the caller asks for a fresh answer."""
@@ -464,19 +253,3 @@ def test_share_window_reuses_a_just_completed_answer(emu):
     assert again.json == first.json and shared.calls[-1].shared
     shared.call(PARTICIPATIONS, fresh=True)
     assert emu.calls.count("getMarketplaceParticipations") == 4
-
-
-def test_download_retries_5xx_then_names_the_status(stub):
-    handler, settings = stub
-    client = Client(settings.with_overrides(RetryMode="RetryAny", RetryCountMax=2, RetryWaitTimeMs=1))
-    handler.answer = (503, {})
-    with pytest.raises(OperationalError, match=r"download from http://127\.0\.0\.1:\d+ failed \(HTTP 503\)"):
-        client.download(settings.endpoint + "/doc/1")
-    assert len(handler.seen) == 3
-    handler.answer = (404, {})
-    with pytest.raises(OperationalError, match=r"\(HTTP 404\)"):
-        client.download(settings.endpoint + "/doc/1")
-    assert len(handler.seen) == 4  # a 4xx is not retried
-    handler.answer = (200, {"rows": 1})
-    assert client.download(settings.endpoint + "/doc/1").json() == {"rows": 1}
-    assert "x-amz-access-token" not in {k.lower() for k in handler.seen[-1]}

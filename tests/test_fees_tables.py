@@ -10,36 +10,20 @@ from typing import Any
 import pytest
 import requests
 import spapi_models as sm
+from emu_helpers import lwa_token
 
-from sqlspapi.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN, start
 from sqlspapi.emulator.money import fees_for, list_price
 from sqlspapi.emulator.pools import MARKETS_BY_ID
-from sqlspapi.engine import open_database
 from sqlspapi.errors import MissingFilterError, ProgrammingError
 
 US, JP = "ATVPDKIKX0DER", "A1VC38T7YXB528"
 MODEL, PATH = "product-fees-v0.json", "/products/fees/v0/feesEstimate"
-
-
-@pytest.fixture(scope="module")
-def emu():
-    e = start(time_scale=5000, orders=200)
-    yield e
-    e.stop()
-
-
-@pytest.fixture(scope="module")
-def db(emu):
-    database = open_database(emu.connection_string(MarketplaceIds="US,JP"), poll_scale=1 / emu.time_scale)
-    yield database
-    database.close()
+EMULATOR, MARKETPLACES = {"time_scale": 5000}, "US,JP"  # for the ``emu`` and ``db`` fixtures of conftest.py
 
 
 @pytest.fixture(scope="module")
 def post(emu):
-    token = requests.post(emu.token_url, timeout=10, data={
-        "grant_type": "refresh_token", "client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET,
-        "refresh_token": DEMO_REFRESH_TOKEN}).json()["access_token"]
+    token = lwa_token(emu)
 
     def send(body: Any) -> requests.Response:
         return requests.post(emu.url + PATH, json=body, headers={"x-amz-access-token": token}, timeout=10)

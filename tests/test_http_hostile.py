@@ -1,66 +1,43 @@
-"""Hostile answers at the HTTP layer (issue 8, items 2 and 5): incomplete answers are named for what they are, and
-no secret leaves the process in any encoding.
+"""Hostile answers at the HTTP layer (issue 8, item 2): incomplete answers are named for what they are.
 
-* An incomplete or garbled answer of the LWA token endpoint, of createRestrictedDataToken or of the Sellers API's
-  marketplace discovery is retried per the retry keys, then reported as an incomplete answer that is usually
-  temporary — not as "check TokenUrl" or "set MarketplaceIds", which stay for a wrong TokenUrl (a 404, an HTML page,
-  no connection at all) and for a seller that truly lists no marketplace.
-* A token endpoint, proxy or API that echoes what it was sent (the grant form URL-encoded, the access token
-  JSON-escaped, HTML-escaped or base64-encoded) never puts a secret in an exception's text, its repr or the logs;
-  and no frame an LWA error passes through holds the client secret or the refresh token in a local that error
-  reporters recording frame locals (Sentry, rich tracebacks, ``pytest -l``) would keep.
+An incomplete or garbled answer of the LWA token endpoint, of createRestrictedDataToken or of the Sellers API's
+marketplace discovery is retried per the retry keys, then reported as an incomplete answer that is usually
+temporary — not as "check TokenUrl" or "set MarketplaceIds", which stay for a wrong TokenUrl (a 404, an HTML page,
+no connection at all) and for a seller that truly lists no marketplace.
 
-The emulator injects the faults (``fault_next``); answers it never gives come from a small stub server in this file.
+The emulator injects the faults (``fault_next``); answers it never gives come from the stub server of
+``http_stub.py``.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import json
-import logging
-import re
-import socket
 import threading
-import traceback
-from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, quote, quote_plus, unquote, unquote_plus
 
 import pytest
 from emu_helpers import fresh_process_state, settings_for  # noqa: F401 (fresh_process_state is autouse)
+from http_stub import (
+    ACCESS_TOKEN,
+    KEYS,
+    LWA,
+    PARTICIPATIONS,
+    RETRIES,
+    TOKEN,
+    Reply,
+    login_error,
+)
 
-from sqlspapi.definitions.schema import OperationSpec, RestrictedResource
+from sqlspapi.definitions.schema import RestrictedResource
 from sqlspapi.engine import open_database
-from sqlspapi.errors import AuthError, InterfaceError, SPAPIError
+from sqlspapi.errors import InterfaceError, SPAPIError
 from sqlspapi.http.client import Client
-from sqlspapi.settings.connstr import Settings, parse
 
 emulator = pytest.importorskip("sqlspapi.emulator")
+EMULATOR = {"time_scale": 100_000, "orders": 20}  # for the ``emu`` fixture of conftest.py
 
-RETRIES = 2
-KEYS = {"RetryWaitTimeMs": 1, "RetryCountMax": RETRIES}
+
 #: Faults that make an answer unusable (sqlspapi.emulator.faults).
 BODY_FAULTS = ("empty", "html", "bytes", "truncated", "cut", "empty_object")
-LWA = "lwaToken"
-PARTICIPATIONS = OperationSpec("getMarketplaceParticipations", "sellers", "v1", "GET",
-                               "/sellers/v1/marketplaceParticipations", 100.0, 100)
-
-#: The stub's credentials: every character class an encoding changes (``|``, ``/``, ``+``, ``=``).
-CLIENT_SECRET = "amzn1.oa2-cs.v1.s3cr3t/Pa55+w0rd=QQ"
-REFRESH_TOKEN = "Atzr|IwEBIrefresh/T0ken+Pad==Zz9"
-ACCESS_TOKEN = "Atza|IwEBIaccess/T0ken+Pad==Yy8"
-SECRETS = (CLIENT_SECRET, REFRESH_TOKEN, ACCESS_TOKEN)
-
-
-@pytest.fixture(scope="module")
-def emu():
-    emu = emulator.start(time_scale=100_000, orders=20)
-    yield emu
-    emu.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -69,162 +46,6 @@ def no_faults_left_over(emu):
     emu.calls.clear()
     yield
     emu.clear_faults()
-
-
-# ------------------------------------------------------------------------------------------- the stub server
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One answer of the stub: ``close`` hangs up without answering."""
-
-    status: int = 200
-    body: Any = b""
-    content_type: str = "application/json"
-    close: bool = False
-
-    def data(self) -> bytes:
-        if isinstance(self.body, bytes):
-            return self.body
-        return self.body.encode() if isinstance(self.body, str) else json.dumps(self.body).encode()
-
-
-#: A reply, or what makes one from the request's body and headers (an echo).
-Script = Reply | Callable[[bytes, dict[str, str]], Reply]
-TOKEN = Reply(200, {"access_token": ACCESS_TOKEN, "expires_in": 3600, "token_type": "bearer"})
-
-
-class Stub:
-    """LWA at ``/auth/o2/token`` and SP-API at every other path, each answering its script in turn (the last reply
-    repeats); counts the requests of each."""
-
-    def __init__(self) -> None:
-        self.scripts: dict[str, list[Script]] = {"lwa": [TOKEN], "api": [Reply(200, {"payload": []})]}
-        self.hits: Counter[str] = Counter()
-        self._lock = threading.Lock()
-        stub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _serve(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                reply = stub.next("lwa" if self.path.startswith("/auth/o2/token") else "api", body,
-                                  {k.lower(): v for k, v in self.headers.items()})
-                if reply.close:
-                    self.close_connection = True
-                    return
-                data = reply.data()
-                self.send_response(reply.status)
-                self.send_header("content-type", reply.content_type)
-                self.send_header("content-length", str(len(data)))
-                self.send_header("x-amzn-RequestId", "stub-request-1")
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = _serve
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def next(self, route: str, body: bytes, headers: dict[str, str]) -> Reply:
-        with self._lock:
-            self.hits[route] += 1
-            script = self.scripts[route]
-            step = script.pop(0) if len(script) > 1 else script[0]
-        return step(body, headers) if callable(step) else step
-
-    def settings(self, **keys: Any) -> Settings:
-        given = {"ClientId": "cid", "ClientSecret": CLIENT_SECRET, "RefreshToken": REFRESH_TOKEN,
-                 "TokenUrl": f"{self.url}/auth/o2/token", "Endpoint": self.url, **KEYS, **keys}
-        return parse(";".join(f"{k}={{{v}}}" for k, v in given.items()))
-
-
-@pytest.fixture
-def stub() -> Iterator[Stub]:
-    server = Stub()
-    thread = threading.Thread(target=server.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
-
-
-def login_error(settings: Settings) -> AuthError:
-    """The AuthError a first login with ``settings`` raises (caught here, so that its traceback starts in a frame
-    that holds no secret)."""
-    try:
-        Client(settings).access_token()
-    except AuthError as exc:
-        return exc
-    raise AssertionError("the login succeeded")
-
-
-# ------------------------------------------------------------------------------------------- leak oracle
-
-
-def _json_unescaped(text: str) -> str:
-    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text).replace("\\/", "/")
-
-
-def decodings(text: str) -> set[str]:
-    """``text`` as it reads once decoded every way a secret may have been encoded in it: URL (also twice), form,
-    JSON escapes, HTML references, and base64 (standard and URL-safe, any alignment) of each run of its letters."""
-    found = {text, unquote(text), unquote_plus(text), unquote(unquote(text)), html.unescape(text),
-             _json_unescaped(text), unquote_plus(_json_unescaped(text))}
-    for run in re.findall(r"[A-Za-z0-9+/_=-]{12,}", text):
-        for start in range(4):
-            chunk = run[start:].rstrip("=")
-            chunk = chunk[:len(chunk) // 4 * 4]
-            for decode in (base64.b64decode, base64.urlsafe_b64decode):
-                try:
-                    found.add(decode(chunk).decode("latin-1"))
-                except ValueError:
-                    pass
-    return found
-
-
-def leaks(text: str, secrets: tuple[str, ...] = SECRETS) -> list[str]:
-    """The 8-character pieces of ``secrets`` that ``text`` shows, in any of its :func:`decodings`."""
-    readings = decodings(text)
-    return [secret[i:i + 8] for secret in secrets for i in range(len(secret) - 7)
-            if any(secret[i:i + 8] in reading for reading in readings)]
-
-
-def shown(exc: BaseException, caplog: pytest.LogCaptureFixture) -> str:
-    """Everything a user or a log sees of ``exc``: its text, repr, attributes and the captured log."""
-    attrs = {k: v for k, v in vars(exc).items() if not k.startswith("_")}
-    return "\n".join([str(exc), repr(exc), repr(exc.args), repr(attrs), caplog.text])
-
-
-def chain(exc: BaseException | None) -> Iterator[BaseException]:
-    while exc is not None:
-        yield exc
-        exc = exc.__cause__ or exc.__context__
-
-
-def frame_locals_text(exc: BaseException) -> str:
-    """What an error reporter that records frame locals keeps of ``exc``: the traceback with locals
-    (``capture_locals=True``) and the repr of every local of every frame of every exception in its chain."""
-    parts = list(traceback.TracebackException.from_exception(exc, capture_locals=True).format())
-    for link in chain(exc):
-        tb = link.__traceback__
-        while tb is not None:
-            parts.extend(f"{name}={value!r}" for name, value in tb.tb_frame.f_locals.items())
-            tb = tb.tb_next
-    return "\n".join(parts)
-
-
-def test_the_oracle_sees_every_encoding() -> None:
-    form = f"grant_type=refresh_token&refresh_token={quote_plus(REFRESH_TOKEN)}&client_secret={CLIENT_SECRET}"
-    for text in (REFRESH_TOKEN, quote(REFRESH_TOKEN, safe=""), quote_plus(REFRESH_TOKEN),
-                 json.dumps(REFRESH_TOKEN).replace("/", "\\/").replace("|", "\\u007c"),
-                 base64.b64encode(form.encode()).decode(), html.escape(REFRESH_TOKEN).replace("|", "&#124;")):
-        assert leaks(f"echo: {text} end"), text
-    assert not leaks("nothing to see: *** and ***")
 
 
 # ------------------------------------------------------------------------- incomplete answers at the login
@@ -381,106 +202,3 @@ def test_an_sp_api_connection_closed_before_the_answer_is_retried_then_incomplet
     assert "the connection closed before an answer arrived (RemoteDisconnected)" in str(info.value)
     assert "cannot reach" not in str(info.value) and "Endpoint" not in str(info.value)
     assert stub.hits["api"] == 2 + RETRIES + 1
-
-
-# ------------------------------------------------------------------------------------------------ secrets
-
-
-def echo_form(status: int, render: Callable[[str], Any], content_type: str = "application/json") -> Script:
-    """A token endpoint (or proxy) that answers ``status`` with ``render(form as sent)``."""
-    return lambda body, headers: Reply(status, render(body.decode()), content_type)
-
-
-def form_as_json(form: str) -> str:
-    """The form as JSON, escaped the way some servers write it (``\\/``, non-alphanumerics as ``\\u00XX``)."""
-    fields = {k: v[0] for k, v in parse_qs(form).items()}
-    return re.sub(r"[|+=]", lambda m: f"\\u{ord(m.group()):04x}", json.dumps(fields).replace("/", "\\/"))
-
-
-ECHOES = {
-    "400 text, form URL-encoded": echo_form(400, lambda form: f"Bad request: {form}", "text/plain"),
-    "400 LWA error, form in description": echo_form(
-        400, lambda form: {"error": "invalid_request", "error_description": f"cannot parse {form}"}),
-    "400 LWA error, form in the error code": echo_form(400, lambda form: {"error": form}),
-    "400 LWA error, form JSON-escaped": echo_form(
-        400, lambda form: {"error": "invalid_request", "error_description": form_as_json(form)}),
-    "400 LWA error, form in base64": echo_form(
-        400, lambda form: {"error": "invalid_request", "error_description": base64.b64encode(form.encode()).decode()}),
-    "400 LWA error, form URL-encoded twice": echo_form(
-        400, lambda form: {"error": "invalid_request", "error_description": quote(form, safe="")}),
-    "200 text, form URL-encoded": echo_form(200, lambda form: form.replace("grant_type=refresh_token&", ""),
-                                            "text/plain"),
-    "200 JSON cut short, form JSON-escaped": echo_form(200, lambda form: form_as_json(form)[:-12]),
-    "502 HTML page, form HTML-escaped": echo_form(
-        502, lambda form: f"<html><title>{html.escape(unquote_plus(form))}</title></html>", "text/html"),
-    "404 HTML page, form in the title": echo_form(
-        404, lambda form: f"<html><title>{unquote_plus(form)}</title></html>", "text/html"),
-}
-
-
-@pytest.mark.parametrize("echo", ECHOES.values(), ids=ECHOES.keys())
-def test_a_token_endpoint_echoing_the_form_shows_no_secret(stub, caplog, echo) -> None:
-    stub.scripts["lwa"] = [echo]
-    with caplog.at_level(logging.DEBUG):
-        error = login_error(stub.settings())
-    assert not leaks(shown(error, caplog)), shown(error, caplog)
-    assert not leaks(frame_locals_text(error))
-
-
-def echo_token(status: int, render: Callable[[str], Any], content_type: str = "application/json") -> Script:
-    """An SP-API endpoint (or proxy) that answers ``status`` with ``render(the access token it was sent)``."""
-    return lambda body, headers: Reply(status, render(headers["x-amz-access-token"]), content_type)
-
-
-API_ECHOES = {
-    "400 SP-API error, token in message and details": echo_token(400, lambda token: {"errors": [
-        {"code": "InvalidInput", "message": f"bad token {token}", "details": {"headers": {"token": token}}}]}),
-    "403 SP-API error, token in the code": echo_token(403, lambda token: {"errors": [{"code": token}]}),
-    "200 with errors, token URL-encoded": echo_token(200, lambda token: {"payload": [], "errors": [
-        {"code": "InvalidInput", "message": f"x-amz-access-token={quote(token, safe='')}"}]}),
-    "400 text, token JSON-escaped": echo_token(
-        400, lambda token: json.dumps({"echo": token}).replace("/", "\\/").replace("|", "\\u007C"), "text/plain"),
-    "500 text, token in base64": echo_token(
-        500, lambda token: "headers: " + base64.b64encode(f"x-amz-access-token: {token}".encode()).decode(),
-        "text/plain"),
-    "200 text, token HTML-escaped": echo_token(
-        200, lambda token: "<p>" + "".join(f"&#{ord(ch)};" for ch in token) + "</p>", "text/html"),
-    "200 JSON cut short, token form-encoded": echo_token(
-        200, lambda token: '{"payload": [], "echo": "' + quote_plus(token) + '", "more'),
-}
-
-
-@pytest.mark.parametrize("echo", API_ECHOES.values(), ids=API_ECHOES.keys())
-def test_an_api_error_echoing_the_access_token_shows_no_secret(stub, caplog, echo) -> None:
-    stub.scripts["api"] = [echo]
-    with caplog.at_level(logging.DEBUG), pytest.raises(SPAPIError) as info:
-        Client(stub.settings()).call(PARTICIPATIONS)
-    assert stub.hits["api"] >= 1
-    assert not leaks(shown(info.value, caplog)), shown(info.value, caplog)
-
-
-def _dead_token_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{s.getsockname()[1]}/auth/o2/token"
-
-
-LOGIN_FAILURES: dict[str, tuple[list[Script], dict[str, Any]]] = {
-    "4xx with JSON": ([echo_form(400, lambda form: {"error": "invalid_grant", "error_description": form})], {}),
-    "5xx": ([Reply(503, {"error": "temporarily_unavailable"})], {}),
-    "connection error": ([TOKEN], {"TokenUrl": "dead"}),
-    "garbled body": ([echo_form(200, lambda form: '{"access_token": "' + form)], {}),
-    "connection closed": ([Reply(close=True)], {}),
-}
-
-
-@pytest.mark.parametrize("failure", LOGIN_FAILURES.values(), ids=LOGIN_FAILURES.keys())
-def test_no_login_error_path_keeps_a_secret_in_a_frame_local(stub, failure) -> None:
-    script, keys = failure
-    stub.scripts["lwa"] = list(script)
-    if keys.get("TokenUrl") == "dead":
-        keys = {"TokenUrl": _dead_token_url()}
-    error = login_error(stub.settings(RetryCountMax=1, **keys))
-    text = frame_locals_text(error)
-    assert "_request_token" in text  # the frames of the login are there, with their locals
-    assert not leaks(text), text

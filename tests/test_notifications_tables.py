@@ -12,8 +12,7 @@ from emu_helpers import api_get as get
 from emu_helpers import lwa_token as token
 
 from sqlspapi.definitions.loader import load_all
-from sqlspapi.emulator import DEMO_REFRESH_TOKEN, start
-from sqlspapi.engine import open_database
+from sqlspapi.emulator import DEMO_REFRESH_TOKEN
 from sqlspapi.errors import SPAPIError
 
 MODEL = "notifications-v1.json"
@@ -27,23 +26,6 @@ def known_types() -> tuple[str, ...]:
     route = section.tables["notification_subscriptions"].list
     assert route is not None
     return next(f.values for f in route.filters if f.column == "notificationType")
-
-
-@pytest.fixture(scope="module")
-def emu():
-    with start(orders=200, time_scale=1_000_000) as e:
-        yield e
-
-
-@pytest.fixture(scope="module")
-def db(emu):
-    database = open_database(emu.connection_string(MarketplaceIds="US"))
-    yield database
-    database.close()
-
-
-
-
 
 
 def calls(db, operation: str) -> list[dict]:

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 import requests
 import spapi_models as sm
+from emu_helpers import lwa_token
 
-from sqlspapi.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN, start
+from sqlspapi.emulator import start
 from sqlspapi.emulator.money import list_price
 from sqlspapi.emulator.offers import competition
 from sqlspapi.emulator.pools import MARKETS_BY_ID
 from sqlspapi.emulator.sellers import SELLER_ID
-from sqlspapi.engine import open_database
 
 US, CA, JP = "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2", "A1VC38T7YXB528"
 V0, V22 = "product-pricing-v0.json", "product-pricing-2022-05-01.json"
@@ -24,20 +24,7 @@ ITEMS = "/batches/products/pricing/v0/itemOffers"
 LISTINGS = "/batches/products/pricing/v0/listingOffers"
 SUMMARY = "/batches/products/pricing/2022-05-01/items/competitiveSummary"
 FOEP = "/batches/products/pricing/2022-05-01/offer/featuredOfferExpectedPrice"
-
-
-@pytest.fixture(scope="module")
-def emu():
-    e = start(time_scale=5000, orders=200)
-    yield e
-    e.stop()
-
-
-@pytest.fixture(scope="module")
-def db(emu):
-    database = open_database(emu.connection_string(MarketplaceIds="US,JP"), poll_scale=1 / emu.time_scale)
-    yield database
-    database.close()
+EMULATOR, MARKETPLACES = {"time_scale": 5000}, "US,JP"  # for the ``emu`` and ``db`` fixtures of conftest.py
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +37,7 @@ def fast():
 
 @pytest.fixture(scope="module")
 def api(fast):
-    token = requests.post(fast.token_url, timeout=10, data={
-        "grant_type": "refresh_token", "client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET,
-        "refresh_token": DEMO_REFRESH_TOKEN}).json()["access_token"]
+    token = lwa_token(fast)
 
     def call(method: str, path: str, body: Any = None, **params: Any) -> requests.Response:
         return requests.request(method, fast.url + path, json=body, params=params, timeout=10,

@@ -1,7 +1,7 @@
 """Secrets never reach screens or disk: connection-string errors (fuzzed), numeric ranges, redaction of text.
 
-The shell's history and ``.open`` credential check are tested in test_shell_cli.py, the SQLAlchemy URL and engine
-in test_sqla_pandas.py.
+The shell's history and ``.open`` credential check are tested in test_shell_credentials.py, the SQLAlchemy URL and
+engine in test_sqla_pandas.py.
 """
 
 from __future__ import annotations

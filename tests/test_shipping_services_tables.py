@@ -10,12 +10,9 @@ import pytest
 import requests
 import spapi_models as sm
 from emu_helpers import api_get as get
-from emu_helpers import lwa_token
 
-from sqlspapi.emulator import start
 from sqlspapi.emulator.services import services
 from sqlspapi.emulator.shipping import shipments
-from sqlspapi.engine import open_database
 from sqlspapi.errors import MissingFilterError, SPAPIError
 
 SHIPPING, SERVICES = "shipping-v1.json", "services-v1.json"
@@ -23,26 +20,7 @@ SHIPMENT, TRACKING = "/shipping/v1/shipments/{shipmentId}", "/shipping/v1/tracki
 JOBS, JOB = "/service/v1/serviceJobs", "/service/v1/serviceJobs/{serviceJobId}"
 JOB_SLOTS, SLOTS = JOB + "/appointmentSlots", "/service/v1/appointmentSlots"
 US = "ATVPDKIKX0DER"
-
-
-@pytest.fixture(scope="module")
-def emu():
-    with start(orders=600, time_scale=1_000_000) as e:
-        yield e
-
-
-@pytest.fixture(scope="module")
-def db(emu):
-    database = open_database(emu.connection_string(MarketplaceIds="US,DE"))
-    yield database
-    database.close()
-
-
-@pytest.fixture(scope="module")
-def tok(emu):
-    return lwa_token(emu)
-
-
+EMULATOR, MARKETPLACES = {"orders": 600}, "US,DE"  # for the ``emu`` and ``db`` fixtures of conftest.py
 
 
 def calls(db, operation: str) -> list[Any]:
