@@ -4,7 +4,8 @@ columns the order report gives for a backfill — and the SQL that reads one win
 
 A table with a cursor is read ``WHERE cursor >= bound`` (bound: the last value loaded minus the overlap, or the first
 run's start); a child table with ``parent`` is read joined to its parent, through the parent's cursor; a table
-without a cursor is read whole and replaces the account's rows.
+without a cursor is read whole and replaces the account's rows. A sync naming a child and its parent reads them as
+one :class:`GroupPlan`: one statement per window, the parent ``LEFT JOIN`` the child.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from sqlspapi.definitions.schema import BulkSpec, ColumnSpec, TableSpec
 from sqlspapi.errors import ProgrammingError
 
-__all__ = ["TablePlan", "plan_tables", "DLT_TYPES", "BACKFILL_MODES", "REPORT_MIN_DAYS"]
+__all__ = ["TablePlan", "GroupPlan", "plan_tables", "plan_groups", "DLT_TYPES", "BACKFILL_MODES", "REPORT_MIN_DAYS"]
 
 #: dlt data types of sqlspapi column kinds (JSON stays text: dlt would otherwise unnest lists into child tables).
 DLT_TYPES: Mapping[str, str] = {"TEXT": "text", "INTEGER": "bigint", "REAL": "decimal", "BOOLEAN": "bool",
@@ -67,11 +68,15 @@ class TablePlan:
         today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         return today - timedelta(days=self.since_days - 1)
 
+    def names(self, report: bool) -> list[str]:
+        """The columns a statement reads: every one, or the report's (``report``)."""
+        return [c.name for c in self.columns if not report or c.name in self.report_columns]
+
     def select(self, *, report: bool, upper: bool, account: bool) -> str:
         """The statement reading one window: ``cursor >= ?`` (and ``< ?`` when ``upper``), of one account (``account
         = ?`` when the connection has several); the report's columns only when ``report``. The cursor value is the
         last column."""
-        names = [c.name for c in self.columns if not report or c.name in self.report_columns]
+        names = self.names(report)
         if self.parent:
             cols = ", ".join(f"c.{_quote(n)}" for n in names)
             on = f"c.{_quote(self.join or '')} = p.{_quote(self.join or '')}"
@@ -85,8 +90,7 @@ class TablePlan:
             cursor = _quote(self.cursor) if self.cursor else ""
         if not self.cursor:
             return f"SELECT {cols} FROM {source} WHERE 1{who}"
-        bounds = f"{cursor} >= ?" + (f" AND {cursor} < ?" if upper else "")
-        return f"SELECT {cols}, {cursor} FROM {source} WHERE {bounds}{who}"
+        return f"SELECT {cols}, {cursor} FROM {source} WHERE {_bounds(cursor, upper)}{who}"
 
     def column_hints(self) -> dict[str, dict[str, Any]]:
         """dlt column hints: every column typed from the definition (so columns a report leaves NULL exist), the
@@ -96,6 +100,61 @@ class TablePlan:
         hints["account"] = {"name": "account", "data_type": "text", "nullable": False}
         hints["_sqlspapi_source"] = {"name": "_sqlspapi_source", "data_type": "text", "nullable": True}
         return hints
+
+
+def _bounds(cursor: str, upper: bool) -> str:
+    return f"{cursor} >= ?" + (f" AND {cursor} < ?" if upper else "")
+
+
+@dataclass(frozen=True)
+class GroupPlan:
+    """Tables read by the same statements: a table alone, or a parent and its first child (``child``: read with
+    ``parent LEFT JOIN child``, through the parent's cursor). Named after the parent (its dlt resource)."""
+
+    parent: TablePlan
+    child: TablePlan | None = None
+
+    @property
+    def members(self) -> tuple[TablePlan, ...]:
+        """The group's tables, parent first."""
+        return (self.parent,) if self.child is None else (self.parent, self.child)
+
+    def select(self, *, report: bool, upper: bool, account: bool) -> str:
+        """The statement reading one window of the group (as :meth:`TablePlan.select`): the parent's columns, the
+        child's, the parent's cursor last."""
+        child, parent = self.child, self.parent
+        if child is None:
+            return parent.select(report=report, upper=upper, account=account)
+        cols = ", ".join([f"p.{_quote(n)}" for n in parent.names(report)] +
+                         [f"c.{_quote(n)}" for n in child.names(report)])
+        join = _quote(child.join or "")
+        on = f"c.{join} = p.{join}" + (" AND c.account = p.account" if account else "")
+        cursor = f"p.{_quote(parent.cursor or '')}"
+        return (f"SELECT {cols}, {cursor} FROM {_quote(parent.table)} p LEFT JOIN {_quote(child.table)} c ON {on} "
+                f"WHERE {_bounds(cursor, upper)}{' AND p.account = ?' if account else ''}")
+
+    def split(self, values: Sequence[Any], report: bool) -> list[list[Any] | None]:
+        """A row of :meth:`select` as each member's values (its columns, then the cursor value when the group has a
+        cursor); a child without a row (the ``LEFT JOIN`` found none: its join column is NULL) as None."""
+        if self.child is None:
+            return [list(values)]
+        width = len(self.parent.names(report))
+        names = self.child.names(report)
+        child = list(values[width:width + len(names)])
+        mine = child[names.index(self.child.join)] if self.child.join in names else child[0]
+        return [[*values[:width], values[-1]], None if mine is None else [*child, values[-1]]]
+
+
+def plan_groups(plans: Sequence[TablePlan]) -> list[GroupPlan]:
+    """The groups of ``plans`` (in their order): a child whose parent is among them is read with it — the first such
+    child of a parent; the others, and a child without its parent, are read alone."""
+    names = {p.table for p in plans}
+    firsts: dict[str, TablePlan] = {}
+    for plan in plans:
+        if plan.parent in names and plan.parent not in firsts:
+            firsts[plan.parent] = plan
+    joined = {id(c) for c in firsts.values()}
+    return [GroupPlan(p, firsts.get(p.table)) for p in plans if id(p) not in joined]
 
 
 def _report_columns(table: TableSpec, spec_backfill: str | None) -> tuple[str, ...]:

@@ -1,23 +1,22 @@
-"""The dlt source of ``sqlspapi sync``: one ``dlt.resource`` per table, reading sqlspapi through its DB-API.
+"""The dlt source of ``sqlspapi sync``: one ``dlt.resource`` per group of tables (a table, or a parent with the child
+read in the same statements: ``orders LEFT JOIN order_items``), reading sqlspapi through its DB-API.
 
 Each resource reads, for each account of the connection, the rows whose cursor is at least the last value loaded
-minus the table's overlap (the first run: from ``since`` or the table's ``since_days``), in batches of
-:data:`BATCH_ROWS` (memory stays flat), and keeps its state in ``dlt.current.resource_state()`` — committed by dlt
-with the data it describes:
-
-- ``accounts[account]["cursor"]``: the largest cursor value loaded (ISO 8601, UTC);
-- ``accounts[account]["seen"]``: for the units (key values, or the parent value of ``replace_by`` rows) whose cursor
-  lies within the overlap of it, the cursor and a hash of their rows. A re-read unit whose rows did not change is not
-  written again, so a re-run after nothing changed writes nothing.
+minus the table's overlap (the first run: from ``since`` or the table's ``since_days``) into a spool on disk
+(:mod:`sqlspapi.sync.spool`), and hands them to dlt in batches of :data:`BATCH_ROWS` once the account's read
+succeeded — the child's rows to its own table, with its own hints. Its state (:mod:`sqlspapi.sync.units`) is in
+``dlt.current.resource_state()``, committed by dlt with the data it describes: the parent's in ``accounts``, a
+child's in ``tables[child]["accounts"]``.
 
 History older than the overlap is read through the table's order report (``Route=report``) when it has one and
 ``backfill`` allows it: only the report's columns, ``_sqlspapi_source = 'report'``; the rest through the API. An
-account whose read fails (on a connection with several accounts) is recorded and keeps its cursor; the others go on.
+account whose read fails (on a connection with several accounts) is recorded, writes nothing of the group and keeps
+its cursor; the others go on.
 """
 
 from __future__ import annotations
 
-import hashlib
+import copy
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +27,9 @@ import dlt
 
 from sqlspapi.errors import AccountErrorsWarning, Error, ProgrammingError
 from sqlspapi.interfaces import dbapi
-from sqlspapi.sync.plan import BACKFILL_MODES, REPORT_MIN_DAYS, TablePlan, plan_tables
+from sqlspapi.sync.plan import BACKFILL_MODES, GroupPlan, TablePlan, plan_groups, plan_tables
+from sqlspapi.sync.spool import Spool
+from sqlspapi.sync.units import AccountRead, group_bound, iso, parse_time, windows
 
 __all__ = ["source", "Recorder", "BATCH_ROWS", "SOURCE_NAME"]
 
@@ -39,9 +40,6 @@ SOURCE_NAME = "sqlspapi"
 #: How old a report of the same window may be to serve a table's backfill (``ReportMaxAgeMinutes`` of the report
 #: connection): a first sync's orders take hours at Amazon's rates, and order_items reads the same windows after.
 REPORT_REUSE_MINUTES = 1440
-#: Units a table's read keeps for its state before it drops those older than the overlap of the largest cursor.
-PRUNE_UNITS = 10_000
-_MASK = (1 << 64) - 1
 
 
 @dataclass
@@ -72,19 +70,6 @@ class Recorder:
             self.on_rows(table, self.rows[table])
 
 
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse(text: str) -> datetime:
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _hash(values: Sequence[Any]) -> int:
-    return int.from_bytes(hashlib.blake2b(repr(tuple(values)).encode(), digest_size=8).digest(), "big")
-
-
 class _Connections:
     """The DB-API connections of one resource, opened when first needed (one per ``Route``), closed together."""
 
@@ -110,190 +95,119 @@ class _Connections:
         self._open.clear()
 
 
-class _Unit:
-    """A unit's rows as read in this run: their cursor and hashes (of every column; of the report's columns alone),
-    and — for a unit read again within the overlap — the rows, kept until the end and written only if they changed."""
-
-    __slots__ = ("cursor", "full", "report", "rows", "source")
-
-    def __init__(self, source: str) -> None:
-        self.rows: list[dict[str, Any]] = []
-        self.full = 0
-        self.report = 0
-        self.cursor = ""
-        self.source = source
-
-    def add(self, cursor: str, full: int, report: int) -> None:
-        """One more row of the unit (a unit's hash is the sum of its rows': their order does not matter)."""
-        self.cursor = max(self.cursor, cursor)
-        self.full = (self.full + full) & _MASK
-        self.report = (self.report + report) & _MASK
-
-    def entry(self) -> list[str]:
-        """The unit's state entry: [cursor, hash, source] — the hash of the report's columns for a unit the report
-        gave, so the same unit read through the API later compares on those columns."""
-        digest = self.report if self.source == "report" else self.full
-        return [self.cursor, f"{digest:016x}", self.source]
-
-    def same_as(self, before: list[str] | None) -> bool:
-        """True when the unit's rows are those its state entry describes."""
-        if before is None or len(before) != 3:
-            return False
-        digest = self.report if before[2] == "report" else self.full
-        return before[:2] == [self.cursor, f"{digest:016x}"]
-
-
-class _AccountRead:
-    """One table of one account: its windows, the rows to write, the state to keep."""
-
-    def __init__(self, plan: TablePlan, account: str | None, state: dict[str, Any], start: datetime,
-                 now: datetime) -> None:
-        self.plan = plan
-        self.account = account
-        self.state = state
-        self.old = _parse(state["cursor"]) if state.get("cursor") else None
-        self.bound = self.old - plan.overlap if self.old else start
-        self.seen_before: dict[str, list[str]] = dict(state.get("seen", {}))
-        self.new: dict[str, _Unit] = {}
-        self.again: dict[str, _Unit] = {}
-        self.best: datetime | None = self.old
-        self.now = now
-        self._report = [c.name in plan.report_columns for c in plan.columns]
-        self._limit = PRUNE_UNITS
-
-    def windows(self, backfill: str) -> Iterator[tuple[str, datetime | None, datetime | None]]:
-        """(route, lower bound, upper bound) of each statement, decided as the reads go: without a report backfill,
-        one API read from the bound; with one, the API's recent window (``recent_days``) first, then — knowing the
-        largest cursor — the API down to the overlap of that cursor, and the order report for the history before."""
-        if not self.plan.cursor:
-            yield "api", None, None
-            return
-        split = self.now - self.plan.first_api_window
-        history = (split - self.bound) / timedelta(days=1)
-        wanted = {"auto": REPORT_MIN_DAYS, "report": 0, "api": None}[backfill]
-        if not self.plan.report_columns or wanted is None or history <= wanted:
-            yield "api", self.bound, None
-            return
-        yield "api", split, None
-        edge = max(min(split, self.best - self.plan.overlap) if self.best else split, self.bound)
-        if edge < split:
-            yield "api", edge, split
-        if self.bound < edge:
-            yield "report", self.bound, edge
-
-    def rows(self, values: Sequence[Any], source: str) -> Iterator[dict[str, Any]]:
-        """One row read: written now (new), or kept to compare (read again within the overlap)."""
-        plan = self.plan
-        names = [c.name for c in plan.columns if source == "api" or c.name in plan.report_columns]
-        row = dict(zip(names, values, strict=False))
-        row["account"] = self.account or ""
-        row["_sqlspapi_source"] = source
-        cursor = values[-1] if plan.cursor else None
-        if cursor is None:
-            yield row
-            return
-        if self.best is None or cursor > self.best:
-            self.best = cursor
-        unit = "\x1f".join(str(row.get(k)) for k in plan.unit)
-        full = _hash(values)
-        report = full if source == "report" else _hash([v for v, r in zip(values, self._report, strict=False) if r]
-                                                       + [cursor])
-        if self.old is not None and cursor <= self.old and unit not in self.new:
-            kept = self.again.setdefault(unit, _Unit(source))
-            kept.rows.append(row)
-            kept.add(_iso(cursor), full, report)
-            return
-        self.new.setdefault(unit, _Unit(source)).add(_iso(cursor), full, report)
-        if len(self.new) > self._limit:  # memory stays flat: only units within the overlap of the best are kept
-            edge = _iso(self.best - plan.overlap)
-            self.new = {u: kept for u, kept in self.new.items() if kept.cursor >= edge}
-            self._limit = 2 * len(self.new) + PRUNE_UNITS
-        yield row
-
-    def rest(self) -> Iterator[dict[str, Any]]:
-        """The units read again whose rows changed (or that also had new rows)."""
-        for unit, kept in self.again.items():
-            if unit in self.new or not kept.same_as(self.seen_before.get(unit)):
-                yield from kept.rows
-                if unit not in self.new:
-                    self.new[unit] = kept
-            else:  # unchanged: it stays as the state describes it (a report row stays a report row)
-                self.new[unit] = kept
-                kept.source = self.seen_before[unit][2]
-            kept.rows = []
-        self.again.clear()
-
-    def commit(self) -> None:
-        """The account's new state: the largest cursor, and the units within the overlap of it."""
-        if self.best is None:
-            return
-        self.state["cursor"] = _iso(self.best)
-        edge = _iso(self.best - self.plan.overlap)
-        self.state["seen"] = {unit: kept.entry() for unit, kept in self.new.items() if kept.cursor >= edge}
-        self.new.clear()
-
-
 class _Reader:
-    """Reads one table for dlt (the resource's generator)."""
+    """Reads one group for dlt (the resource's generator): per account, every statement into a spool, then — the
+    read having succeeded — the rows to write, each member's to its table."""
 
-    def __init__(self, plan: TablePlan, connection_string: str | None, demo: bool, accounts: list[str | None],
+    def __init__(self, group: GroupPlan, connection_string: str | None, demo: bool, accounts: list[str | None],
                  since: datetime | None, backfill: str, recorder: Recorder) -> None:
-        self.plan = plan
+        self.group = group
         self.connection_string = connection_string
         self.demo = demo
         self.accounts = accounts
         self.since = since
         self.backfill = backfill
         self.recorder = recorder
+        # a group's tables each have their own hints (a table variant of the resource: one table's hints, not the
+        # resource's merged with them, which would give the child its parent's primary key)
+        self.hints = [dlt.mark.make_hints(table_name=m.table, **_table_hints(m)) for m in group.members] \
+            if group.child is not None else [None]
 
-    def __call__(self) -> Iterator[list[dict[str, Any]]]:
-        state = dlt.current.resource_state().setdefault("accounts", {})
+    def __call__(self) -> Iterator[Any]:
+        states = _member_states(self.group)
         connections = _Connections(self.connection_string, self.demo)
         now = datetime.now(UTC)
         try:
             for account in self.accounts:
-                read = _AccountRead(self.plan, account, state.setdefault(account or "", {}),
-                                    self.since or self.plan.first_start(now), now)
-                try:
-                    yield from self._account(read, connections)
-                except Error as exc:
-                    if len(self.accounts) == 1:
-                        raise
-                    self.recorder.accounts_failed.setdefault(account or "", f"{self.plan.table}: {exc}")
+                reads = [AccountRead(m, account, s.setdefault(account or "", {}))
+                         for m, s in zip(self.group.members, states, strict=True)]
+                bound = group_bound(self.group, reads, self.since or self.group.parent.first_start(now))
+                with Spool() as spool:
+                    try:
+                        done = self._read(reads, bound, now, spool, connections)
+                    except Error as exc:
+                        if len(self.accounts) == 1:
+                            raise
+                        self._failed(account, str(exc))
+                        continue
+                    if done:
+                        yield from self._write(reads, spool)
         finally:
             connections.close()
 
-    def _account(self, read: _AccountRead, connections: _Connections) -> Iterator[list[dict[str, Any]]]:
-        many = read.account is not None
-        for route, lower, upper in read.windows(self.backfill):
+    def _failed(self, account: str | None, message: str) -> None:
+        self.recorder.accounts_failed.setdefault(account or "", f"{self.group.parent.table}: {message}")
+
+    def _read(self, reads: list[AccountRead], bound: datetime, now: datetime, spool: Spool,
+              connections: _Connections) -> bool:
+        """Every statement of one account into ``spool``; False when an account error left the read incomplete."""
+        group, account = self.group, reads[0].account
+        for statement, (route, lower, upper) in enumerate(windows(group.parent, bound, now, self.backfill,
+                                                                  lambda: reads[0].best)):
             connection = connections.get(route)
-            sql = self.plan.select(report=route == "report", upper=upper is not None, account=many)
-            params: list[Any] = [_iso(b) for b in (lower, upper) if b is not None]
-            params += [read.account] * (sql.count("account = ?") if many else 0)
+            sql = group.select(report=route == "report", upper=upper is not None, account=account is not None)
+            params: list[Any] = [iso(b) for b in (lower, upper) if b is not None]
+            params += [account] * (sql.count("account = ?") if account is not None else 0)
             cursor = connection.cursor()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 cursor.execute(sql, params)
+                previous: list[Any] | None = None
                 while batch := cursor.fetchmany(BATCH_ROWS):
-                    out = [row for values in batch for row in read.rows(values, route)]
-                    self.recorder.add_rows(self.plan.table, len(batch))
-                    if out:
-                        yield out
+                    out: list[list[tuple[str, int, dict[str, Any]]]] = [[] for _ in reads]
+                    for values in batch:
+                        parts = group.split(values, route == "report")
+                        if group.child is not None and parts[0] == previous:
+                            parts[0] = None  # a parent row repeats once per child row (together): read it once
+                        elif group.child is not None:
+                            previous = parts[0]
+                        for rows, read, part in zip(out, reads, parts, strict=True):
+                            if part is not None:
+                                rows.append(_spooled(read, part, route, statement))
+                    for index, (rows, read) in enumerate(zip(out, reads, strict=True)):
+                        spool.add(index, rows)
+                        self.recorder.add_rows(read.plan.table, len(rows))
                 self.recorder.statement(connection, cursor)
                 cursor.close()
             failed = [str(m) for c, m in cursor.messages if issubclass(c, AccountErrorsWarning)]
             if failed:
-                self.recorder.accounts_failed.setdefault(read.account or "", f"{self.plan.table}: {failed[0]}")
-                return  # its cursor stays: the next run reads the window again
-        rest = list(read.rest())
-        for start in range(0, len(rest), BATCH_ROWS):
-            yield rest[start:start + BATCH_ROWS]
-        read.commit()
+                self._failed(account, failed[0])
+                return False  # its cursor stays: the next run reads the window again
+        return True
+
+    def _write(self, reads: list[AccountRead], spool: Spool) -> Iterator[Any]:
+        """The rows of a read that succeeded, each member's with its table's hints; then the new state."""
+        for index, (read, hints) in enumerate(zip(reads, self.hints, strict=True)):
+            spool.skip(index, read.unchanged())
+            for batch in spool.batches(index, BATCH_ROWS):
+                yield batch if hints is None else dlt.mark.with_hints(batch, hints, create_table_variant=True)
+        for read in reads:
+            read.commit()
 
 
-def _resource(plan: TablePlan, reader: _Reader) -> Any:
-    """The dlt resource of one table: merged on (key, account), or replacing the rows of each (replace_by value,
-    account) — or, without a cursor, each account's rows."""
+def _member_states(group: GroupPlan) -> list[dict[str, Any]]:
+    """Each member's states per account, in the group's resource state: the parent's in ``accounts``, a child's in
+    ``tables[child]["accounts"]`` — at first a copy of the child's state as a resource of its own (a mirror synced
+    before the two were read together: its next run is then no first run)."""
+    state = dlt.current.resource_state()
+    states = [state.setdefault("accounts", {})]
+    for child in group.members[1:]:
+        entry = state.setdefault("tables", {}).setdefault(child.table, {})
+        if "accounts" not in entry:
+            alone = dlt.current.source_state().get("resources", {}).get(child.table, {})
+            entry["accounts"] = copy.deepcopy(alone.get("accounts", {}))
+        states.append(entry["accounts"])
+    return states
+
+
+def _spooled(read: AccountRead, values: list[Any], route: str, statement: int) -> tuple[str, int, dict[str, Any]]:
+    unit, row = read.row(values, route, statement)
+    return unit, statement, row
+
+
+def _table_hints(plan: TablePlan) -> dict[str, Any]:
+    """dlt hints of one table: merged on (key, account), or replacing the rows of each (replace_by value, account) —
+    or, without a cursor, each account's rows; its columns typed from the definition."""
     hints = plan.column_hints()
     if plan.cursor and plan.key and not plan.parent:
         hints[plan.cursor]["dedup_sort"] = "desc"
@@ -303,16 +217,22 @@ def _resource(plan: TablePlan, reader: _Reader) -> Any:
         keys = {"merge_key": [plan.replace_by or "", "account"]}
     else:
         keys = {"merge_key": "account"}
-    return dlt.resource(reader(), name=plan.table, write_disposition={"disposition": "merge",
-                                                                    "strategy": "delete-insert"},
-                        columns=hints, **keys)
+    return {"write_disposition": {"disposition": "merge", "strategy": "delete-insert"}, "columns": hints, **keys}
+
+
+def _resource(group: GroupPlan, reader: _Reader) -> Any:
+    """The dlt resource of one group, named after its parent (with a child, every batch carries its table's hints)."""
+    hints = _table_hints(group.parent)
+    if group.child is not None:
+        hints = {"write_disposition": hints["write_disposition"]}
+    return dlt.resource(reader(), name=group.parent.table, **hints)
 
 
 def _since(text: str) -> datetime:
     """``since``: a date (``YYYY-MM-DD``, or an ISO 8601 time) or a number of days back from now (``30d``)."""
     days = text.strip().lower().removesuffix("d")
     try:
-        return datetime.now(UTC) - timedelta(days=float(days)) if days.isdigit() else _parse(text.strip())
+        return datetime.now(UTC) - timedelta(days=float(days)) if days.isdigit() else parse_time(text.strip())
     except ValueError:
         raise ProgrammingError(f"since {text!r}: want a date (YYYY-MM-DD) or days back (30d)") from None
 
@@ -338,9 +258,10 @@ def source(connection_string: str | None = None, *, tables: Sequence[str], demo:
     with dbapi.connect(connection_string, demo=demo) as connection:
         specs = {t.name: t for t in connection.database.tables()}
         accounts = [a.name for a in connection.database.accounts]
-    plans = plan_tables(specs, list(tables), overlap_days=overlap_days)
+    groups = plan_groups(plan_tables(specs, list(tables), overlap_days=overlap_days))
     accounts = accounts if len(accounts) > 1 else [None]
-    resources = [_resource(p, _Reader(p, connection_string, demo, accounts, start, backfill, recorder)) for p in plans]
+    resources = [_resource(g, _Reader(g, connection_string, demo, accounts, start, backfill, recorder))
+                 for g in groups]
 
     @dlt.source(name=SOURCE_NAME, max_table_nesting=0)
     def sqlspapi_source() -> Any:
