@@ -21,6 +21,7 @@ from sqlspapi.http.client import Client
 from sqlspapi.http.progress import Progress
 from sqlspapi.reports.lifecycle import ReportService
 from sqlspapi.settings.accounts import account_label
+from sqlspapi.settings.marketplaces import regions_of
 from sqlspapi.sql import planner
 from sqlspapi.sql.cost import CostEnv
 from sqlspapi.sql.plan import Notify
@@ -72,7 +73,7 @@ class Account:
         known = self.settings.marketplace_ids or runtime.known("marketplaces")
         return CostEnv(now=datetime.now(UTC), lookback_days=self.settings.lookback_days,
                        marketplaces=len(known) if known else None, pace=runtime.pace, bucket=self.client.bucket,
-                       route=self.settings.route)
+                       route=self.settings.route, regions=len(regions_of(known)) if known else None)
 
     # ------------------------------------------------------------------------------------- marketplaces
     def marketplace_ids(self) -> tuple[str, ...]:

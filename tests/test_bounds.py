@@ -104,8 +104,8 @@ def test_rewritten_answers_equal_the_original(plain: apsw.Connection, where: str
 
 
 def test_through_the_engine_the_window_reaches_the_api() -> None:
-    with start(time_scale=1e6) as emu:
-        db = open_database(emu.connection_string())
+    with start(time_scale=1e6) as emu:  # Route=api: the window reaching searchOrders, not the order report
+        db = open_database(emu.connection_string(Route="api"))
         try:
             literal = db.connection.execute("SELECT date('now', '-400 days')").fetchone()[0]
             sql = f"SELECT count(*) FROM orders WHERE date(createdTime) >= '{literal}'"

@@ -15,8 +15,10 @@ from test_emulator_reports import DE, MYI, ORDERS, US, Api, _fresh, _tsv, emu  #
 from test_emulator_schema import check, models  # noqa: F401 - fixtures
 
 from sqlspapi.emulator.reports_files import ACTIONABLE_ORDERS, FBA_SHIPMENTS, ORDERS_DATE
+from sqlspapi.settings.marketplaces import MARKETPLACE_BY_CODE
 
 AFTER, BEFORE = "2025-12-20T00:00:00Z", "2025-12-31T00:00:00Z"
+CA, UK = MARKETPLACE_BY_CODE["CA"].id, MARKETPLACE_BY_CODE["UK"].id
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +67,10 @@ def _amount(item: dict, name: str) -> str:
 @pytest.mark.parametrize("report_type, after, before", [(ORDERS, "LastUpdatedAfter", "LastUpdatedBefore"),
                                                         (ORDERS_DATE, "CreatedAfter", "CreatedBefore")])
 def test_order_report_rows_equal_the_api_orders(api, report_type, after, before) -> None:
+    """An order report asked for US and DE holds every marketplace of their regions (Amazon ignores marketplaceIds
+    for order reports): the orders of US, CA, DE and UK."""
     report = _report(api, report_type, [US, DE])
-    items = _api_items(api, MarketplaceIds=f"{US},{DE}", **{after: AFTER, before: BEFORE})
+    items = _api_items(api, MarketplaceIds=f"{US},{CA},{DE},{UK}", **{after: AFTER, before: BEFORE})
     assert len({o["AmazonOrderId"] for o, _ in items}) > 10
     assert sorted((o["AmazonOrderId"], o["OrderStatus"], i["SellerSKU"], i["ASIN"], str(i["QuantityOrdered"]),
                    _amount(i, "ItemPrice"), _amount(i, "ItemTax"), i["Title"], _offset(o["PurchaseDate"]),

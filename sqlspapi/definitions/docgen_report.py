@@ -42,9 +42,10 @@ def report_rows(table: TableSpec, spec: ReportSpec) -> list[list[str]]:
         rows.append([code(spec.window_column), ops({">", ">=", "<", "<="}), window,
                      "the range sets the window; SQLite re-checks the rows"])
     per = f"{code('marketplaceIds')} of {create if spec.requestable else listed}"
+    each = (f"one report per region, rows read by {code(str(spec.marketplace_from))}" if spec.region_wide
+            else "one report per marketplace")
     rows.append([code("marketplaceId"), ops({"="}), per,
-                 "id or country code; one report per marketplace (default: the connection's); `IN` runs one scan "
-                 "per value"])
+                 f"id or country code; {each} (default: the connection's); `IN` runs one scan per value"])
     if spec.requestable:
         fixed = f"; always with {params(spec.options)}" if spec.options else ""
         rows.append([code("reportOptions"), ops({"="}), f"{code('reportOptions')} of {create}",
@@ -66,6 +67,12 @@ def report_notes(table: TableSpec, spec: ReportSpec) -> list[str]:
                  f"({_link('column-names', 'the column rule')}), unknown ones kept in `extra`")
     notes = [f"**Report type:** {kind}: {shape}."]
     notes.append(_window_note(spec))
+    if spec.region_wide:
+        notes.append(f"**Region-wide:** Amazon ignores `marketplaceIds` for this type: one report holds every "
+                     f"marketplace of the region. One report is requested per region and window, naming the "
+                     f"connection's marketplaces of the region; each row's `marketplaceId` is the marketplace its "
+                     f"{code(str(spec.marketplace_from))} names (NULL for `Non-Amazon`), and rows of marketplaces the "
+                     f"query does not read are dropped ({_link('region-wide-order-reports', 'region-wide reports')}).")
     if spec.date_style:
         order = "month" if spec.date_style == "mdy" else "day"
         notes.append(f"**Dates:** `NN/NN/YYYY` values are read {order} first ({code(spec.date_style)}), as this "

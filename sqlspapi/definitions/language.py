@@ -64,8 +64,7 @@ KEYS: Mapping[str, Mapping[str, bool]] = {
     "report": {**_ROUTE_COMMON, "report_type": True, "format": False, "rows": False, "max_span_days": False,
                "default_days": False, "window_column": False, "requestable": False, "restricted": False,
                "date_style": False, "options": False, "restricted_types": False, "schema": False, "poll": False,
-               "get_document": False,
-               "list_reports": False},
+               "get_document": False, "list_reports": False, "region_wide": False, "marketplace_from": False},
     "python": {**_ROUTE_COMMON, "function": True},
     "bulk": {**_ROUTE_COMMON, "reports": False, "entity": False, "key": True, "columns": True, "values": False,
              "threshold": False},
@@ -89,7 +88,7 @@ REPORT_COLUMNS = """
 extra                      JSON            Cells of columns this table does not know (header drift), by SQL name
 dataStartTime=?dataStartTime TIME HIDDEN   Start of the report's data window (input: >= / = reaches createReport)
 dataEndTime=?dataEndTime   TIME   HIDDEN   End of the report's data window (input: < / <= / = reaches createReport)
-marketplaceId=?marketplaceId TEXT HIDDEN   The report's marketplace (input: default the connection's, one report each)
+marketplaceId=?marketplaceId TEXT HIDDEN   The row's marketplace (input: default the connection's marketplaces)
 reportOptions=?reportOptions JSON HIDDEN   reportOptions of the report, a JSON object of strings (input)
 reportId=?reportId         TEXT   HIDDEN   The report the row comes from (input: read one existing report)
 """

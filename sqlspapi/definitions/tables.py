@@ -84,13 +84,9 @@ class Reader:
         for param, expr in derived.items():
             if not (isinstance(expr, str) and expr[:1] in ("?", "$")):
                 raise DefinitionError(f"{where}: derived {param} = {expr!r}: want '?queryParam' or '$connectionValue'")
-        return {
-            "kind": kind,
-            "operation": self.op(raw["operation"], where) if "operation" in raw else None,
-            "params": dict(raw.get("params", {})),
-            "restricted_params": dict(raw.get("restricted_params", {})),
-            "derived": derived,
-        }
+        return {"kind": kind, "operation": self.op(raw["operation"], where) if "operation" in raw else None,
+                "params": dict(raw.get("params", {})), "restricted_params": dict(raw.get("restricted_params", {})),
+                "derived": derived}
 
     def filters(self, raw: Iterable[Any], where: str) -> tuple[FilterSpec, ...]:
         """A list route's ``[[filters]]``."""
@@ -162,6 +158,8 @@ class Reader:
             fields["restricted_types"] = tuple(fields.get("restricted_types", ()))
             if fields.get("date_style") not in (None, "dmy", "mdy"):
                 raise DefinitionError(f"{where}: date_style {fields['date_style']!r}: want dmy or mdy")
+            if bool(fields.get("region_wide")) != bool(fields.get("marketplace_from")):
+                raise DefinitionError(f"{where}: region_wide needs marketplace_from (each row's sales channel column)")
             fields["options"] = {str(k): str(v) for k, v in fields.get("options", {}).items()}
             return ReportSpec(**{**common, "operation": fields.pop("operation")}, **fields)
         if kind == "bulk":
@@ -385,8 +383,8 @@ def _check_columns(table: TableSpec, where: str) -> None:
             referenced += route.input_columns()
         elif isinstance(route, GetSpec | NestedSpec):
             referenced.append(route.column)
-        elif isinstance(route, ReportSpec) and route.window_column:
-            referenced.append(route.window_column)
+        elif isinstance(route, ReportSpec):
+            referenced += [c for c in (route.window_column, route.marketplace_from) if c]
         elif isinstance(route, BulkSpec):
             referenced += [*route.reports, *route.columns, *route.values]
     for col in referenced:

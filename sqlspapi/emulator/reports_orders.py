@@ -1,8 +1,11 @@
 """Report files built from the emulator's orders (:mod:`sqlspapi.emulator.data`), so they agree with the Orders API.
 
 * ``GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL`` / ``…_BY_ORDER_DATE_GENERAL``: one row per order item of
-  the orders whose LastUpdateDate / PurchaseDate lies in [dataStartTime, dataEndTime] in the report's marketplaces
-  (the 31 documented columns; ``cpf`` too for the order-date report). Values as getOrders/getOrderItems give them:
+  the orders whose LastUpdateDate / PurchaseDate lies in [dataStartTime, dataEndTime] (the 31 documented columns;
+  ``cpf`` too for the order-date report) in EVERY marketplace the seller sells in within the regions of the
+  requested ``marketplaceIds``, as Amazon does: it ignores the list for these two types (request US, get US and CA;
+  rows name their marketplace only by ``sales-channel``). Sources: amzn/selling-partner-api-models issues #2209,
+  #534, #1859, #2513; selling-partner-api-docs #1404, #3645. Values as getOrders/getOrderItems give them:
   ``order-status`` is the API's OrderStatus, ``item-price`` is ItemPrice (unit price × quantity), prices are blank
   for Pending orders, dates are ISO 8601 with an offset (``2025-12-01T08:04:21+00:00``).
 * ``GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING`` (restricted): the unshipped orders report — one row per item
@@ -24,6 +27,7 @@ from datetime import datetime, timedelta
 from sqlspapi.emulator.data import Dataset, Item, OrderRecord, money_str
 from sqlspapi.emulator.pools import MARKETS, Market
 from sqlspapi.emulator.reports_files import Builder, Quirks, Table, Window, iso_offset, seeded
+from sqlspapi.settings.marketplaces import MARKETPLACE_BY_ID, regions_of
 
 ORDER_COLUMNS = (
     "amazon-order-id", "merchant-order-id", "purchase-date", "last-updated-date", "order-status",
@@ -63,6 +67,13 @@ def _in_markets(orders: Iterable[OrderRecord], w: Window) -> Iterator[OrderRecor
     return (o for o in orders if o.market.id in wanted)
 
 
+def region_markets(w: Window) -> list[Market]:
+    """The demo seller's marketplaces in the selling regions of the window's marketplaces (what an order report
+    covers, whatever marketplaceIds it was asked for)."""
+    regions = set(regions_of(w.marketplace_ids))
+    return [m for m in MARKETS if MARKETPLACE_BY_ID[m.id].region in regions]
+
+
 # -- orders -----------------------------------------------------------------------------------------------------
 def _order_rows(orders: Iterable[OrderRecord], cpf: bool) -> Iterator[list[str]]:
     for o in orders:
@@ -90,8 +101,9 @@ def orders(by_update: bool) -> Builder:
         lo, hi = w.start.timestamp(), w.end.timestamp()
         found = data.updated_between(lo, hi) if by_update else data.created_between(lo, hi)
         header = ORDER_COLUMNS if by_update else (*ORDER_COLUMNS, "cpf")
-        rows = list(_order_rows(_in_markets(found, w), not by_update))
-        if quirks.header_drift and w.market.key == "US":  # a 2022 US file carried this undocumented column
+        markets = region_markets(w)
+        rows = list(_order_rows((o for o in found if o.market in markets), not by_update))
+        if quirks.header_drift and MARKETS[0] in markets:  # a 2022 US file carried this undocumented column
             header = (*header, "signature-confirmation-recommended")
             rows = [[*r, "false"] for r in rows]
         return Table(header, rows)

@@ -40,7 +40,7 @@ from sqlspapi.definitions.schema import OperationSpec, RestrictedResource
 from sqlspapi.errors import OperationalError, ReportFailedError
 from sqlspapi.http.progress import Progress
 from sqlspapi.http.response import Envelope
-from sqlspapi.reports.state import CachedDocument, DocumentCache, Ledger, LedgerEntry, cache_root
+from sqlspapi.reports.state import CachedDocument, DocumentCache, Ledger, LedgerEntry, cache_root, error_text
 from sqlspapi.settings.keys import ReportPolicy
 
 #: First wait between getReport polls, in Amazon seconds (then ×1.5 per poll, up to :data:`POLL_MAX`).
@@ -51,8 +51,6 @@ POLL_MAX = 30.0
 REUSABLE = ("IN_QUEUE", "IN_PROGRESS", "DONE")
 #: Most getReports pages one listing follows (90 days of reports at 100 a page is far fewer).
 MAX_LIST_PAGES = 1000
-#: How many characters of an error document a FATAL error quotes.
-ERROR_TEXT_MAX = 600
 
 _LIST = Envelope(required=("reports",))
 
@@ -141,7 +139,11 @@ class JobRequest(Protocol):
 
 @dataclass(frozen=True)
 class ReportRequest:
-    """One report to obtain: its type, marketplace, data window (ISO 8601 UTC, or None) and options."""
+    """One report to obtain: its type, marketplace, data window (ISO 8601 UTC, or None) and options.
+
+    ``marketplace_ids`` (a region-wide type: Amazon ignores the list and covers the region) are every marketplace
+    the createReport body names; empty: ``marketplace_id`` alone (then it is the marketplace whose conventions the
+    cells are read with)."""
 
     report_type: str
     marketplace_id: str
@@ -149,21 +151,28 @@ class ReportRequest:
     end: str | None = None
     options: Mapping[str, str] = field(default_factory=dict)
     restricted: bool = False
+    marketplace_ids: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
         """The ledger key: what makes two requests the same report."""
-        return json.dumps([self.report_type, self.marketplace_id, self.start, self.end, sorted(self.options.items())])
+        where: Any = list(self.marketplace_ids) or self.marketplace_id
+        return json.dumps([self.report_type, where, self.start, self.end, sorted(self.options.items())])
 
     def describe(self) -> str:
         """The request in words, for messages: ``GET_X for ATVPDKIKX0DER, 2026-01-01 to 2026-01-31``."""
         window = f", {self.start or '…'} to {self.end or 'now'}" if self.start or self.end else ""
         options = f", options {json.dumps(dict(self.options))}" if self.options else ""
-        return f"{self.report_type} for {self.marketplace_id}{window}{options}"
+        return f"{self.report_type} for {', '.join(self.marketplaces)}{window}{options}"
+
+    @property
+    def marketplaces(self) -> list[str]:
+        """The createReport body's ``marketplaceIds``."""
+        return list(self.marketplace_ids) or [self.marketplace_id]
 
     def body(self) -> dict[str, Any]:
         """The createReport body."""
-        body: dict[str, Any] = {"reportType": self.report_type, "marketplaceIds": [self.marketplace_id]}
+        body: dict[str, Any] = {"reportType": self.report_type, "marketplaceIds": self.marketplaces}
         if self.start:
             body["dataStartTime"] = self.start
         if self.end:
@@ -173,11 +182,13 @@ class ReportRequest:
         return body
 
     def matches(self, meta: Mapping[str, Any]) -> bool:
-        """Whether a listed (or ledger) report is the one asked for: type, marketplace, data window."""
+        """Whether a listed (or ledger) report is the one asked for: type, marketplace(s) (a region-wide request: a
+        report naming at least them), data window."""
         if meta.get("reportType") != self.report_type:
             return False
-        marketplaces = meta.get("marketplaceIds")
-        if marketplaces is not None and list(marketplaces) != [self.marketplace_id]:
+        named = meta.get("marketplaceIds")
+        if named is not None and not (set(self.marketplace_ids) <= set(named) if self.marketplace_ids
+                                      else list(named) == [self.marketplace_id]):
             return False
         for asked, key in ((self.start, "dataStartTime"), (self.end, "dataEndTime")):
             if asked is not None and _instant(asked) != _instant(meta.get(key)):
@@ -190,7 +201,7 @@ class ReportRequest:
         if self.options:
             return None
         return {"reportTypes": [self.report_type], "processingStatuses": list(REUSABLE),
-                "marketplaceIds": [self.marketplace_id], "createdSince": _iso(since), "pageSize": 100}
+                "marketplaceIds": self.marketplaces, "createdSince": _iso(since), "pageSize": 100}
 
 
 @dataclass(frozen=True)
@@ -349,7 +360,7 @@ class ReportService:
             try:
                 document = self.document(caller, ops, report, request.restricted)
                 if document is not None:
-                    text = _error_text(b"".join(document.chunks()))
+                    text = error_text(b"".join(document.chunks()))
                     document.close()
             except OperationalError:
                 text = ""
@@ -428,24 +439,3 @@ def _instant(value: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _error_text(raw: bytes) -> str:
-    """The reason an error document gives: its ``errorDetails`` (Reports) or ``errorMessage`` (Data Kiosk) when it is
-    JSON, else its text; shortened."""
-    import gzip
-
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError):
-            return ""
-    text = raw.decode("utf-8", errors="replace").strip()
-    try:
-        data = json.loads(text)
-    except ValueError:
-        data = None
-    if isinstance(data, Mapping):
-        detail = data.get("errorDetails") or data.get("errorMessage") or data.get("errors") or data
-        text = detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False)
-    return text if len(text) <= ERROR_TEXT_MAX else text[:ERROR_TEXT_MAX] + "…"

@@ -13,6 +13,8 @@ is written 0600 (documents hold a seller's data) by an atomic rename, and every 
   Data Kiosk documentId), with a ``.json`` sidecar (Content-Type, compression); the least recently used go first
   once the total passes the size limit.
 
+:func:`error_text` reads the reason out of a FATAL job's error document.
+
 The account is a hash of the application and the seller (``Settings.account_key``); nothing secret is written.
 """
 
@@ -26,7 +28,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -238,3 +240,28 @@ class DocumentCache:
                 with contextlib.suppress(OSError):
                     victim.unlink()
             total -= size
+
+
+#: How many characters of an error document a FATAL error quotes.
+ERROR_TEXT_MAX = 600
+
+
+def error_text(raw: bytes) -> str:
+    """The reason an error document gives: its ``errorDetails`` (Reports) or ``errorMessage`` (Data Kiosk) when it is
+    JSON, else its text; shortened to :data:`ERROR_TEXT_MAX` characters."""
+    import gzip
+
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError):
+            return ""
+    text = raw.decode("utf-8", errors="replace").strip()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, Mapping):
+        detail = data.get("errorDetails") or data.get("errorMessage") or data.get("errors") or data
+        text = detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False)
+    return text if len(text) <= ERROR_TEXT_MAX else text[:ERROR_TEXT_MAX] + "…"

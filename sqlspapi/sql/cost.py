@@ -26,9 +26,10 @@ from sqlspapi.http.ratelimit import Bucket
 @dataclass(frozen=True)
 class CostEnv:
     """What estimates read (never a call): the clock, the look-back, the connection's marketplace count when known,
-    what the account's calls were seen to do, each operation's rate-limit bucket as it is now, and the connection's
+    what the account's calls were seen to do, each operation's rate-limit bucket as it is now, the connection's
     ``Route`` mode (``auto``, ``api`` or ``report``: whether the planner may read orders from the order report,
-    :mod:`sqlspapi.sql.routes.bulk`)."""
+    :mod:`sqlspapi.sql.routes.bulk`), and how many selling regions the connection's marketplaces span when known (a
+    region-wide report type is one report per region)."""
 
     now: datetime
     lookback_days: int
@@ -36,6 +37,7 @@ class CostEnv:
     pace: PaceBook
     bucket: Callable[[OperationSpec], Bucket]
     route: str = "auto"
+    regions: int | None = None
 
 
 @dataclass(frozen=True)

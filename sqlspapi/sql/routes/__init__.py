@@ -9,7 +9,7 @@ window     a list whose date range is split into consecutive calls no longer tha
 nested     child arrays of a parent entity: from the statement's entity cache, else the parent's get
 batch      one POST carrying up to N sub-requests (pricing and fees batches)
 document   create → poll → download → decode (Data Kiosk)
-report     a report type as a table: reuse or request reports per marketplace and window, typed rows
+report     a report type as a table: reuse or request reports per marketplace (per region for order reports) and window
 bulk       orders (and their items) from the order report instead of paging, when the Route key allows it
 python     a table or route written in Python (``module:function`` in ``sqlspapi.vtables``)
 =========  ==========================================================================================

@@ -71,7 +71,9 @@ from sqlspapi.sql.routes.bulk_rows import (
     key_column,
     listed,
     marketplace_column,
+    per_report,
     report_table,
+    report_unit,
     span_text,
     unmapped,
 )
@@ -124,7 +126,7 @@ class BulkRoute(Route):
                 joint = "; " if " — " in plan.text else " — "
                 return replace(paging, plan=replace(plan, text=f"{plan.text}{joint}not the order report: {why}"))
         else:
-            why = f"Route=report: one report per marketplace and {span_text(spec)} days"
+            why = f"Route=report: one report per {report_unit(spec)} and {span_text(spec)} days"
         return self._scan(table, spec, window, constraints, used, paging, why, UNMAPPED if lacking else "report")
 
     def _scan(self, table: TableSpec, spec: BulkSpec, window: WindowSpec, constraints: Sequence[Constraint],
@@ -170,8 +172,8 @@ class BulkRoute(Route):
         return out
 
     def calls(self, plan: Plan, env: CostEnv) -> Calls:
-        """A scan: a createReport (or a reuse) per marketplace and window slice, with its polls and document; a
-        lookup: none for the orders the report gave, else the next route's calls."""
+        """A scan: a createReport (or a reuse) per marketplace (region, for region-wide reports) and window slice, with
+        its polls and document; a lookup: none for the orders the report gave, else the next route's calls."""
         spec = plan.route
         assert isinstance(spec, BulkSpec)
         if plan.mode == UNMAPPED:
@@ -187,9 +189,10 @@ class BulkRoute(Route):
         days = estimated_span(plan, plan.table.list, env, False) if plan.table.list is not None else None
         slices = max(1, math.ceil(days / report.max_span_days)) if days is not None and report.max_span_days \
             else None
-        count = slices * env.marketplaces if slices is not None and env.marketplaces else None
+        unit, units = per_report(spec, env)
+        count = slices * units if slices is not None and units else None
         return Calls(report.operation, count, "report", upper=True,
-                     basis=f"one per marketplace and {report.max_span_days or 'any number of'} days of the range, "
+                     basis=f"one per {unit} and {report.max_span_days or 'any number of'} days of the range, "
                            "fewer when reused within ReportMaxAgeMinutes; Amazon takes minutes to build each")
 
     # ------------------------------------------------------------------------------------------ bind
@@ -218,7 +221,8 @@ class BulkRoute(Route):
             constraints.append(Constraint(index, arg.op, True, False, value))
         notices = []
         lst = plan.table.list
-        if lst is not None and not lst.marketplace_param and not any(a.role == "input" for a in plan.args):
+        if lst is not None and not lst.marketplace_param and not any(a.role == "input" for a in plan.args) \
+                and report_unit(spec) == "marketplace":  # a region-wide report covers the region, as paging does
             notices.append(f"{plan.table.name}: the order report covers the connection's marketplaces "
                            f"({', '.join(ctx.marketplace_ids())}); {lst.operation.name if lst.operation else 'paging'} "
                            "would also return the orders of any other marketplace the seller sells in (filter "

@@ -3,11 +3,12 @@
 Only when the report can give the same answer and it pays, judged before any call:
 
 - the report must cover what paging covers: an API that returns every marketplace's orders (searchOrders has no
-  marketplace parameter) matches the reports (one per marketplace) only when the query filters the marketplace;
+  marketplace parameter) matches reports of one marketplace each only when the query filters the marketplace; a
+  region-wide report (the order reports: one per region holds every marketplace of the region) always does;
 - the orders expected — the constant date range × the rows a day an earlier whole scan of the list operation saw on
   this account (:class:`~sqlspapi.http.pace.PaceBook`), at most a constant LIMIT — reach the definition's
   ``threshold``; no volume seen, or a range that is not a constant, means paging;
-- the reports needed (one per marketplace and window slice) are fewer than the pages they replace.
+- the reports needed (one per marketplace, or region, and window slice) are fewer than the pages they replace.
 
 Each answer comes with the reason EXPLAIN QUERY PLAN shows.
 """
@@ -22,7 +23,7 @@ from sqlspapi.definitions.schema import BulkSpec, ListSpec, ReportSpec, TableSpe
 from sqlspapi.sql.cost import CostEnv
 from sqlspapi.sql.plan import EQ, LIMIT, OFFSET, UNKNOWN, Constraint, Plan
 from sqlspapi.sql.routes.base import usable_on
-from sqlspapi.sql.routes.bulk_rows import marketplace_column, report_table, span_text
+from sqlspapi.sql.routes.bulk_rows import marketplace_column, per_report, region_wide, report_table, span_text
 from sqlspapi.sql.routes.windows import estimated_span
 
 
@@ -37,7 +38,8 @@ def _expected(spec: BulkSpec, column: str, paging: Plan, constraints: Sequence[C
               env: CostEnv | None) -> tuple[str, bool]:
     """Why the auto mode takes the report (of ``column``'s range) or pages, and whether it takes it: the orders
     expected (the constant range × the rows a day seen in an earlier whole scan of the list operation) against the
-    threshold — and the reports needed (per marketplace and window slice) against the pages they replace."""
+    threshold — and the reports needed (per marketplace or region, and window slice) against the pages they
+    replace."""
     lst = paging.route
     if env is None or not isinstance(lst, ListSpec) or lst.operation is None:
         return "the account's volume is not known here", False
@@ -61,9 +63,10 @@ def _expected(spec: BulkSpec, column: str, paging: Plan, constraints: Sequence[C
     span = report_table(spec, column).route("report")
     assert isinstance(span, ReportSpec)
     slices = math.ceil(days / span.max_span_days) if span.max_span_days else 1
-    reports = slices * (env.marketplaces or 1)
-    if reports >= pages:  # a long, thin range: a report per marketplace and window would replace no page
-        return (f"{what}, but ~{reports:,} reports ({env.marketplaces or 1} marketplace(s) × {slices} window(s) of "
+    unit, units = per_report(spec, env)
+    reports = slices * (units or 1)
+    if reports >= pages:  # a long, thin range: a report per marketplace (region) and window would replace no page
+        return (f"{what}, but ~{reports:,} reports ({units or 1} {unit}(s) × {slices} window(s) of "
                 f"{span.max_span_days} days) are not fewer than ~{pages:,} pages"), False
     return (f"{what} ≥ {spec.threshold:,}: one report per {span_text(spec)} days instead of ~{pages:,} pages"), True
 
@@ -73,7 +76,7 @@ def _every_marketplace(table: TableSpec, spec: BulkSpec, paging: Plan,
     """Why not, when paging returns every marketplace's orders (no marketplace parameter: searchOrders) and the
     query does not pin its marketplaces: a report covers one marketplace, so the answers could differ."""
     lst = paging.route
-    if not isinstance(lst, ListSpec) or lst.marketplace_param or lst.operation is None:
+    if not isinstance(lst, ListSpec) or lst.marketplace_param or lst.operation is None or region_wide(spec):
         return None
     column = marketplace_column(spec)
     if column is None:

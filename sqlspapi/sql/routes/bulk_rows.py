@@ -4,7 +4,8 @@
 have returned, each mapped column's value at its column path — a path or query parameter in the request, a parent
 field in the parent — so a table's own row builder reads it as it reads the API's answers. The helpers below read a
 :class:`~sqlspapi.definitions.schema.BulkSpec` against its tables: the columns a query uses that the report lacks,
-the key column, the marketplace column, and the report table that serves a range column.
+the key column, the marketplace column, the report table that serves a range column, and whether its reports are
+region-wide.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from sqlspapi.definitions.loader import load_all
 from sqlspapi.definitions.schema import BulkSpec, ReportSpec, TableSpec
 from sqlspapi.errors import InternalError
+from sqlspapi.sql.cost import CostEnv
 from sqlspapi.sql.plan import Request, Row
 
 #: Entity-cache name suffix of the orders a scan read from a report (``order+report``).
@@ -120,6 +122,23 @@ def report_table(spec: BulkSpec, column: str) -> TableSpec:
     raise InternalError(f"a [bulk] route names report table {name!r} for {column}, which no definition declares")
 
 
+def region_wide(spec: BulkSpec) -> bool:
+    """Whether the scan's order reports are region-wide (one report holds every marketplace of a region, as paging
+    does; :attr:`~sqlspapi.definitions.schema.ReportSpec.region_wide`)."""
+    return bool(spec.reports) and all(getattr(report_table(spec, column).route("report"), "region_wide", False)
+                                      for column in spec.reports)
+
+
+def report_unit(spec: BulkSpec) -> str:
+    """What one report of the scan covers: ``region`` (:func:`region_wide`) or ``marketplace``."""
+    return "region" if region_wide(spec) else "marketplace"
+
+
+def per_report(spec: BulkSpec, env: CostEnv) -> tuple[str, int | None]:
+    """What one report of the scan covers and how many of them the connection has (when known)."""
+    return (unit := report_unit(spec)), env.regions if unit == "region" else env.marketplaces
+
+
 def listed(names: Sequence[str]) -> str:
     """Column names for a message: the first three, and how many more."""
     more = f" and {len(names) - 3} more" if len(names) > 3 else ""
@@ -133,4 +152,4 @@ def span_text(spec: BulkSpec) -> str:
 
 
 __all__ = ["Shaper", "cell", "unmapped", "key_column", "marketplace_column", "report_table", "span_text", "listed",
-           "ENTITY_SUFFIX", "ROWS", "MARKETPLACE_INPUT"]
+           "region_wide", "report_unit", "per_report", "ENTITY_SUFFIX", "ROWS", "MARKETPLACE_INPUT"]

@@ -7,7 +7,13 @@ Inputs (hidden columns every report table has, :data:`sqlspapi.definitions.loade
   ``window_column`` (``purchase_date`` of the order reports) set the window too (and SQLite still checks them).
   A window longer than ``max_span_days`` is split into consecutive reports; a type with ``default_days`` and no
   window reads the last that many days, and the user is told.
-- ``marketplaceId`` (id or country code): one report per marketplace; default the connection's marketplaces.
+- ``marketplaceId`` (id or country code): one report per marketplace; default the connection's marketplaces. A
+  ``region_wide`` type (the order reports: Amazon ignores ``marketplaceIds`` for them and one report holds every
+  marketplace of the endpoint's region; amzn/selling-partner-api-models issues #2209, #534, #1859, #2513) gets one
+  report per region of those marketplaces, naming the connection's marketplaces of the region and the ones asked
+  for (so a query with and one without a marketplace filter share it); each row's ``marketplaceId`` is the
+  marketplace its ``marketplace_from`` column (the sales channel) names, and rows of marketplaces not read are
+  dropped (a ``Non-Amazon`` row is kept, its marketplace NULL, only when the query names no marketplace).
 - ``reportOptions``: a JSON object of strings, sent as the report's options.
 - ``reportId``: read that existing report (no request).
 
@@ -32,7 +38,7 @@ from sqlspapi.definitions.schema import ReportSpec, RouteSpec, TableSpec
 from sqlspapi.documents.decode import open_document
 from sqlspapi.errors import ProgrammingError, ReportValueWarning, RestrictedDataError
 from sqlspapi.reports.lifecycle import Report, ReportOps, ReportRequest, ReportService
-from sqlspapi.settings.marketplaces import MARKETPLACE_BY_ID, resolve_marketplace
+from sqlspapi.settings.marketplaces import MARKETPLACE_BY_ID, regions_of, resolve_marketplace
 from sqlspapi.sql.cost import Calls, CostEnv
 from sqlspapi.sql.isotime import format_api_time, to_api_time
 from sqlspapi.sql.plan import (
@@ -53,7 +59,7 @@ from sqlspapi.sql.plan import (
     Row,
 )
 from sqlspapi.sql.routes.base import Route, Scope, collect, describe, hidden_inputs, missing_groups
-from sqlspapi.sql.routes.report_cells import Cells
+from sqlspapi.sql.routes.report_cells import Cells, placed
 
 #: How much shorter than the longest window a slice that ends "now" is kept: Amazon's now is later than the
 #: statement's (read to the minute), and a window over the limit is refused.
@@ -73,6 +79,8 @@ class _Job:
     restricted: bool = False
     notify: Notify | None = None
     notices: list[str] = field(default_factory=list)
+    reading: frozenset[str] | None = None  # a region-wide type: the marketplaces whose rows the query reads
+    named: bool = False  # … and whether the query named them
 
 
 class ReportRoute(Route):
@@ -121,9 +129,9 @@ class ReportRoute(Route):
         return f"reuse a report of the last ReportMaxAgeMinutes, else createReport; wait; download{split}"
 
     def calls(self, plan: Plan, env: CostEnv) -> Calls:
-        """One createReport per marketplace and window slice (fewer when recent reports are reused), counted from
-        the constants of the query and the connection's marketplaces when they are known; then polls while Amazon
-        works (minutes to hours) and one download per report."""
+        """One createReport per marketplace (region, for a region-wide type) and window slice (fewer when reused),
+        counted from the query's constants and the connection's marketplaces (regions) when they are known; then
+        polls while Amazon works (minutes to hours) and one download per report."""
         spec = plan.route
         assert isinstance(spec, ReportSpec)
         given = {a.column: v for a, v in zip(plan.args, plan.values, strict=False) if a.role == "input"}
@@ -132,17 +140,18 @@ class ReportRoute(Route):
         if not spec.requestable:
             return Calls(spec.list_reports, None, unit="page",
                          basis="the DONE reports getReports lists for the window, then one download each")
-        basis = ("one createReport per marketplace and window unless a report of the last ReportMaxAgeMinutes is "
+        per = "region (Amazon ignores marketplaceIds for this type)" if spec.region_wide else "marketplace"
+        basis = (f"one createReport per {per} and window unless a report of the last ReportMaxAgeMinutes is "
                  "reused; then getReport polls until Amazon is done (minutes to hours), one download each")
-        marketplaces = 1 if "marketplaceId" in given else env.marketplaces
+        marketplaces = 1 if "marketplaceId" in given else env.regions if spec.region_wide else env.marketplaces
         slices = _slice_count(plan, spec, env.now)
         count = marketplaces * slices if marketplaces is not None and slices is not None else None
         return Calls(spec.operation, float(count) if count is not None else None, unit="report", basis=basis)
 
     # ------------------------------------------------------------------------------------------ bind
     def bind(self, plan: Plan, values: Sequence[Any], ctx: BindContext) -> Bound:
-        """The reports to read: per marketplace and window slice (or the existing ones, or one id); ``requests``
-        are the calls they start with (createReport bodies, the getReports listing, the getReport of an id)."""
+        """The reports to read: per marketplace (region) and window slice (or the existing ones, or one id);
+        ``requests`` are the calls they start with (createReport bodies, the getReports listing, getReport of an id)."""
         spec = plan.route
         assert isinstance(spec, ReportSpec)
         job = _Job(notify=ctx.notice)
@@ -200,8 +209,12 @@ class ReportRoute(Route):
                 f"{f' (or {spec.window_column})' if spec.window_column else ''} >= '…' for another window.")
         if lo is not None and lo >= (hi or now):
             return
-        job.requests = [ReportRequest(job.report_type, m, _text(a), _text(b), options, job.restricted)
-                        for m in marketplaces for a, b in _slices(lo, hi, now, spec.max_span_days)]
+        groups = [(m, ()) for m in marketplaces]
+        if spec.region_wide:
+            job.reading, job.named = frozenset(marketplaces), "marketplaceId" in inputs
+            groups = _regions(marketplaces, ctx.marketplace_ids() if job.named else marketplaces)
+        job.requests = [ReportRequest(job.report_type, m, _text(a), _text(b), options, job.restricted, ids)
+                        for m, ids in groups for a, b in _slices(lo, hi, now, spec.max_span_days)]
 
     # ------------------------------------------------------------------------------------------ fetch
     def fetch(self, plan: Plan, bound: Bound, scope: Scope) -> Iterator[Row]:
@@ -236,15 +249,16 @@ class ReportRoute(Route):
         started = [(request, service.start(scope, ops, request)) for request in job.requests]
         for request, begun in started:
             report = service.finish(scope, ops, request, begun)
-            yield from self._rows(scope, service, ops, spec, report, request, reader)
+            yield from self._rows(scope, service, ops, spec, report, request, reader, job)
         if notify is not None:
             for message in reader.notices(plan.table.name):
                 notify(message, ReportValueWarning)
 
     @staticmethod
     def _rows(scope: Scope, service: ReportService, ops: ReportOps, spec: ReportSpec, report: Report,
-              request: ReportRequest, reader: Cells) -> Iterator[Row]:
-        """The rows of one finished report (none when CANCELLED or without a document)."""
+              request: ReportRequest, reader: Cells, job: _Job | None = None) -> Iterator[Row]:
+        """The rows of one finished report (none when CANCELLED or without a document); a region-wide type's rows
+        each with their own marketplace, those the ``job`` does not read left out."""
         if report.status != "DONE":
             return
         document = service.document(scope, ops, report, request.restricted)
@@ -259,8 +273,14 @@ class ReportRoute(Route):
             decoded = open_document(document.chunks(), content_type=document.content_type,
                                     compression=document.compression, marketplace_id=request.marketplace_id,
                                     report_type=request.report_type)
-            for obj in reader.rows(decoded, request.marketplace_id):
-                yield obj, source, None
+            rows = reader.rows(decoded, request.marketplace_id)
+            if spec.region_wide and reader.channel:
+                for obj, own in placed(rows, source, reader.channel, job.reading if job else None,
+                                       bool(job and job.named)):
+                    yield obj, own, None
+            else:
+                for obj in rows:
+                    yield obj, source, None
             if decoded.notice():
                 reader.problems.setdefault("", [0, f"{report.report_id}: {decoded.notice()}"])[0] += 1
         finally:
@@ -333,6 +353,17 @@ def _marketplaces(given: set[str] | None, ctx: BindContext) -> list[str]:
         except Exception:  # noqa: BLE001 - any unreadable code gets the same message
             raise ProgrammingError(f"marketplaceId {value!r} is not a marketplace id or country code (e.g. "
                                    "ATVPDKIKX0DER or US)") from None
+    return out
+
+
+def _regions(reading: Sequence[str], connection: Sequence[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """A region-wide type's reports: per region of the marketplaces read, (the first of them, every marketplace of
+    the region among the connection's and the ones read, sorted: the createReport body's ``marketplaceIds``)."""
+    out = []
+    for region in regions_of(reading):
+        ids = sorted({m for m in (*connection, *reading) if m in MARKETPLACE_BY_ID
+                      and MARKETPLACE_BY_ID[m].region == region})
+        out.append((next(m for m in reading if m in ids), tuple(ids)))
     return out
 
 

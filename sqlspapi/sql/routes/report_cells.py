@@ -1,21 +1,26 @@
 """Rows of one report document for the ``report`` route: flat files through
 :class:`~sqlspapi.documents.headers.RowReader`, each typed cell read by :class:`~sqlspapi.documents.values.CellReader`
 (blank text cells are NULL; a cell that cannot be read stays text and is counted for one notice); JSON reports at
-the definition's ``rows``; documents of unknown type (``report_rows``) as one JSON record per row.
+the definition's ``rows``; documents of unknown type (``report_rows``) as one JSON record per row. A region-wide
+report's rows (:func:`placed`) get their marketplace from their sales channel, and those of marketplaces the query
+does not read are dropped.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from sqlspapi.definitions.schema import ReportSpec, TableSpec
 from sqlspapi.documents.headers import EXTRA, RowReader
 from sqlspapi.documents.values import CellReader
+from sqlspapi.settings.marketplaces import marketplace_by_sales_channel
+from sqlspapi.sql.plan import Request
 
-__all__ = ["CELL_KINDS", "Cells"]
+__all__ = ["CELL_KINDS", "Cells", "placed"]
 
 #: Column type → the value kind :func:`sqlspapi.documents.values.coerce` reads a cell as.
 CELL_KINDS: Mapping[str, str] = {"INTEGER": "integer", "REAL": "decimal", "BOOLEAN": "boolean", "TIME": "timestamp"}
@@ -29,6 +34,9 @@ class Cells:
         columns = [c for c in table.columns if c.source == "row" and not c.hidden and c.name != EXTRA]
         self.known = [c.path[0] for c in columns]
         self.typed: list[tuple[str, str]] = [(c.path[0], CELL_KINDS[c.kind]) for c in columns if c.kind in CELL_KINDS]
+        #: a region-wide report's column naming each row's sales channel (``marketplace_from``), else ""
+        self.channel = table.columns[table.column_index(spec.marketplace_from)].path[0] if spec.marketplace_from \
+            else ""
         #: column → [count, an example]; "" → a document-level notice (bad bytes, a cut-off file)
         self.problems: dict[str, list[Any]] = {}
 
@@ -84,6 +92,24 @@ class Cells:
             out.append(f"{table}: {sum(e[0] for e in cells.values())} cell(s) could not be read as their column's "
                        f"type and are kept as text: {listed}")
         return out
+
+
+def placed(rows: Iterable[dict[str, Any]], source: Request, channel: str, reading: Collection[str] | None,
+           named: bool) -> Iterator[tuple[dict[str, Any], Request]]:
+    """The rows of a region-wide report, each with the request of its own marketplace (its ``marketplaceId``: the
+    marketplace its ``channel`` cell names, e.g. ``Amazon.ca``; NULL for ``Non-Amazon``). With ``reading`` (the
+    marketplaces the query reads) the rows of other marketplaces are dropped, and a row naming no marketplace is
+    kept only when the query ``named`` none."""
+    sources: dict[str | None, Request] = {}
+    for row in rows:
+        text = row.get(channel)
+        market = marketplace_by_sales_channel(text) if isinstance(text, str) else None
+        mid = market.id if market is not None else None
+        if reading is not None and (mid not in reading if mid is not None else named):
+            continue
+        if mid not in sources:
+            sources[mid] = replace(source, query={**source.query, "marketplaceId": mid})
+        yield row, sources[mid]
 
 
 def _csv_header(line: str) -> bool:
