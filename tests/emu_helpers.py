@@ -59,3 +59,13 @@ def api_ok(r) -> dict:
     """The JSON of a 200 answer (else the test fails showing the answer)."""
     assert r.status_code == 200, r.text
     return r.json()
+
+
+def api_bad(r, *words: str) -> str:
+    """The message of a 400 InvalidInput answer (else the test fails showing the answer), which names ``words``."""
+    assert r.status_code == 400, r.text
+    (err,) = r.json()["errors"]
+    assert err["code"] == "InvalidInput"
+    for word in words:
+        assert word in err["message"], err["message"]
+    return err["message"]

@@ -1,8 +1,7 @@
 """The strict definition loader: every mistake in a ``vtables/*.toml`` file is an error naming file, table and key.
 
-Each test writes a small definition to ``tmp_path`` (a valid one, then one mistake) and loads it with
-:func:`sqlspapi.definitions.loader.load_file`; the namespace rules across files go through ``_check_namespace``,
-the check :func:`~sqlspapi.definitions.loader.load_all` runs over every shipped file.
+Each test writes a small definition to ``tmp_path`` (a valid one, then one mistake; ``loader_helpers.py``) and loads
+it with :func:`sqlspapi.definitions.loader.load_file`. The namespace rules across files: ``test_loader_namespace.py``.
 """
 
 from __future__ import annotations
@@ -10,80 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from loader_helpers import VALID, changed, error_of, write
 
-from sqlspapi.definitions.loader import KEYS, DefinitionError, _check_namespace, load_file, parse_columns
+from sqlspapi.definitions.loader import KEYS, DefinitionError, load_file, parse_columns
 from sqlspapi.definitions.schema import ListSpec
-
-VALID = '''
-section = "things"
-version = "v1"
-version_key = "ThingsApiVersion"
-title = "Things"
-
-[operations.listThings]
-method = "GET"
-path = "/things/v1/things"
-rate = 1
-burst = 5
-
-[operations.getThing]
-method = "GET"
-path = "/things/v1/things/{thingId}"
-rate = 0.5
-burst = 10
-
-[tables.things]
-description = "Things."
-entity = "thing"
-key = "thingId"
-columns = """
-thingId                 TEXT     The id
-createdAt               TIME     When it was made
-marketplaceId=?marketplaceIds TEXT  The marketplace of the call
-"""
-
-[tables.things.get]
-operation = "getThing"
-column = "thingId"
-path_param = "thingId"
-row = "payload"
-
-[tables.things.list]
-operation = "listThings"
-rows = "payload.things"
-page_size_param = "pageSize"
-derived = { granularityId = "?marketplaceIds" }
-
-[[tables.things.list.filters]]
-column = "thingId"
-param = "thingIds"
-ops = ["=", "IN"]
-
-[[tables.things.list.windows]]
-column = "createdAt"
-after = "createdAfter"
-before = "createdBefore"
-'''
-
-
-def write(tmp_path: Path, text: str, name: str = "things-v1.toml") -> Path:
-    """A definition file in tmp_path."""
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def changed(old: str, new: str, text: str = VALID) -> str:
-    """The valid definition with one edit (the edit must apply)."""
-    assert old in text, old
-    return text.replace(old, new, 1)
-
-
-def error_of(tmp_path: Path, text: str) -> str:
-    """The DefinitionError message loading ``text`` gives."""
-    with pytest.raises(DefinitionError) as err:
-        load_file(write(tmp_path, text))
-    return str(err.value)
 
 
 def test_the_valid_definition_loads(tmp_path: Path) -> None:
@@ -307,80 +236,6 @@ items = "parts"
     assert error_of(tmp_path, text) == ("vtables/things-v1.toml: table thing_parts nests in entity 'widget', "
                                         "which no table with a [get] route declares")
     assert load_file(write(tmp_path, text.replace('entity = "widget"', 'entity = "thing"'))).tables["thing_parts"]
-
-
-# ------------------------------------------------------------------------------------------------ namespace
-def _other_api(tmp_path: Path, *, version_key: str, version: str, default: bool = False,
-               name: str = "others-v2.toml") -> Path:
-    text = changed('version_key = "ThingsApiVersion"', f'version_key = "{version_key}"')
-    text = changed('version = "v1"', f'version = "{version}"' + ("\ndefault = true" if default else ""), text)
-    return write(tmp_path, text, name)
-
-
-def test_table_name_collision_across_apis_names_both_files(tmp_path: Path) -> None:
-    first = load_file(write(tmp_path, VALID))
-    second = load_file(_other_api(tmp_path, version_key="OthersApiVersion", version="v2"))
-    with pytest.raises(DefinitionError) as err:
-        _check_namespace((first, second))
-    message = str(err.value)
-    assert message.startswith("vtables/others-v2.toml: table things is also defined by vtables/things-v1.toml")
-    assert "one namespace" in message
-
-
-def test_two_versions_of_one_api_may_share_table_names(tmp_path: Path) -> None:
-    first = load_file(write(tmp_path, VALID))
-    second = load_file(_other_api(tmp_path, version_key="ThingsApiVersion", version="v2", default=True))
-    _check_namespace((first, second))
-
-
-def test_two_versions_without_a_default(tmp_path: Path) -> None:
-    first = load_file(write(tmp_path, VALID))
-    second = load_file(_other_api(tmp_path, version_key="ThingsApiVersion", version="v2"))
-    with pytest.raises(DefinitionError) as err:
-        _check_namespace((first, second))
-    assert str(err.value) == ("ThingsApiVersion: exactly one of vtables/things-v1.toml, vtables/others-v2.toml "
-                              "must say default = true")
-
-
-def test_two_versions_both_default(tmp_path: Path) -> None:
-    first = load_file(write(tmp_path, changed('version = "v1"', 'version = "v1"\ndefault = true')))
-    second = load_file(_other_api(tmp_path, version_key="ThingsApiVersion", version="v2", default=True))
-    with pytest.raises(DefinitionError, match="exactly one of .* must say default = true"):
-        _check_namespace((first, second))
-
-
-def test_a_file_without_a_version_key_is_always_on() -> None:
-    from sqlspapi.definitions.loader import load_all, operation, select_sections, version_keys
-
-    tokens = next(s for s in load_all() if s.section == "tokens")
-    assert tokens.version_key == "" and tokens in select_sections({k: d for k, (_v, d, _t) in version_keys().items()})
-    assert "" not in version_keys()
-    assert operation("tokens", "createRestrictedDataToken").path == "/tokens/2021-03-01/restrictedDataToken"
-
-
-def test_columns_from_takes_an_earlier_tables_columns(tmp_path: Path) -> None:
-    """``columns_from``: the columns of a table declared earlier, then the table's own block; never a later one."""
-    child = '''
-[tables.more_things]
-description = "More things."
-columns_from = "things"
-columns = """
-colour                  TEXT     Its colour
-"""
-
-[tables.more_things.list]
-operation = "listThings"
-rows = "payload.things"
-'''
-    section = load_file(write(tmp_path, VALID + child))
-    assert [c.name for c in section.tables["more_things"].columns] == ["thingId", "createdAt", "marketplaceId",
-                                                                       "colour"]
-    assert section.tables["more_things"].columns[2].source == "query_param"
-    later = child.replace('columns_from = "things"', 'columns_from = "nothing_yet"')
-    assert "columns_from names a table declared earlier in this file (things)" in error_of(tmp_path, VALID + later)
-    bare = child.replace('columns_from = "things"\n', "").split('columns = """', 1)[0] + child.split('"""\n', 2)[2]
-    assert error_of(tmp_path, VALID + bare) == "vtables/things-v1.toml: table more_things: missing required key " \
-                                               "'columns'"
 
 
 # ------------------------------------------------------------------------------------------------ route arrays

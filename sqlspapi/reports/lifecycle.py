@@ -5,7 +5,8 @@ after a timeout.
 :class:`~sqlspapi.reports.state.DocumentCache`) runs the lifecycle of an asynchronous document for a request (a
 :class:`JobRequest`: a :class:`ReportRequest` of the Reports API, or a Data Kiosk query of the ``document`` route,
 :mod:`sqlspapi.sql.routes.document`). :class:`ReportOps` names the API's operations and :class:`JobFields` where its
-answers keep the job id, the status and the documents, so both APIs share every rule below:
+answers keep the job id, the status and the documents (that vocabulary is :mod:`sqlspapi.reports.jobs`, re-exported
+here), so both APIs share every rule below:
 
 1. **Reuse** (unless ``DisableReportCache``): the ledger's job for the same request key — still running (any
    age: the query that gave up on it said the next one resumes it) or DONE within ``ReportMaxAgeMinutes`` —, else
@@ -29,10 +30,8 @@ It knows nothing of SQL: the ``report`` and ``document`` routes turn the documen
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any, Protocol
 
@@ -40,19 +39,32 @@ from sqlspapi.definitions.schema import OperationSpec, RestrictedResource
 from sqlspapi.errors import OperationalError, ReportFailedError
 from sqlspapi.http.progress import Progress
 from sqlspapi.http.response import Envelope
+from sqlspapi.reports.jobs import (
+    POLL_FIRST,
+    REPORT_FIELDS,
+    REUSABLE,
+    Begun,
+    JobFields,
+    JobRequest,
+    Report,
+    ReportOps,
+    ReportRequest,
+    iso_utc,
+    parse_instant,
+)
 from sqlspapi.reports.state import CachedDocument, DocumentCache, Ledger, LedgerEntry, cache_root, error_text
 from sqlspapi.settings.keys import ReportPolicy
 
-#: First wait between getReport polls, in Amazon seconds (then ×1.5 per poll, up to :data:`POLL_MAX`).
-POLL_FIRST = 5.0
 #: Longest wait between two polls of one report, in Amazon seconds.
 POLL_MAX = 30.0
-#: Reports getReports may list: the ones worth reusing.
-REUSABLE = ("IN_QUEUE", "IN_PROGRESS", "DONE")
 #: Most getReports pages one listing follows (90 days of reports at 100 a page is far fewer).
 MAX_LIST_PAGES = 1000
 
 _LIST = Envelope(required=("reports",))
+
+#: The job vocabulary (:mod:`sqlspapi.reports.jobs`) stays importable from here, with the service and its constants.
+__all__ = ["MAX_LIST_PAGES", "POLL_FIRST", "POLL_MAX", "REPORT_FIELDS", "REUSABLE", "Begun", "Caller", "JobFields",
+           "JobRequest", "Report", "ReportOps", "ReportRequest", "ReportService"]
 
 
 class Caller(Protocol):
@@ -67,175 +79,6 @@ class Caller(Protocol):
 
     def download_to(self, url: str, out: IO[bytes]) -> str | None:
         """Stream a pre-signed URL's body into ``out``; its Content-Type."""
-
-
-@dataclass(frozen=True)
-class JobFields:
-    """Where an asynchronous-document API keeps a job's facts, and how the lifecycle speaks of it.
-
-    ``id`` is the job id in the create answer (and in the poll answer), ``poll_param`` the poll's path parameter;
-    ``status`` holds the processing status (``done`` when finished); ``document_id`` is the DONE document and
-    ``error_document_id`` the FATAL one (Reports: both ``reportDocumentId``); ``document_param`` is the get-document
-    path parameter, ``url`` its URL and ``compression`` its compression label (``""``: none). ``noun`` names a job
-    in messages; ``cancelled_empty`` says CANCELLED means "no data" (zero rows) rather than an error; ``poll_first``
-    is the first wait between polls; ``advice`` ends a FATAL message and ``no_reason`` stands in when Amazon gives
-    no error document.
-    """
-
-    noun: str = "report"
-    id: str = "reportId"
-    poll_param: str = "reportId"
-    status: str = "processingStatus"
-    done: str = "DONE"
-    document_id: str = "reportDocumentId"
-    error_document_id: str = "reportDocumentId"
-    document_param: str = "reportDocumentId"
-    url: str = "url"
-    compression: str = "compressionAlgorithm"
-    cancelled_empty: bool = True
-    poll_first: float = POLL_FIRST
-    advice: str = "Check the window and options, or look at the report in Seller Central."
-    no_reason: str = "Amazon gave no reason (FATAL often means no data for the window)"
-
-
-#: The Reports API's fields (getReport, getReportDocument).
-REPORT_FIELDS = JobFields()
-
-
-@dataclass(frozen=True)
-class ReportOps:
-    """The operations of an asynchronous-document API a definition declares: create, get (poll), get document and
-    (Reports API) list — and where their answers keep the job's facts (:class:`JobFields`)."""
-
-    create: OperationSpec
-    get: OperationSpec
-    document: OperationSpec
-    list: OperationSpec | None = None
-    fields: JobFields = REPORT_FIELDS
-
-
-class JobRequest(Protocol):
-    """One job to obtain: what makes two requests the same (``key``), its create body, whether its document needs a
-    Restricted Data Token, and how to recognise it among the jobs Amazon lists."""
-
-    restricted: bool
-
-    @property
-    def key(self) -> str:
-        """The ledger key: what makes two requests the same job."""
-
-    def describe(self) -> str:
-        """The request in words, for messages."""
-
-    def body(self) -> dict[str, Any]:
-        """The create body."""
-
-    def matches(self, meta: Mapping[str, Any]) -> bool:
-        """Whether a job Amazon describes (a poll or list answer) is the one this request asks for."""
-
-    def listing(self, since: datetime) -> dict[str, Any] | None:
-        """The list operation's query finding reusable jobs created since ``since`` (None: not findable there)."""
-
-
-@dataclass(frozen=True)
-class ReportRequest:
-    """One report to obtain: its type, marketplace, data window (ISO 8601 UTC, or None) and options.
-
-    ``marketplace_ids`` (a region-wide type: Amazon ignores the list and covers the region) are every marketplace
-    the createReport body names; empty: ``marketplace_id`` alone (then it is the marketplace whose conventions the
-    cells are read with)."""
-
-    report_type: str
-    marketplace_id: str
-    start: str | None = None
-    end: str | None = None
-    options: Mapping[str, str] = field(default_factory=dict)
-    restricted: bool = False
-    marketplace_ids: tuple[str, ...] = ()
-
-    @property
-    def key(self) -> str:
-        """The ledger key: what makes two requests the same report."""
-        where: Any = list(self.marketplace_ids) or self.marketplace_id
-        return json.dumps([self.report_type, where, self.start, self.end, sorted(self.options.items())])
-
-    def describe(self) -> str:
-        """The request in words, for messages: ``GET_X for ATVPDKIKX0DER, 2026-01-01 to 2026-01-31``."""
-        window = f", {self.start or '…'} to {self.end or 'now'}" if self.start or self.end else ""
-        options = f", options {json.dumps(dict(self.options))}" if self.options else ""
-        return f"{self.report_type} for {', '.join(self.marketplaces)}{window}{options}"
-
-    @property
-    def marketplaces(self) -> list[str]:
-        """The createReport body's ``marketplaceIds``."""
-        return list(self.marketplace_ids) or [self.marketplace_id]
-
-    def body(self) -> dict[str, Any]:
-        """The createReport body."""
-        body: dict[str, Any] = {"reportType": self.report_type, "marketplaceIds": self.marketplaces}
-        if self.start:
-            body["dataStartTime"] = self.start
-        if self.end:
-            body["dataEndTime"] = self.end
-        if self.options:
-            body["reportOptions"] = dict(self.options)
-        return body
-
-    def matches(self, meta: Mapping[str, Any]) -> bool:
-        """Whether a listed (or ledger) report is the one asked for: type, marketplace(s) (a region-wide request: a
-        report naming at least them), data window."""
-        if meta.get("reportType") != self.report_type:
-            return False
-        named = meta.get("marketplaceIds")
-        if named is not None and not (set(self.marketplace_ids) <= set(named) if self.marketplace_ids
-                                      else list(named) == [self.marketplace_id]):
-            return False
-        for asked, key in ((self.start, "dataStartTime"), (self.end, "dataEndTime")):
-            if asked is not None and _instant(asked) != _instant(meta.get(key)):
-                return False
-        return True
-
-    def listing(self, since: datetime) -> dict[str, Any] | None:
-        """getReports' query for reusable reports of this type and marketplace (None with reportOptions:
-        getReports does not show a report's options)."""
-        if self.options:
-            return None
-        return {"reportTypes": [self.report_type], "processingStatuses": list(REUSABLE),
-                "marketplaceIds": self.marketplaces, "createdSince": _iso(since), "pageSize": 100}
-
-
-@dataclass(frozen=True)
-class Begun:
-    """A report started (or found) for a request: its id, and whether it was reused rather than created."""
-
-    report_id: str
-    reused: bool
-
-
-@dataclass
-class Report:
-    """A finished report (or query): the poll's answer (``reportId``, ``processingStatus``, ``dataStartTime``, …),
-    read through the API's :class:`JobFields`."""
-
-    meta: Mapping[str, Any]
-    fields: JobFields = REPORT_FIELDS
-
-    @property
-    def report_id(self) -> str:
-        """The job's id."""
-        return str(self.meta.get(self.fields.id))
-
-    @property
-    def status(self) -> str:
-        """Its processing status."""
-        return str(self.meta.get(self.fields.status))
-
-    @property
-    def document_id(self) -> str | None:
-        """Its document (the error document when FATAL), when it has one."""
-        fields = self.fields
-        value = self.meta.get(fields.error_document_id if self.status == "FATAL" else fields.document_id)
-        return str(value) if value else None
 
 
 class ReportService:
@@ -400,7 +243,7 @@ class ReportService:
         assert ops.list is not None
         since = start or datetime.now(UTC) - timedelta(days=90)
         query: dict[str, Any] = {"reportTypes": [report_type], "processingStatuses": ["DONE"],
-                                 "marketplaceIds": [marketplace_id], "createdSince": _iso(since), "pageSize": 100}
+                                 "marketplaceIds": [marketplace_id], "createdSince": iso_utc(since), "pageSize": 100}
         found: list[Mapping[str, Any]] = []
         seen: set[str] = set()
         while True:
@@ -416,7 +259,7 @@ class ReportService:
             seen.add(str(token))
             query = {"nextToken": token}
         for meta in sorted(found, key=lambda r: str(r.get("dataStartTime") or "")):
-            lo, hi = _instant(meta.get("dataStartTime")), _instant(meta.get("dataEndTime"))
+            lo, hi = parse_instant(meta.get("dataStartTime")), parse_instant(meta.get("dataEndTime"))
             if (end is None or lo is None or lo < end) and (start is None or hi is None or hi > start):
                 yield Report(meta, ops.fields)
 
@@ -424,18 +267,3 @@ class ReportService:
         """One existing job by id (None when Amazon does not know it)."""
         meta = self._status(caller, ops, report_id)
         return Report(meta, ops.fields) if meta is not None else None
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _instant(value: Any) -> datetime | None:
-    """An ISO 8601 timestamp as an aware datetime (None when absent or unreadable)."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
