@@ -3,24 +3,12 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
-from sqlspapi.engine import open_database
 from sqlspapi.interfaces.display import format_table
 from sqlspapi.interfaces.shell import SPAPIShell
 
-# ---------------------------------------------------------------- the shell, in process
-
-
-@pytest.fixture
-def shell():
-    database = open_database(demo=True)
-    out, err = io.StringIO(), io.StringIO()
-    sh = SPAPIShell(database, stdout=out, stderr=err)
-    yield sh, out, err
-    sh.database.close()
+# ---------------------------------------------------------------- the shell, in process (conftest's ``shell``)
 
 
 def test_shell_tables_schema_query_calls(shell):
