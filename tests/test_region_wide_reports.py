@@ -116,6 +116,16 @@ def test_a_query_with_and_one_without_a_marketplace_filter_share_the_report(emu)
     assert us and set(us) < set(everything)
 
 
+def test_one_getreports_listing_serves_the_reuse_check_of_every_slice(emu) -> None:
+    """Four 30-day slices with nothing to reuse: one getReports listing (the region's), not one per slice."""
+    sql = ("SELECT count(*) FROM flat_file_all_orders_data_by_last_update_general WHERE last_updated_date >= "
+           "'2025-02-01' AND last_updated_date < '2025-05-30'")  # a window no other test reads
+    with _db(emu, MarketplaceIds="US,CA", ReportMaxAgeMinutes=60) as db:
+        _run(db, sql)
+        operations = Counter(c.operation for c in db.last_calls())
+    assert operations["createReport"] == 4 and operations["getReports"] == 1, operations
+
+
 def test_a_row_of_a_marketplace_the_connection_does_not_read_is_dropped(emu) -> None:
     with _db(emu, MarketplaceIds="US") as db:
         rows = _run(db, "SELECT DISTINCT marketplaceId, sales_channel FROM "

@@ -12,7 +12,8 @@ here), so both APIs share every rule below:
    age: the query that gave up on it said the next one resumes it) or DONE within ``ReportMaxAgeMinutes`` —, else
    (reports only: :meth:`JobRequest.listing`) a DONE or running report that getReports lists for the same type and
    marketplace created within ``ReportMaxAgeMinutes`` whose data window is the one asked for (only for requests
-   without reportOptions: getReports does not show a report's options).
+   without reportOptions: getReports does not show a report's options); one listing serves the requests with the
+   same listing for :data:`LISTING_SECONDS` (a statement's windows start together).
 2. **Create**: createReport (createQuery); the id goes to the ledger at once, so a query that gives up leaves it
    resumable.
 3. **Wait**: getReport (getQuery) until DONE, CANCELLED or FATAL, polling with backoff (:data:`POLL_FIRST` seconds,
@@ -30,7 +31,10 @@ It knows nothing of SQL: the ``report`` and ``document`` routes turn the documen
 
 from __future__ import annotations
 
+import json
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any, Protocol
@@ -59,6 +63,13 @@ from sqlspapi.settings.keys import ReportPolicy
 POLL_MAX = 30.0
 #: Most getReports pages one listing follows (90 days of reports at 100 a page is far fewer).
 MAX_LIST_PAGES = 1000
+
+#: How long one getReports answer serves the reuse check of the requests after it with the same listing (the windows
+#: of one statement, started together: a 2-year order backfill makes 25), instead of one listing each (0.0222 calls a
+#: second). A report this process creates meanwhile is found in the ledger first.
+LISTING_SECONDS = 60.0
+#: Listings kept for :data:`LISTING_SECONDS` at most (the oldest go first).
+LISTING_MEMO = 16
 
 _LIST = Envelope(required=("reports",))
 
@@ -89,6 +100,8 @@ class ReportService:
         root = cache_root(policy.cache_dir)
         self.ledger = Ledger(root, account)
         self.documents = DocumentCache(root, account, policy.cache_mb * 1_000_000)
+        self._listings: OrderedDict[str, tuple[float, list[Mapping[str, Any]]]] = OrderedDict()
+        self._listings_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"ReportService(max_age={self.policy.max_age_minutes} min, wait={self.policy.wait_seconds:g} s)"
@@ -136,14 +149,34 @@ class ReportService:
                 "query again")
 
     def _recent(self, caller: Caller, ops: ReportOps, request: JobRequest) -> str | None:
-        """A DONE or running job the list operation shows for the same request, created within the reuse age."""
-        query = request.listing(datetime.now(UTC) - timedelta(minutes=self.policy.max_age_minutes))
+        """A DONE or running job the list operation shows for the same request, created within the reuse age (one
+        listing serves the requests of the same listing for :data:`LISTING_SECONDS`)."""
+        since = datetime.now(UTC) - timedelta(minutes=self.policy.max_age_minutes)
+        query = request.listing(since)
         if ops.list is None or query is None:
             return None
-        answer = caller.call(ops.list, {}, query, fresh=True, expect=_LIST)
-        candidates = [r for r in answer.get("reports") or () if isinstance(r, Mapping) and request.matches(r)]
+        listed = self._listing(caller, ops.list, query)
+        candidates = [r for r in listed if request.matches(r) and _created_since(r, since)]
         candidates.sort(key=lambda r: (r.get("processingStatus") == "DONE", str(r.get("createdTime") or "")))
         return str(candidates[-1]["reportId"]) if candidates else None
+
+    def _listing(self, caller: Caller, op: OperationSpec, query: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        """The reports getReports lists for ``query``: asked for, or the answer to the same listing (but its
+        ``createdSince``) of the last :data:`LISTING_SECONDS`."""
+        key = json.dumps({k: v for k, v in query.items() if k != "createdSince"}, sort_keys=True)
+        now = time.monotonic()
+        with self._listings_lock:
+            kept = self._listings.get(key)
+            if kept is not None and now - kept[0] < LISTING_SECONDS:
+                return kept[1]
+        answer = caller.call(op, {}, query, fresh=True, expect=_LIST)
+        listed = [r for r in answer.get("reports") or () if isinstance(r, Mapping)]
+        with self._listings_lock:
+            self._listings[key] = (now, listed)
+            self._listings.move_to_end(key)
+            while len(self._listings) > LISTING_MEMO:
+                self._listings.popitem(last=False)
+        return listed
 
     @staticmethod
     def _status(caller: Caller, ops: ReportOps, report_id: str) -> Mapping[str, Any] | None:
@@ -267,3 +300,10 @@ class ReportService:
         """One existing job by id (None when Amazon does not know it)."""
         meta = self._status(caller, ops, report_id)
         return Report(meta, ops.fields) if meta is not None else None
+
+
+def _created_since(meta: Mapping[str, Any], since: datetime) -> bool:
+    """Whether a listed report was created at ``since`` or later (a listing kept a while was asked for an earlier
+    ``createdSince``); one without a readable ``createdTime`` counts as recent."""
+    created = parse_instant(meta.get("createdTime"))
+    return created is None or created >= since
