@@ -288,3 +288,16 @@ def test_explain_says_the_estimates_are_per_account_and_how_accounts_are_read(tm
         db.close()
     assert "searchOrders" in lines[0]
     assert lines[-1].startswith("accounts: 2 (shop_us, shop_eu): each access runs once per account")
+
+
+def test_an_account_choosing_another_api_version_is_refused_naming_the_key(tmp_path: Path, emu: Any) -> None:
+    """A connection's tables are one version of each API: an account entry asking for another is an error, not
+    silently read with the connection's version."""
+    path = write_accounts(tmp_path, emu, shop_eu={"OrdersApiVersion": "v0"})
+    with pytest.raises(ConnectionStringError, match=r"account 'shop_eu': its entry sets OrdersApiVersion=v0") as info:
+        sqlspapi.connect(f"CredentialsFile={path};Accounts=all")
+    assert info.value.key == "OrdersApiVersion"
+    alone = sqlspapi.connect(f"CredentialsFile={path};Account=shop_eu")  # one account: its entry's version applies
+    assert "AmazonOrderId" in [r[1] for r in rows(alone, "PRAGMA table_info(orders)")]
+    same = sqlspapi.connect(f"CredentialsFile={path};Accounts=all;OrdersApiVersion=v0")  # the connection's wins
+    assert "AmazonOrderId" in [r[1] for r in rows(same, "PRAGMA table_info(orders)")]

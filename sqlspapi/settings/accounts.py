@@ -64,8 +64,22 @@ def expand(settings: Any) -> dict[str, Any]:
 
             raise ConnectionStringError(f"account {name!r}: {_CREDENTIAL_HELP[missing[0]]} Write it in the "
                                         "account's entry of the credentials file (or secret).", key=missing[0])
+        _same_versions(settings, one, name)
         out[name] = one
     return out
+
+
+def _same_versions(connection: Any, one: Any, name: str) -> None:
+    """A connection reads one version of each API for all its accounts (its tables are registered once): an
+    account whose entry chooses another version is refused, naming the key, rather than silently read with the
+    connection's."""
+    for key, version in one.api_versions.items():
+        chosen = connection.api_versions.get(key)
+        if chosen is not None and version != chosen:
+            raise ConnectionStringError(
+                f"account {name!r}: its entry sets {key}={version}, but this connection reads {key}={chosen} for "
+                f"every account (a connection's tables are one version). Remove {key} from the account's entry, "
+                f"set it in the connection string for all accounts, or open one connection per version.", key=key)
 
 
 def _has_profile_file() -> bool:
