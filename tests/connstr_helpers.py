@@ -8,9 +8,9 @@ import pytest
 from sqlspapi.errors import ConnectionStringError
 from sqlspapi.settings.connstr import Settings, parse
 
-CLIENT_SECRET = "amzn1.oa2-cs.v1.SUPERSECRETVALUE0123456789"
-REFRESH = "Atzr|REFRESHTOKENSECRETVALUE"
-AWS_SECRET = "AWSSECRETACCESSKEYVALUE"
+CLIENT_SECRET = "amzn1.oa2-cs.v1.FAKE-SUPERSECRETVALUE0123456789"
+REFRESH = "Atzr|FAKE-REFRESHTOKENSECRETVALUE"
+AWS_SECRET = "FAKE-AWSSECRETACCESSKEYVALUE"
 SECRETS = (CLIENT_SECRET, REFRESH, AWS_SECRET)
 CREDS = f"ClientId=amzn1.application-oa2-client.abc;ClientSecret={CLIENT_SECRET};RefreshToken={REFRESH}"
 

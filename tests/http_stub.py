@@ -24,8 +24,8 @@ PARTICIPATIONS = OperationSpec("getMarketplaceParticipations", "sellers", "v1", 
                                "/sellers/v1/marketplaceParticipations", 100.0, 100)
 
 #: The stub's credentials: every character class an encoding changes (``|``, ``/``, ``+``, ``=``).
-CLIENT_SECRET = "amzn1.oa2-cs.v1.s3cr3t/Pa55+w0rd=QQ"
-REFRESH_TOKEN = "Atzr|IwEBIrefresh/T0ken+Pad==Zz9"
+CLIENT_SECRET = "amzn1.oa2-cs.v1.FAKE-s3cr3t/Pa55+w0rd=QQ"
+REFRESH_TOKEN = "Atzr|FAKE-refresh/T0ken+Pad==Zz9"
 ACCESS_TOKEN = "Atza|IwEBIaccess/T0ken+Pad==Yy8"
 SECRETS = (CLIENT_SECRET, REFRESH_TOKEN, ACCESS_TOKEN)
 
