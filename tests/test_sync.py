@@ -204,6 +204,26 @@ def test_many_accounts_keep_their_own_cursor_and_a_failing_one_does_not_stop_the
     reset_runtimes()
 
 
+def test_accounts_are_read_concurrently_and_each_pages_as_it_would_alone(tmp_path: Path) -> None:
+    """Two accounts of ten searchOrders pages each: their calls overlap in time (read concurrently, each within its own
+    usage plans), each account pages once, and the mirror holds both accounts' orders."""
+    reset_runtimes()
+    with start(orders=1000, time_scale=1000) as emu:
+        emu.add_account(SECOND_TOKEN)
+        connection_string = f"CredentialsFile={write_accounts(tmp_path, emu)};Accounts=all"
+        summary = sync(connection_string, tables=["orders"], since="700d", backfill="api",
+                       credentials=str(tmp_path / "m.duckdb"), pipelines_dir=str(tmp_path / "p"), progress=False)
+        calls = [c for c in emu.calls.snapshot() if c.operation == "searchOrders"]
+    accounts = Counter(c.account for c in calls)
+    assert set(accounts) == {"demo", SECOND_TOKEN} and accounts["demo"] == accounts[SECOND_TOKEN] >= 5, accounts
+    first = {a: min(c.time for c in calls if c.account == a) for a in accounts}
+    last = {a: max(c.time for c in calls if c.account == a) for a in accounts}
+    assert first[SECOND_TOKEN] < last["demo"] and first["demo"] < last[SECOND_TOKEN], "one account after the other"
+    rows = mirror(str(tmp_path / "m.duckdb"), "SELECT account, count(*) FROM sqlspapi.orders GROUP BY 1 ORDER BY 1")
+    assert [n for _a, n in rows] == [summary.tables["orders"] // 2] * 2
+    reset_runtimes()
+
+
 # ------------------------------------------------------------------------------------------------ lock, CLI
 
 

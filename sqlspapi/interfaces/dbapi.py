@@ -144,6 +144,10 @@ class Connection:
         self._progress: Listener | None = None
         self._unlisten: Callable[[], None] | None = None
         self.progress = progress
+        self.issue_warnings = True
+        """Whether a statement's notices are also issued as Python warnings (the default) or only kept in its
+        cursor's ``messages`` (False: for a program that reads them itself, e.g. from threads, where
+        ``warnings.catch_warnings`` is not safe)."""
 
     @property
     def progress(self) -> Listener | None:

@@ -24,6 +24,7 @@ class CursorOwner(Protocol):
     """What a cursor uses of its :class:`sqlspapi.interfaces.dbapi.Connection`."""
 
     database: Any
+    issue_warnings: bool
 
     def _check_open(self) -> None:
         """Raise InterfaceError when the connection is closed."""
@@ -109,10 +110,12 @@ class Cursor:
         return cursor
 
     def _notice(self, message: str) -> None:
-        """A notice of the running statement: kept in ``messages`` and issued as a Python warning."""
+        """A notice of the running statement: kept in ``messages`` and issued as a Python warning (unless the
+        connection's ``issue_warnings`` is False)."""
         category = getattr(message, "category", DefaultWindowWarning)  # engine.Notice: its warning category
         self.messages.append((category, message))
-        warnings.warn(message, category, stacklevel=3)
+        if self.connection.issue_warnings:
+            warnings.warn(message, category, stacklevel=3)
 
     def _finish(self, cursor: apsw.Cursor, changes_before: int) -> None:
         self._cursor = cursor

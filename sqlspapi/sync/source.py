@@ -1,12 +1,13 @@
 """The dlt source of ``sqlspapi sync``: one ``dlt.resource`` per group of tables (a table, or a parent with the child
 read in the same statements: ``orders LEFT JOIN order_items``), reading sqlspapi through its DB-API.
 
-Each resource reads, for each account of the connection, the rows whose cursor is at least the last value loaded
-minus the table's overlap (the first run: from ``since`` or the table's ``since_days``) into a spool on disk
-(:mod:`sqlspapi.sync.spool`), and hands them to dlt in batches of :data:`BATCH_ROWS` once the account's read
-succeeded — the child's rows to its own table, with its own hints. Its state (:mod:`sqlspapi.sync.units`) is in
-``dlt.current.resource_state()``, committed by dlt with the data it describes: the parent's in ``accounts``, a
-child's in ``tables[child]["accounts"]``.
+Each resource reads, for each account of the connection (several accounts concurrently, at most
+:data:`~sqlspapi.sql.fanout.MAX_WORKERS` at a time, each within its own usage plans), the rows whose cursor is at
+least the last value loaded minus the table's overlap (the first run: from ``since`` or the table's ``since_days``)
+into a spool on disk (:mod:`sqlspapi.sync.spool`), and hands them to dlt in batches of :data:`BATCH_ROWS` once the
+account's read succeeded — the child's rows to its own table, with its own hints. Its state
+(:mod:`sqlspapi.sync.units`) is in ``dlt.current.resource_state()``, committed by dlt with the data it describes:
+the parent's in ``accounts``, a child's in ``tables[child]["accounts"]``.
 
 History older than the overlap is read through the table's order report (``Route=report``) when it has one and
 ``backfill`` allows it: only the report's columns, ``_sqlspapi_source = 'report'``; the rest through the API. An
@@ -16,17 +17,20 @@ its cursor; the others go on.
 
 from __future__ import annotations
 
+import contextlib
 import copy
-import warnings
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dlt
 
-from sqlspapi.errors import AccountErrorsWarning, Error, ProgrammingError
+from sqlspapi.errors import AccountErrorsWarning, Error, OperationalError, ProgrammingError
 from sqlspapi.interfaces import dbapi
+from sqlspapi.sql.fanout import MAX_WORKERS
 from sqlspapi.sync.plan import BACKFILL_MODES, GroupPlan, TablePlan, plan_groups, plan_tables
 from sqlspapi.sync.spool import Spool
 from sqlspapi.sync.units import AccountRead, group_bound, iso, parse_time, windows
@@ -54,20 +58,33 @@ class Recorder:
     notices: list[str] = field(default_factory=list)
     on_rows: Callable[[str, int], None] | None = None
 
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
     def statement(self, connection: dbapi.Connection, cursor: dbapi.Cursor) -> None:
         """Count a finished statement's calls and waits, keep its notices (account errors apart)."""
         calls = connection.last_calls()
-        self.calls += len(calls)
-        self.throttle_seconds += sum(getattr(c, "throttle_wait", 0.0) or 0.0 for c in calls)
-        for category, message in cursor.messages:
-            if not issubclass(category, AccountErrorsWarning) and str(message) not in self.notices:
-                self.notices.append(str(message))
+        with self._lock:  # accounts are read in threads
+            self.calls += len(calls)
+            self.throttle_seconds += sum(getattr(c, "throttle_wait", 0.0) or 0.0 for c in calls)
+            for category, message in cursor.messages:
+                if not issubclass(category, AccountErrorsWarning) and str(message) not in self.notices:
+                    self.notices.append(str(message))
 
     def add_rows(self, table: str, count: int) -> None:
         """``count`` more rows of ``table`` read."""
-        self.rows[table] = self.rows.get(table, 0) + count
-        if self.on_rows is not None:
-            self.on_rows(table, self.rows[table])
+        with self._lock:
+            self.rows[table] = self.rows.get(table, 0) + count
+            if self.on_rows is not None:
+                self.on_rows(table, self.rows[table])
+
+    def failed(self, account: str, message: str) -> None:
+        """An account whose read failed (the first message kept)."""
+        with self._lock:
+            self.accounts_failed.setdefault(account, message)
+
+
+class _Stopped(Exception):
+    """An account's read stopped because the sync's generator was closed."""
 
 
 class _Connections:
@@ -84,14 +101,14 @@ class _Connections:
             keys: dict[str, Any] = {"Route": route}
             if route == "report":
                 keys["ReportMaxAgeMinutes"] = REPORT_REUSE_MINUTES
-            self._open[route] = dbapi.connect(self.connection_string, demo=self.demo, **keys)
+            connection = dbapi.connect(self.connection_string, demo=self.demo, **keys)
+            connection.issue_warnings = False  # the recorder keeps the notices (and threads read the accounts)
+            self._open[route] = connection
         return self._open[route]
 
     def close(self) -> None:
-        with warnings.catch_warnings():  # a statement's last notices (the recorder kept them) come as it closes
-            warnings.simplefilter("ignore")
-            for connection in self._open.values():
-                connection.close()
+        for connection in self._open.values():
+            connection.close()
         self._open.clear()
 
 
@@ -115,32 +132,63 @@ class _Reader:
 
     def __call__(self) -> Iterator[Any]:
         states = _member_states(self.group)
-        connections = _Connections(self.connection_string, self.demo)
         now = datetime.now(UTC)
+        jobs = []
+        for account in self.accounts:
+            reads = [AccountRead(m, account, s.setdefault(account or "", {}))
+                     for m, s in zip(self.group.members, states, strict=True)]
+            jobs.append((reads, group_bound(self.group, reads, self.since or self.group.parent.first_start(now))))
+        if len(jobs) == 1:  # one account: its error is the sync's
+            reads, bound = jobs[0]
+            with Spool() as spool, contextlib.closing(_Connections(self.connection_string, self.demo)) as opened:
+                self._read(reads, bound, now, spool, opened)
+                yield from self._write(reads, spool)
+            return
+        # several accounts: read concurrently (each within its own usage plans), each into its own spool, written in
+        # the accounts' order as their reads end
+        stop = threading.Event()
+        with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(jobs)), thread_name_prefix="sqlspapi-sync") as pool:
+            futures = [pool.submit(self._read_account, reads, bound, now, stop) for reads, bound in jobs]
+            try:
+                for (reads, _bound), future in zip(jobs, futures, strict=True):
+                    spool = future.result()
+                    if spool is not None:
+                        with spool:
+                            yield from self._write(reads, spool)
+            finally:
+                stop.set()  # dlt closed the generator early, or a write failed: the other reads end at their next batch
+                for future in futures:
+                    future.cancel()
+                pool.shutdown(wait=True)
+                for future in futures:
+                    if future.done() and not future.cancelled() and future.exception() is None:
+                        spool = future.result()
+                        if spool is not None:
+                            spool.close()
+
+    def _read_account(self, reads: list[AccountRead], bound: datetime, now: datetime,
+                      stop: threading.Event) -> Spool | None:
+        """One account's read (in a worker thread) into a new spool; None when it failed (recorded) or was stopped."""
+        spool = Spool()
         try:
-            for account in self.accounts:
-                reads = [AccountRead(m, account, s.setdefault(account or "", {}))
-                         for m, s in zip(self.group.members, states, strict=True)]
-                bound = group_bound(self.group, reads, self.since or self.group.parent.first_start(now))
-                with Spool() as spool:
-                    try:
-                        done = self._read(reads, bound, now, spool, connections)
-                    except Error as exc:
-                        if len(self.accounts) == 1:
-                            raise
-                        self._failed(account, str(exc))
-                        continue
-                    if done:
-                        yield from self._write(reads, spool)
-        finally:
-            connections.close()
+            with contextlib.closing(_Connections(self.connection_string, self.demo)) as opened:
+                self._read(reads, bound, now, spool, opened, stop)
+            return spool
+        except (Error, _Stopped) as exc:
+            spool.close()
+            if isinstance(exc, Error):
+                self._failed(reads[0].account, str(exc))
+            return None
+        except BaseException:
+            spool.close()
+            raise
 
     def _failed(self, account: str | None, message: str) -> None:
-        self.recorder.accounts_failed.setdefault(account or "", f"{self.group.parent.table}: {message}")
+        self.recorder.failed(account or "", f"{self.group.parent.table}: {message}")
 
     def _read(self, reads: list[AccountRead], bound: datetime, now: datetime, spool: Spool,
-              connections: _Connections) -> bool:
-        """Every statement of one account into ``spool``; False when an account error left the read incomplete."""
+              connections: _Connections, stop: threading.Event | None = None) -> None:
+        """Every statement of one account into ``spool``; an account error (``OnAccountError=skip``) raises."""
         group, account = self.group, reads[0].account
         for statement, (route, lower, upper) in enumerate(windows(group.parent, bound, now, self.backfill,
                                                                   lambda: reads[0].best)):
@@ -149,31 +197,30 @@ class _Reader:
             params: list[Any] = [iso(b) for b in (lower, upper) if b is not None]
             params += [account] * (sql.count("account = ?") if account is not None else 0)
             cursor = connection.cursor()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                cursor.execute(sql, params)
-                previous: list[Any] | None = None
-                while batch := cursor.fetchmany(BATCH_ROWS):
-                    out: list[list[tuple[str, int, dict[str, Any]]]] = [[] for _ in reads]
-                    for values in batch:
-                        parts = group.split(values, route == "report")
-                        if group.child is not None and parts[0] == previous:
-                            parts[0] = None  # a parent row repeats once per child row (together): read it once
-                        elif group.child is not None:
-                            previous = parts[0]
-                        for rows, read, part in zip(out, reads, parts, strict=True):
-                            if part is not None:
-                                rows.append(_spooled(read, part, route, statement))
-                    for index, (rows, read) in enumerate(zip(out, reads, strict=True)):
-                        spool.add(index, rows)
-                        self.recorder.add_rows(read.plan.table, len(rows))
-                self.recorder.statement(connection, cursor)
-                cursor.close()
+            cursor.execute(sql, params)
+            previous: list[Any] | None = None
+            while batch := cursor.fetchmany(BATCH_ROWS):
+                if stop is not None and stop.is_set():
+                    cursor.close()
+                    raise _Stopped
+                out: list[list[tuple[str, int, dict[str, Any]]]] = [[] for _ in reads]
+                for values in batch:
+                    parts = group.split(values, route == "report")
+                    if group.child is not None and parts[0] == previous:
+                        parts[0] = None  # a parent row repeats once per child row (together): read it once
+                    elif group.child is not None:
+                        previous = parts[0]
+                    for rows, read, part in zip(out, reads, parts, strict=True):
+                        if part is not None:
+                            rows.append(_spooled(read, part, route, statement))
+                for index, (rows, read) in enumerate(zip(out, reads, strict=True)):
+                    spool.add(index, rows)
+                    self.recorder.add_rows(read.plan.table, len(rows))
+            self.recorder.statement(connection, cursor)
+            cursor.close()
             failed = [str(m) for c, m in cursor.messages if issubclass(c, AccountErrorsWarning)]
-            if failed:
-                self._failed(account, failed[0])
-                return False  # its cursor stays: the next run reads the window again
-        return True
+            if failed:  # its cursor stays: the next run reads the window again
+                raise OperationalError(failed[0])
 
     def _write(self, reads: list[AccountRead], spool: Spool) -> Iterator[Any]:
         """The rows of a read that succeeded, each member's with its table's hints; then the new state."""

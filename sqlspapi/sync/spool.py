@@ -26,7 +26,9 @@ class Spool:
     def __init__(self) -> None:
         handle, self.path = tempfile.mkstemp(prefix="sqlspapi-sync-", suffix=".sqlite")
         os.close(handle)
-        self._db: sqlite3.Connection | None = sqlite3.connect(self.path, isolation_level=None)
+        # written by the thread reading an account, then read by the one handing the rows to dlt (never both at once)
+        self._db: sqlite3.Connection | None = sqlite3.connect(self.path, isolation_level=None,
+                                                              check_same_thread=False)
         self._db.executescript("""
             PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA temp_store = FILE; BEGIN;
             CREATE TABLE rows (seq INTEGER PRIMARY KEY, tbl INTEGER, unit TEXT, stmt INTEGER, data BLOB);
